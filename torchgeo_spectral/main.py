@@ -1,0 +1,27 @@
+"""Command-line interface: TorchGeo's ``torchgeo`` CLI with this plugin registered."""
+
+import sys
+from collections.abc import Sequence
+
+from torchgeo.main import main as torchgeo_main
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Run the ``torchgeo-spectral`` command line.
+
+    It behaves like TorchGeo's ``torchgeo`` command (``fit``, ``validate``,
+    ``test``, ``predict``), but imports this plugin first so that configs can
+    name its tasks, data modules and timm models by short class name.
+
+    Args:
+        args: Command-line arguments; ``sys.argv[1:]`` when None.
+    """
+    argv = list(sys.argv[1:] if args is None else args)
+    import torchgeo_spectral.datamodules
+    import torchgeo_spectral.tasks  # noqa: F401
+
+    torchgeo_main(argv)
+
+
+if __name__ == '__main__':
+    main()

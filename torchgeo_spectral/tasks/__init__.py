@@ -1,0 +1,1 @@
+"""TorchGeo tasks for spectral pretraining and fine-tuning."""
