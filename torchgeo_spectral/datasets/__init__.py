@@ -1,0 +1,1 @@
+"""TorchGeo datasets for proximal and remote spectral imagery."""

@@ -1,0 +1,1 @@
+"""Tiled georeferenced prediction and embedding export."""

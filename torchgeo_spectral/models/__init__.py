@@ -1,0 +1,1 @@
+"""Spectral ViT encoder, spectral MAE and their timm registration."""

@@ -1,0 +1,1 @@
+"""Spatially honest splits and samplers for labelled spectral scenes."""

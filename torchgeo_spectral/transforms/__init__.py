@@ -1,0 +1,1 @@
+"""Spectral transforms and augmentations that keep wavelengths consistent."""
