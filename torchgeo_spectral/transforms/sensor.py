@@ -1,0 +1,120 @@
+"""Simulate another sensor's bands from a spectral image."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from torch import Tensor
+
+from ..sensors import Sensor, get_sensor, resample_spectra
+from .base import SpectralTransform
+
+
+class SimulateSensor(SpectralTransform):
+    """Resample an image to the bands of another sensor with Gaussian SRFs.
+
+    The output equals :func:`torchgeo_spectral.sensors.resample_spectra` with the
+    target sensor's centres and FWHM, and ``wavelength`` becomes the target's
+    centres (float32). A batch whose samples carry different wavelengths is
+    resampled sample by sample.
+    """
+
+    def __init__(
+        self,
+        target: str | Sensor,
+        source_fwhm: ArrayLike | None = None,
+        drop_out_of_range: bool = False,
+        p: float = 1.0,
+        seed: int | None = None,
+    ) -> None:
+        """Initialise SimulateSensor.
+
+        Args:
+            target: Target sensor (a :class:`~torchgeo_spectral.sensors.Sensor` or
+                a name for :func:`~torchgeo_spectral.sensors.get_sensor`, e.g.
+                ``'sentinel2'``).
+            source_fwhm: FWHM (nm) of the input bands, or None; it only widens the
+                accepted source range.
+            drop_out_of_range: Keep only the target bands whose SRF (centre +/- 1
+                FWHM) lies inside the source range, instead of raising (e.g. to
+                simulate Landsat 8 from a VNIR/SWIR sensor without its thermal
+                bands).
+            p: Probability of simulating (one draw per batch).
+            seed: Seed of the generator used for ``p``.
+        """
+        super().__init__(p=p, seed=seed)
+        self.sensor = get_sensor(target) if isinstance(target, str) else target
+        self.source_fwhm: NDArray[np.float64] | None = (
+            None if source_fwhm is None else np.asarray(source_fwhm, dtype=np.float64)
+        )
+        self.drop_out_of_range = drop_out_of_range
+
+    def _target(self, src: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+        """Target centres and FWHM usable from a source band table.
+
+        Args:
+            src: Source centres (nm).
+
+        Returns:
+            ``(centres, fwhm)`` of the target bands to simulate.
+
+        Raises:
+            ValueError: If no target band lies inside the source range.
+        """
+        dst = np.asarray(self.sensor.wavelengths, dtype=np.float64)
+        fwhm = np.asarray(self.sensor.fwhm, dtype=np.float64)
+        if not self.drop_out_of_range:
+            return dst, fwhm
+        low, high = src[0], src[-1]
+        if self.source_fwhm is not None:
+            low -= self.source_fwhm[0] / 2
+            high += self.source_fwhm[-1] / 2
+        keep = (dst - fwhm >= low) & (dst + fwhm <= high)
+        if not keep.any():
+            msg = (
+                f'no band of {self.sensor.name} lies inside the source range '
+                f'{low:g}-{high:g} nm'
+            )
+            raise ValueError(msg)
+        return dst[keep], fwhm[keep]
+
+    def _resample(self, image: Tensor, src: Tensor) -> tuple[Tensor, Tensor]:
+        src_np = src.detach().cpu().double().numpy()
+        dst, fwhm = self._target(src_np)
+        out = resample_spectra(image, src_np, self.source_fwhm, dst, fwhm, dim=-3)
+        return out, torch.as_tensor(dst, dtype=torch.float32, device=image.device)
+
+    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
+        """Resample the batch to the target bands.
+
+        Args:
+            image: ``(B, C, H, W)``.
+            wavelength: ``(C,)`` or ``(B, C)``.
+
+        Returns:
+            ``(B, C', H, W)`` and the target centres, ``(C',)`` or ``(B, C')``.
+        """
+        if not self.coin():
+            return image, wavelength
+        if wavelength.ndim == 1 or bool((wavelength == wavelength[:1]).all()):
+            src = wavelength if wavelength.ndim == 1 else wavelength[0]
+            out, dst = self._resample(image, src)
+        else:
+            pairs = [
+                self._resample(img, wl)
+                for img, wl in zip(image, wavelength, strict=True)
+            ]
+            out = torch.stack([o for o, _ in pairs])
+            dst = pairs[0][1]
+        if wavelength.ndim == 2:
+            dst = dst.expand(image.shape[0], -1).clone()
+        return out, dst
+
+    def extra_repr(self) -> str:
+        """Representation of the target.
+
+        Returns:
+            Target name and probability.
+        """
+        return f'target={self.sensor.name!r}, p={self.p}'
