@@ -4,10 +4,19 @@
   band so that no test patch overlaps a training patch; :class:`SpatialSplit`
   holds the result and saves/loads it.
 * :class:`ClassBalancedSampler` draws dataset indices with classes equally
-  represented.
+  represented; :class:`ClassBalancedGeoSampler` does the same for patches of a
+  TorchGeo dataset centred on the labelled pixels of a label raster.
+* :func:`block_rois` and :func:`split_geometries` give spatially disjoint
+  regions of interest for TorchGeo samplers' ``roi``.
 """
 
 from .balanced import ClassBalancedSampler
+from .geo import (
+    ClassBalancedGeoSampler,
+    block_rois,
+    read_label_raster,
+    split_geometries,
+)
 from .splits import (
     SpatialSplit,
     indices_for_pixels,
@@ -16,9 +25,13 @@ from .splits import (
 )
 
 __all__ = (
+    'ClassBalancedGeoSampler',
     'ClassBalancedSampler',
     'SpatialSplit',
+    'block_rois',
     'indices_for_pixels',
+    'read_label_raster',
     'scene_fingerprint',
     'spatial_block_split',
+    'split_geometries',
 )
