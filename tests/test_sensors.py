@@ -642,8 +642,7 @@ def test_resample_gradients_flow() -> None:
 def test_resample_out_of_range() -> None:
     src, dst = get_sensor('rosis'), get_sensor('sentinel2')
     with pytest.raises(
-        ValueError,
-        match=r'target band 0 \(442.7 nm, FWHM 21 nm.*source range 428-862 nm',
+        ValueError, match=r'target band 8 \(864.7 nm\).*source range 428-862 nm'
     ):
         resample_spectra(
             np.zeros((103, 1, 1)), src.wavelengths, src.fwhm, dst.wavelengths, dst.fwhm
@@ -658,10 +657,19 @@ def test_resample_out_of_range_thermal() -> None:
 
 def test_resample_without_source_fwhm_narrows_range() -> None:
     src = np.arange(400.0, 801.0, 10.0)
-    # 405 +/- 10 nm fits with source FWHM 10 (range 395-805), not without.
-    resampling_matrix(src, np.full(src.size, 10.0), [410.0], [10.0])
+    # 803 nm lies inside the source range with source FWHM 10 (395-805), not without.
+    resampling_matrix(src, np.full(src.size, 10.0), [803.0], [10.0])
     with pytest.raises(ValueError, match='outside the source range 400-800 nm'):
-        resampling_matrix(src, None, [405.0], [10.0])
+        resampling_matrix(src, None, [803.0], [10.0])
+
+
+def test_resample_to_own_table_is_near_identity() -> None:
+    sensor = get_sensor('enmap')
+    matrix = resampling_matrix(
+        sensor.wavelengths, sensor.fwhm, sensor.wavelengths, sensor.fwhm
+    )
+    spectrum = np.linspace(0.1, 0.5, sensor.num_bands)
+    np.testing.assert_allclose(matrix @ spectrum, spectrum, atol=2e-3)
 
 
 @pytest.mark.parametrize(

@@ -1196,8 +1196,7 @@ def _cached_matrix(
         Read-only matrix of shape ``(C_dst, C_src)`` whose rows sum to 1.
 
     Raises:
-        ValueError: If a target band's SRF (centre +/- 1 FWHM) leaves the source
-            range.
+        ValueError: If a target band's centre lies outside the source range.
     """
     src = np.array(src_wavelengths)
     dst = np.array(dst_wavelengths)
@@ -1207,13 +1206,9 @@ def _cached_matrix(
         low -= src_fwhm[0] / 2
         high += src_fwhm[-1] / 2
     tol = 1e-9 * max(abs(high), 1.0)
-    outside = np.flatnonzero((dst - widths < low - tol) | (dst + widths > high + tol))
+    outside = np.flatnonzero((dst < low - tol) | (dst > high + tol))
     if outside.size:
-        bands = ', '.join(
-            f'band {i} ({dst[i]:g} nm, FWHM {widths[i]:g} nm, needs '
-            f'{dst[i] - widths[i]:g}-{dst[i] + widths[i]:g} nm)'
-            for i in outside[:5]
-        )
+        bands = ', '.join(f'band {i} ({dst[i]:g} nm)' for i in outside[:5])
         more = f' and {outside.size - 5} more' if outside.size > 5 else ''
         msg = (
             f'target {bands}{more} outside the source range {low:g}-{high:g} nm '
@@ -1304,10 +1299,9 @@ def resampling_matrix(
         A new float64 array of shape ``(C_dst, C_src)``.
 
     Raises:
-        ValueError: If a band table is invalid, or a target band's SRF (centre
-            +/- 1 FWHM) falls outside the source range
-            ``[min - src_fwhm/2, max + src_fwhm/2]``; the message names the bands
-            and both ranges.
+        ValueError: If a band table is invalid, or a target band's centre falls
+            outside the source range ``[min - src_fwhm/2, max + src_fwhm/2]``; the
+            message names the bands and the range.
     """
     return _prepare_pair(src_wavelengths, src_fwhm, dst_wavelengths, dst_fwhm).copy()
 
