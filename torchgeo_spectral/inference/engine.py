@@ -1,0 +1,413 @@
+"""Streaming tiled inference: read, predict and blend tiles one strip at a time.
+
+Three stages run concurrently:
+
+1. a reader thread reads batches of tiles ahead of the model (GDAL releases the
+   GIL while decoding);
+2. the calling thread runs the model on each batch and blends every tile output,
+   weighted by a Hann window, into a strip buffer of full-width output rows;
+3. a writer thread turns each finished block of rows (rows that no later tile
+   touches) into output pixels and writes them.
+
+Only the rows between the last finished block and the bottom of the current tile
+row are held in memory, never the scene.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from torch import Tensor
+
+from .raster import TileReader
+from .tiling import Tile, TileGrid, blend_weights, clip_span
+
+__all__ = ['Blender', 'ForwardFn', 'StripSink', 'TileCallback', 'run_tiled']
+
+#: ``forward(x (B, C, h, w), wavelengths (C,)) -> (B, K, h', w')``.
+ForwardFn = Callable[[Tensor, Tensor], Tensor]
+
+#: ``sink(row_off, acc (K, r, W), weight (r, W), valid (r, W))``, finished rows.
+StripSink = Callable[
+    [int, NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]], None
+]
+
+#: ``callback(tile, values (K, n, n), valid (n, n))``, each tile's raw output.
+TileCallback = Callable[[Tile, NDArray[np.float32], NDArray[np.bool_]], None]
+
+_STOP = object()
+
+
+class Blender:
+    """Weighted sums of tile outputs over a strip of full-width output rows.
+
+    Rows above ``top`` are finished (already handed out) and ignored.
+
+    Args:
+        channels: Output channels ``K``.
+        height: Output height.
+        width: Output width.
+        top: First output row held.
+    """
+
+    def __init__(self, channels: int, height: int, width: int, top: int = 0) -> None:
+        """Initialize (see the class docstring)."""
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.top = top
+        self.acc = np.zeros((channels, 0, width), dtype=np.float32)
+        self.weight = np.zeros((0, width), dtype=np.float32)
+        self.valid = np.zeros((0, width), dtype=bool)
+
+    @property
+    def rows_held(self) -> int:
+        """Rows currently buffered."""
+        return self.weight.shape[0]
+
+    def _ensure(self, stop: int) -> None:
+        """Grow the buffer down to output row ``stop`` (exclusive).
+
+        Args:
+            stop: Output row.
+        """
+        extra = stop - self.top - self.rows_held
+        if extra > 0:
+            self.acc = np.concatenate(
+                [self.acc, np.zeros((self.channels, extra, self.width), np.float32)], 1
+            )
+            self.weight = np.concatenate(
+                [self.weight, np.zeros((extra, self.width), np.float32)]
+            )
+            self.valid = np.concatenate(
+                [self.valid, np.zeros((extra, self.width), bool)]
+            )
+
+    def add(
+        self,
+        row_off: int,
+        col_off: int,
+        values: NDArray[np.float32],
+        weights: NDArray[np.float32],
+        valid: NDArray[np.bool_],
+    ) -> None:
+        """Blend one tile output in.
+
+        Args:
+            row_off: Output row of the tile's first row (may be negative).
+            col_off: Output column of the tile's first column (may be negative).
+            values: Tile output (K, n, n).
+            weights: Blending weights (n, n).
+            valid: Validity (n, n).
+        """
+        n = values.shape[1]
+        r0, r1, s0, s1 = clip_span(row_off, row_off + n, self.height)
+        if r0 < self.top:
+            s0 += self.top - r0
+            r0 = self.top
+        c0, c1, t0, t1 = clip_span(col_off, col_off + n, self.width)
+        if r1 <= r0 or c1 <= c0:
+            return
+        self._ensure(r1)
+        w = weights[s0:s1, t0:t1]
+        b0, b1 = r0 - self.top, r1 - self.top
+        self.acc[:, b0:b1, c0:c1] += values[:, s0:s1, t0:t1] * w
+        self.weight[b0:b1, c0:c1] += w
+        self.valid[b0:b1, c0:c1] |= valid[s0:s1, t0:t1]
+
+    def pop(
+        self, stop: int
+    ) -> tuple[int, NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]]:
+        """Hand out rows ``[top, stop)`` and drop them from the buffer.
+
+        Args:
+            stop: One past the last finished output row.
+
+        Returns:
+            ``(row_off, acc, weight, valid)`` of the finished rows.
+        """
+        self._ensure(stop)
+        n = stop - self.top
+        out = (self.top, self.acc[:, :n], self.weight[:n], self.valid[:n])
+        self.acc = self.acc[:, n:].copy()
+        self.weight = self.weight[n:].copy()
+        self.valid = self.valid[n:].copy()
+        self.top = stop
+        return out
+
+
+@dataclass
+class _Batch:
+    """A batch of tiles read ahead of the model."""
+
+    tiles: list[Tile]
+    images: NDArray[np.float32]
+    valid: NDArray[np.bool_]
+
+
+class _Worker(threading.Thread):
+    """A daemon thread that remembers the first exception it raised."""
+
+    def __init__(self, target: Callable[[], None], name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._fn = target
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._fn()
+        except BaseException as err:  # noqa: BLE001 (re-raised by the caller)
+            self.error = err
+
+
+def _prefetch(
+    reader: TileReader, tiles: Sequence[Tile], batch_size: int, depth: int
+) -> Generator[_Batch]:
+    """Read batches of tiles in a background thread.
+
+    Args:
+        reader: Tile reader (used only by the background thread).
+        tiles: Tiles to read, in order.
+        batch_size: Tiles per batch.
+        depth: Batches read ahead.
+
+    Yields:
+        Batches in order.
+    """
+    out: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for i in range(0, len(tiles), batch_size):
+                chunk = list(tiles[i : i + batch_size])
+                pairs = [reader.read(t) for t in chunk]
+                batch = _Batch(
+                    chunk,
+                    np.stack([p[0] for p in pairs]),
+                    np.stack([p[1] for p in pairs]),
+                )
+                while not stop.is_set():
+                    try:
+                        out.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        finally:
+            reader.close()
+            while not stop.is_set():
+                try:
+                    out.put(_STOP, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    worker = _Worker(produce, 'tile-reader')
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _STOP:
+                break
+            yield item
+        worker.join()
+        if worker.error is not None:
+            raise worker.error
+    finally:
+        stop.set()
+        worker.join()
+
+
+class _Writer:
+    """Runs a :data:`StripSink` on finished strips in a background thread."""
+
+    def __init__(self, sink: StripSink, depth: int = 2) -> None:
+        self._sink = sink
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._thread = _Worker(self._loop, 'tile-writer')
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if self._thread.error is None:
+                self._sink(*item)
+
+    def check(self) -> None:
+        """Re-raise an error of the writer thread in the calling thread."""
+        if self._thread.error is not None:
+            raise self._thread.error
+
+    def put(
+        self,
+        strip: tuple[int, NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]],
+    ) -> None:
+        """Queue a finished strip for writing.
+
+        Args:
+            strip: ``(row_off, acc, weight, valid)``.
+        """
+        while True:
+            self.check()
+            try:
+                self._queue.put(strip, timeout=0.1)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    self.check()
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread and re-raise its error, if any."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_STOP, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        self.check()
+
+
+def _resize(out: Tensor, size: int) -> Tensor:
+    """Bring a dense output to ``size`` x ``size`` (bilinear) if needed.
+
+    Args:
+        out: Output (B, K, h, w).
+        size: Wanted side.
+
+    Returns:
+        Output (B, K, size, size).
+
+    Raises:
+        ValueError: If the output is not 4-D.
+    """
+    if out.ndim != 4:
+        raise ValueError(
+            f'the model must return a dense (B, K, H, W) output, got shape '
+            f'{tuple(out.shape)}'
+        )
+    if out.shape[-2:] != (size, size):
+        out = F.interpolate(
+            out, size=(size, size), mode='bilinear', align_corners=False
+        )
+    return out
+
+
+def run_tiled(
+    reader: TileReader,
+    grid: TileGrid,
+    forward: ForwardFn,
+    wavelengths: Sequence[float],
+    sink: StripSink,
+    *,
+    unit: int = 1,
+    start_row: int = 0,
+    batch_size: int = 8,
+    device: str | torch.device = 'cpu',
+    block_rows: int = 256,
+    on_tile: TileCallback | None = None,
+    progress: bool = True,
+    desc: str = 'tiles',
+    prefetch: int = 2,
+) -> int:
+    """Predict every tile of ``grid``, blend and hand out finished blocks of rows.
+
+    Args:
+        reader: Reads the input tiles.
+        grid: Tile grid over the input raster.
+        forward: The model: ``(B, C, s, s), (C,) -> (B, K, h, w)``; outputs that are
+            not ``s / unit`` on a side are resized bilinearly.
+        wavelengths: Band centres (nm) of the input.
+        sink: Receives finished output rows, in order, in a writer thread.
+        unit: Output cell size in input pixels (1 or the model's patch size).
+        start_row: Output rows above this are already done (resume): tiles that do
+            not reach below it are skipped.
+        batch_size: Tiles per model call.
+        device: Device of the model.
+        block_rows: Rows per finished block handed to ``sink`` (the last may be
+            shorter); a multiple of the output GeoTIFF's block height.
+        on_tile: Optional callback receiving each tile's raw output.
+        progress: Show a tqdm progress bar.
+        desc: Progress bar label.
+        prefetch: Batches read ahead.
+
+    Returns:
+        The number of tiles run through the model.
+    """
+    from tqdm.auto import tqdm
+
+    height = math.ceil(grid.height / unit)
+    width = math.ceil(grid.width / unit)
+    n = grid.tile_size // unit
+    if start_row >= height:
+        return 0
+    # Restart on the batch boundary of an uninterrupted run, so that a resumed run
+    # sees the same batches and produces bit-identical outputs.
+    first = grid.first_tile_touching(start_row * unit)
+    first = (first // batch_size) * batch_size
+    tiles = grid.tiles[first:]
+    last_in_row = {grid.row(r)[-1].index: r for r in range(grid.n_rows)}
+    wl = torch.as_tensor(list(wavelengths), dtype=torch.float32, device=device)
+    weights: dict[tuple[bool, bool, bool, bool], NDArray[np.float32]] = {}
+    blender: Blender | None = None
+    writer = _Writer(sink)
+    bar = tqdm(total=len(tiles), desc=desc, unit='tile', disable=not progress)
+    done = 0
+    batches = _prefetch(reader, tiles, batch_size, prefetch)
+    try:
+        for batch in batches:
+            x = torch.from_numpy(batch.images).to(device)
+            with torch.inference_mode():
+                out = _resize(forward(x, wl), n).float().cpu().numpy()
+            valid = batch.valid
+            if unit > 1:
+                b = valid.shape[0]
+                valid = valid.reshape(b, n, unit, n, unit).any(axis=(2, 4))
+            if blender is None:
+                blender = Blender(out.shape[1], height, width, top=start_row)
+            for i, tile in enumerate(batch.tiles):
+                key = (
+                    tile.grid_row > 0,
+                    tile.grid_row < grid.n_rows - 1,
+                    tile.grid_col > 0,
+                    tile.grid_col < grid.n_cols - 1,
+                )
+                if key not in weights:
+                    weights[key] = blend_weights(tile, grid, unit)
+                if on_tile is not None:
+                    on_tile(tile, out[i], valid[i])
+                blender.add(
+                    tile.row_off // unit,
+                    tile.col_off // unit,
+                    out[i],
+                    weights[key],
+                    valid[i],
+                )
+                if tile.index in last_in_row:
+                    final = grid.rows_final_after(last_in_row[tile.index])
+                    final_out = height if final >= grid.height else final // unit
+                    while blender.top < final_out and (
+                        final_out == height or final_out - blender.top >= block_rows
+                    ):
+                        stop = min(blender.top + block_rows, final_out)
+                        writer.put(blender.pop(stop))
+            done += len(batch.tiles)
+            bar.update(len(batch.tiles))
+    finally:
+        batches.close()
+        bar.close()
+        writer.close()
+    return done

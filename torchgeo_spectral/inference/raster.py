@@ -1,0 +1,258 @@
+"""Reading the input raster: metadata, band wavelengths and padded tile windows."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from numpy.typing import NDArray
+from rasterio.crs import CRS
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.windows import Window
+
+from .tiling import Tile, clip_span
+
+__all__ = [
+    'RasterInfo',
+    'TileReader',
+    'open_raster_info',
+    'read_wavelengths',
+    'resolve_wavelengths',
+]
+
+_MICRO = {'micrometers', 'micrometer', 'microns', 'micron', 'um', 'µm'}
+
+
+def _to_nm(values: list[float], units: str | None) -> list[float]:
+    """Convert wavelengths to nanometres.
+
+    Args:
+        values: Wavelengths.
+        units: Their unit name, if known.
+
+    Returns:
+        Wavelengths in nm (micrometres, or unitless values below 100, are scaled).
+    """
+    unit = (units or '').strip().lower()
+    if unit in _MICRO or (not unit and values and max(values) < 100):
+        return [v * 1000.0 for v in values]
+    return values
+
+
+def read_wavelengths(src: Any) -> tuple[float, ...] | None:
+    """Band centre wavelengths (nm) stored in a raster's metadata.
+
+    Looks at per-band ``wavelength`` tags (EnMAP-style GeoTIFFs, GDAL's ENVI
+    driver) and at the ENVI header's ``wavelength`` list.
+
+    Args:
+        src: An open rasterio dataset.
+
+    Returns:
+        One wavelength per band, or None when the raster does not carry them.
+    """
+    envi = src.tags(ns='ENVI') if src.driver == 'ENVI' else {}
+    units = envi.get('wavelength_units') or src.tags().get('wavelength_units')
+    per_band = [src.tags(i).get('wavelength') for i in range(1, src.count + 1)]
+    values: list[float] | None = None
+    if all(v is not None for v in per_band):
+        values = [float(str(v)) for v in per_band]
+        units = src.tags(1).get('wavelength_units', units)
+    elif 'wavelength' in envi:
+        parts = re.split(r'[,\s]+', envi['wavelength'].strip('{} '))
+        values = [float(p) for p in parts if p]
+    if values is None or len(values) != src.count:
+        return None
+    return tuple(_to_nm(values, units))
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """What inference needs to know about the input raster.
+
+    Attributes:
+        path: Raster path.
+        height: Rows.
+        width: Columns.
+        count: Bands.
+        crs: CRS, or None.
+        transform: Affine transform.
+        nodata: Nodata value, or None.
+        wavelengths: Band centres in nm from the metadata, or None.
+    """
+
+    path: Path
+    height: int
+    width: int
+    count: int
+    crs: CRS | None
+    transform: Any
+    nodata: float | None
+    wavelengths: tuple[float, ...] | None
+
+
+def open_raster_info(path: Path) -> RasterInfo:
+    """Read the metadata of a raster, warning if it has no CRS.
+
+    Args:
+        path: A GeoTIFF, ENVI file (data file or ``.hdr``) or any GDAL raster.
+
+    Returns:
+        Its metadata.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+    """
+    path = Path(path)
+    if path.suffix.lower() == '.hdr':
+        path = path.with_suffix('')
+    if not path.exists():
+        raise FileNotFoundError(f'input raster {path} does not exist')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', NotGeoreferencedWarning)
+        with rasterio.open(path) as src:
+            info = RasterInfo(
+                path=path,
+                height=src.height,
+                width=src.width,
+                count=src.count,
+                crs=src.crs,
+                transform=src.transform,
+                nodata=src.nodata,
+                wavelengths=read_wavelengths(src),
+            )
+    if info.crs is None:
+        warnings.warn(
+            f'input raster {path} has no CRS: outputs are written without one',
+            UserWarning,
+            stacklevel=2,
+        )
+    return info
+
+
+class TileReader:
+    """Reads tiles as float32 arrays, zero-padded where they leave the raster.
+
+    Pixels whose bands are all nodata (or NaN) are zeroed and reported invalid.
+    The dataset handle is opened lazily, so that one reader per thread is cheap.
+
+    Args:
+        path: Raster path.
+        nodata: Nodata value of the raster, or None.
+    """
+
+    def __init__(self, path: Path, nodata: float | None) -> None:
+        """Initialize (see the class docstring)."""
+        self.path = path
+        self.nodata = nodata
+        self._src: Any = None
+
+    def read(self, tile: Tile) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+        """Read one tile.
+
+        Args:
+            tile: The tile.
+
+        Returns:
+            ``(image, valid)``: image (C, size, size) and a validity mask
+            (size, size), False outside the raster and on nodata pixels.
+        """
+        if self._src is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', NotGeoreferencedWarning)
+                self._src = rasterio.open(self.path)
+        src = self._src
+        r0, r1, tr0, tr1 = clip_span(tile.row_off, tile.row_end, src.height)
+        c0, c1, tc0, tc1 = clip_span(tile.col_off, tile.col_end, src.width)
+        image = np.zeros((src.count, tile.size, tile.size), dtype=np.float32)
+        valid = np.zeros((tile.size, tile.size), dtype=bool)
+        if r1 > r0 and c1 > c0:
+            window = Window(c0, r0, c1 - c0, r1 - r0)
+            data = src.read(window=window, out_dtype='float32')
+            bad = np.isnan(data)
+            if self.nodata is not None and not np.isnan(self.nodata):
+                bad |= data == np.float32(self.nodata)
+            all_bad = bad.all(axis=0)
+            data[bad] = 0.0
+            image[:, tr0:tr1, tc0:tc1] = data
+            valid[tr0:tr1, tc0:tc1] = ~all_bad
+        return image, valid
+
+    def close(self) -> None:
+        """Close the dataset handle."""
+        if self._src is not None:
+            self._src.close()
+            self._src = None
+
+
+def resolve_wavelengths(
+    info: RasterInfo,
+    wavelengths: Sequence[float] | None,
+    expected: Sequence[float] | None,
+    expected_channels: int | None,
+    sensor: str | None = None,
+    tolerance_nm: float = 5.0,
+) -> tuple[float, ...]:
+    """Choose the band wavelengths fed to the model and check them against it.
+
+    Order of preference: ``wavelengths`` given by the caller, those in the
+    raster's metadata, then the model's own (when it was fixed to a sensor).
+
+    Args:
+        info: Input raster metadata.
+        wavelengths: Wavelengths given by the caller, or None.
+        expected: Wavelengths the model was fixed to, or None (any sensor).
+        expected_channels: Band count the model was fixed to, or None.
+        sensor: Name of the model's sensor, for messages.
+        tolerance_nm: Largest accepted difference to the model's wavelengths.
+
+    Returns:
+        One wavelength (nm) per raster band.
+
+    Raises:
+        ValueError: On a band count or wavelength mismatch, or when no wavelengths
+            are known.
+    """
+    what = f' ({sensor})' if sensor else ''
+    if expected is not None and len(expected) != info.count:
+        raise ValueError(
+            f'{info.path} has {info.count} bands but the model expects '
+            f'{len(expected)} bands{what} at fixed wavelengths '
+            f'{expected[0]:.1f}-{expected[-1]:.1f} nm'
+        )
+    if expected_channels is not None and expected_channels != info.count:
+        raise ValueError(
+            f'{info.path} has {info.count} bands but the model expects '
+            f'{expected_channels}{what}'
+        )
+    if wavelengths is not None:
+        found = tuple(float(w) for w in wavelengths)
+        if len(found) != info.count:
+            raise ValueError(
+                f'{len(found)} wavelengths given for {info.count} bands of {info.path}'
+            )
+    elif info.wavelengths is not None:
+        found = info.wavelengths
+    elif expected is not None:
+        return tuple(float(w) for w in expected)
+    else:
+        raise ValueError(
+            f'{info.path} carries no band wavelengths and the model is not fixed to '
+            'a sensor: pass wavelengths=... (or --wavelengths FILE)'
+        )
+    if expected is not None:
+        diff = np.abs(np.asarray(found) - np.asarray(expected, dtype=np.float64))
+        if float(diff.max()) > tolerance_nm:
+            i = int(np.argmax(diff))
+            raise ValueError(
+                f'band wavelengths of {info.path} do not match the model{what}: '
+                f'band {i + 1} is at {found[i]:.2f} nm, the model expects '
+                f'{expected[i]:.2f} nm (tolerance {tolerance_nm} nm)'
+            )
+    return found
