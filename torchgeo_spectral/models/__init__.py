@@ -1,1 +1,31 @@
-"""Spectral ViT encoder, spectral MAE and their timm registration."""
+"""Spectral ViT encoder, spectral MAE and their timm registration.
+
+Importing this package registers ``spectral_vit_tiny``, ``spectral_vit_small`` and
+``spectral_vit_base`` (with one tag per sensor, e.g. ``spectral_vit_small.enmap``)
+with timm.
+"""
+
+from . import registry as registry
+from .encoding import SpectralEncoding, group_wavelengths, sincos_1d, sincos_2d
+from .features import SpectralFeaturePyramid
+from .mae import MAEOutput, SpectralMAE
+from .masking import SpectralMask, two_stage_mask
+from .registry import spectral_vit_base, spectral_vit_small, spectral_vit_tiny
+from .spectral_vit import SpectralPooling, SpectralViT
+
+__all__ = [
+    'MAEOutput',
+    'SpectralEncoding',
+    'SpectralFeaturePyramid',
+    'SpectralMAE',
+    'SpectralMask',
+    'SpectralPooling',
+    'SpectralViT',
+    'group_wavelengths',
+    'sincos_1d',
+    'sincos_2d',
+    'spectral_vit_base',
+    'spectral_vit_small',
+    'spectral_vit_tiny',
+    'two_stage_mask',
+]

@@ -1,0 +1,267 @@
+"""timm registration of ``spectral_vit_{tiny,small,base}`` and their sensor tags.
+
+Importing :mod:`torchgeo_spectral.models` registers three architectures with timm,
+each with one pretrained tag per sensor known to
+:func:`torchgeo_spectral.sensors.list_sensors` (``spectral_vit_small.enmap``,
+``spectral_vit_tiny.sentinel2``, ``spectral_vit_base.aviris_ng``, ...). A tag fixes
+the default wavelengths (and ``in_chans``) to the sensor's band table; its
+``pretrained_cfg`` carries the sensor name under ``sensor``. No weights are
+released yet, so every tag is weight-less: ``pretrained=False`` builds a randomly
+initialised model and ``pretrained=True`` raises, unless a local file is given
+with ``pretrained_cfg_overlay=dict(file=...)`` (a file written by
+:func:`~torchgeo_spectral.models.save_encoder_weights`).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
+from timm.models._pretrained import PretrainedCfg
+from timm.models._registry import get_pretrained_cfg
+
+from ..sensors import get_sensor, list_sensors
+from .features import SpectralFeaturePyramid
+from .spectral_vit import SpectralViT
+
+__all__ = [
+    'ARCHITECTURES',
+    'SpectralPretrainedCfg',
+    'spectral_vit_base',
+    'spectral_vit_small',
+    'spectral_vit_tiny',
+]
+
+#: Width, depth and heads of the registered architectures (those of ViT-Ti/S/B).
+ARCHITECTURES: dict[str, dict[str, int]] = {
+    'spectral_vit_tiny': {'embed_dim': 192, 'depth': 12, 'num_heads': 3},
+    'spectral_vit_small': {'embed_dim': 384, 'depth': 12, 'num_heads': 6},
+    'spectral_vit_base': {'embed_dim': 768, 'depth': 12, 'num_heads': 12},
+}
+
+
+@dataclass
+class SpectralPretrainedCfg(PretrainedCfg):
+    """timm ``PretrainedCfg`` with the sensor a tag stands for.
+
+    Attributes:
+        sensor: Sensor name for :func:`~torchgeo_spectral.sensors.get_sensor`, or
+            ``None`` for the sensor-agnostic default.
+    """
+
+    sensor: str | None = None
+
+
+def _cfg(sensor: str | None = None) -> SpectralPretrainedCfg:
+    """Pretrained cfg of one tag (no weight source: none are released).
+
+    Args:
+        sensor: Sensor name or ``None``.
+
+    Returns:
+        The cfg.
+    """
+    what = f'{sensor} band table' if sensor else 'wavelengths given at construction'
+    return SpectralPretrainedCfg(
+        sensor=sensor,
+        num_classes=0,
+        mean=(0.0,),
+        std=(1.0,),
+        first_conv='patch_embed.proj',
+        classifier='head',
+        license='mit',
+        description=f'SpectralViT with the {what}; no released weights.',
+    )
+
+
+def _default_cfgs() -> dict[str, SpectralPretrainedCfg]:
+    """Cfgs keyed ``arch`` and ``arch.sensor`` for every sensor.
+
+    Returns:
+        The cfg table for :func:`timm.models.generate_default_cfgs`.
+    """
+    cfgs: dict[str, SpectralPretrainedCfg] = {}
+    for arch in ARCHITECTURES:
+        cfgs[arch] = _cfg()
+        for sensor in list_sensors():
+            cfgs[f'{arch}.{sensor}'] = _cfg(sensor)
+    return cfgs
+
+
+default_cfgs = generate_default_cfgs(_default_cfgs())  # type: ignore[arg-type]
+
+
+def _resolve_cfg(
+    variant: str, pretrained_cfg: Any, overlay: dict[str, Any] | None
+) -> SpectralPretrainedCfg:
+    """Resolve the cfg timm hands to an entrypoint (tag, dict or cfg object).
+
+    Args:
+        variant: Architecture name.
+        pretrained_cfg: Tag string, cfg dict, cfg object or ``None``.
+        overlay: Entries overriding the cfg.
+
+    Returns:
+        A :class:`SpectralPretrainedCfg`.
+
+    Raises:
+        ValueError: For an unknown tag.
+    """
+    cfg: Any = pretrained_cfg
+    if cfg is None or isinstance(cfg, str):
+        name = f'{variant}.{cfg}' if cfg else variant
+        cfg = get_pretrained_cfg(name)
+        if cfg is None:
+            msg = (
+                f'unknown pretrained tag {name!r}; sensors: {", ".join(list_sensors())}'
+            )
+            raise ValueError(msg)
+    if isinstance(cfg, dict):
+        cfg = SpectralPretrainedCfg(**cfg)
+    if not isinstance(cfg, SpectralPretrainedCfg):
+        cfg = SpectralPretrainedCfg(**cfg.to_dict(remove_null=False))
+    for key, value in (overlay or {}).items():
+        setattr(cfg, key, value)
+    if not cfg.architecture:
+        cfg.architecture = variant
+    resolved: SpectralPretrainedCfg = cfg
+    return resolved
+
+
+def _create(
+    variant: str, pretrained: bool, **kwargs: Any
+) -> SpectralViT | SpectralFeaturePyramid:
+    """Build a registered model (entrypoint body).
+
+    Args:
+        variant: Architecture name.
+        pretrained: Load the tag's weights (a local ``file`` in the cfg overlay).
+        **kwargs: timm and :class:`SpectralViT` keyword arguments.
+
+    Returns:
+        The encoder, or its :class:`SpectralFeaturePyramid` with
+        ``features_only=True``.
+
+    Raises:
+        ValueError: If ``in_chans`` disagrees with the sensor or wavelengths, or a
+            sensor tag is combined with explicit wavelengths.
+        RuntimeError: If ``pretrained=True`` and the tag has no weights.
+    """
+    cfg = _resolve_cfg(
+        variant,
+        kwargs.pop('pretrained_cfg', None),
+        kwargs.pop('pretrained_cfg_overlay', None),
+    )
+    features_only = bool(kwargs.pop('features_only', False))
+    out_indices = kwargs.pop('out_indices', (0, 1, 2, 3))
+    kwargs.pop('feature_cls', None)
+    in_chans = kwargs.get('in_chans')
+    name = f'{variant}.{cfg.tag}' if cfg.tag else variant
+    if cfg.sensor is not None:
+        if kwargs.get('wavelengths') is not None:
+            msg = (
+                f'{name} fixes the {cfg.sensor} wavelengths; pass wavelengths=... to the '
+                f'untagged {variant} instead'
+            )
+            raise ValueError(msg)
+        sensor = get_sensor(cfg.sensor)
+        if in_chans is not None and int(in_chans) != sensor.num_bands:
+            msg = (
+                f'{name} expects in_chans={sensor.num_bands} (the {cfg.sensor} bands), '
+                f'got in_chans={in_chans}'
+            )
+            raise ValueError(msg)
+        kwargs.update(
+            wavelengths=sensor.wavelengths,
+            fwhm=sensor.fwhm,
+            sensor=cfg.sensor,
+            in_chans=sensor.num_bands,
+        )
+    elif kwargs.get('wavelengths') is not None:
+        count = int(np.asarray(kwargs['wavelengths']).shape[-1])
+        if in_chans is not None and int(in_chans) != count:
+            msg = f'in_chans={in_chans} disagrees with the {count} wavelengths given'
+            raise ValueError(msg)
+        kwargs['in_chans'] = count
+    if kwargs.get('in_chans') is not None:
+        cfg.input_size = (int(kwargs['in_chans']), 224, 224)
+
+    model: SpectralViT = build_model_with_cfg(
+        SpectralViT,
+        variant,
+        pretrained=False,
+        pretrained_cfg=cfg,  # type: ignore[arg-type]
+        **kwargs,
+    )
+    if pretrained:
+        if not cfg.file:
+            msg = (
+                f'no released weights for {name}: build it with pretrained=False, then '
+                'load local weights with torchgeo_spectral.models.load_spectral_weights(model, '
+                "path), or pass pretrained_cfg_overlay=dict(file='weights.pt')"
+            )
+            raise RuntimeError(msg)
+        from .weights import load_spectral_weights
+
+        load_spectral_weights(model, cfg.file)
+    if features_only:
+        pyramid = SpectralFeaturePyramid(model, out_indices=out_indices)
+        pyramid.pretrained_cfg = model.pretrained_cfg
+        pyramid.default_cfg = model.pretrained_cfg
+        pyramid.in_chans = model.in_chans
+        return pyramid
+    return model
+
+
+@register_model
+def spectral_vit_tiny(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
+    """SpectralViT-Ti: width 192, 12 blocks, 3 heads (ViT-Ti blocks).
+
+    Args:
+        pretrained: Load the tag's weights (none are released).
+        **kwargs: :class:`SpectralViT` and timm arguments.
+
+    Returns:
+        The model.
+    """
+    return _create(
+        'spectral_vit_tiny',
+        pretrained,
+        **{**ARCHITECTURES['spectral_vit_tiny'], **kwargs},
+    )  # type: ignore[return-value]
+
+
+@register_model
+def spectral_vit_small(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
+    """SpectralViT-S: width 384, 12 blocks, 6 heads (ViT-S blocks).
+
+    Args:
+        pretrained: Load the tag's weights (none are released).
+        **kwargs: :class:`SpectralViT` and timm arguments.
+
+    Returns:
+        The model.
+    """
+    return _create(
+        'spectral_vit_small',
+        pretrained,
+        **{**ARCHITECTURES['spectral_vit_small'], **kwargs},
+    )  # type: ignore[return-value]
+
+
+@register_model
+def spectral_vit_base(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
+    """SpectralViT-B: width 768, 12 blocks, 12 heads (ViT-B blocks).
+
+    Args:
+        pretrained: Load the tag's weights (none are released).
+        **kwargs: :class:`SpectralViT` and timm arguments.
+
+    Returns:
+        The model.
+    """
+    return _create(
+        'spectral_vit_base',
+        pretrained,
+        **{**ARCHITECTURES['spectral_vit_base'], **kwargs},
+    )  # type: ignore[return-value]
