@@ -17,6 +17,17 @@ def main(args: Sequence[str] | None = None) -> None:
         args: Command-line arguments; ``sys.argv[1:]`` when None.
     """
     argv = list(sys.argv[1:] if args is None else args)
+    if argv[:1] == ['demo']:
+        from torchgeo_spectral.demo.cli import main as demo_main
+
+        demo_main(argv[1:])
+        return
+    from torchgeo_spectral.inference import cli as inference_cli
+
+    if argv and argv[0] in inference_cli.INFERENCE_COMMANDS:
+        if status := inference_cli.main(argv):
+            raise SystemExit(status)
+        return
     import torchgeo_spectral.datamodules
     import torchgeo_spectral.tasks  # noqa: F401
 
