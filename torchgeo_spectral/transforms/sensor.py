@@ -83,7 +83,7 @@ class SimulateSensor(SpectralTransform):
         src_np = src.detach().cpu().double().numpy()
         dst, fwhm = self._target(src_np)
         out = resample_spectra(image, src_np, self.source_fwhm, dst, fwhm, dim=-3)
-        return out, torch.as_tensor(dst, dtype=torch.float32, device=image.device)
+        return out, torch.tensor(dst, dtype=torch.float32, device=image.device)
 
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
         """Resample the batch to the target bands.
