@@ -1,0 +1,351 @@
+"""Reading spectral cubes: ENVI, GeoTIFF/TIFF and NumPy files, read-only.
+
+Every reader returns arrays of shape ``(C, H, W)`` in FILE band order; sorting by
+wavelength happens in the datasets. Nothing is ever written next to the data:
+GDAL's auxiliary ``.aux.xml`` files are disabled while reading.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+import rasterio.errors
+from rasterio.windows import Window
+
+from ..sensors import read_bad_bands, read_wavelengths
+
+__all__ = [
+    'ENVI_DATA_SUFFIXES',
+    'SIDECAR_SUFFIXES',
+    'CubeInfo',
+    'envi_data_file',
+    'find_cubes',
+    'is_sidecar',
+    'rasterio_env',
+    'read_cube',
+    'read_npy_wavelengths',
+    'read_reference',
+]
+
+#: Extensions of ENVI data files next to a ``.hdr`` (or none, as AVIRIS-NG).
+ENVI_DATA_SUFFIXES = ('', '.img', '.bsq', '.bil', '.bip', '.raw', '.dat')
+
+#: Extensions never treated as rasters (headers, metadata, GDAL side files).
+SIDECAR_SUFFIXES = frozenset(
+    {
+        '.hdr',
+        '.xml',
+        '.aux',
+        '.ovr',
+        '.txt',
+        '.csv',
+        '.json',
+        '.geojson',
+        '.gpkg',
+        '.md',
+        '.sta',
+        '.msk',
+        '.py',
+        '.pyc',
+        '.zip',
+        '.roi',
+        '.prj',
+        '.wld',
+        '.tfw',
+    }
+)
+
+_TIFF_SUFFIXES = ('.tif', '.tiff')
+_NPY_SUFFIX = '.npy'
+
+
+def is_sidecar(path: str | os.PathLike[str]) -> bool:
+    """Whether a file is a header or metadata side file rather than a raster.
+
+    Args:
+        path: A file path.
+
+    Returns:
+        True for headers, GDAL side files and text/metadata files.
+    """
+    name = os.path.basename(os.fspath(path)).lower()
+    if name.endswith('.aux.xml') or name.startswith('.'):
+        return True
+    return os.path.splitext(name)[1] in SIDECAR_SUFFIXES
+
+
+@contextmanager
+def rasterio_env() -> Iterator[None]:
+    """Rasterio environment that writes no ``.aux.xml`` and is quiet on plain cubes.
+
+    Yields:
+        Nothing; reads inside the block create no side files.
+    """
+    with rasterio.Env(GDAL_PAM_ENABLED=False), warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        yield
+
+
+def envi_data_file(header: Path) -> Path | None:
+    """Find the data file described by an ENVI header.
+
+    Args:
+        header: Path of a ``.hdr`` file.
+
+    Returns:
+        The data file (``x``, ``x.img``, ``x.bsq``, ``x.bil``, ``x.bip``, ``x.raw``
+        or ``x.dat`` for ``x.hdr``, also ``x.hdr`` -> ``x.hdr`` minus suffix), or
+        None when absent.
+    """
+    stem = header.with_suffix('')
+    for suffix in ENVI_DATA_SUFFIXES:
+        candidate = stem.with_name(stem.name + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_cubes(root: Path) -> list[Path]:
+    """List the cubes in a folder: ENVI data files, (Geo)TIFFs and ``.npy``.
+
+    Args:
+        root: Folder to search (not recursive).
+
+    Returns:
+        Sorted cube paths (ENVI cubes by their data file).
+    """
+    found: set[Path] = set()
+    for path in sorted(root.iterdir()):
+        if not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix == '.hdr':
+            data = envi_data_file(path)
+            if data is not None:
+                found.add(data)
+        elif suffix in _TIFF_SUFFIXES or suffix == _NPY_SUFFIX:
+            found.add(path)
+    return sorted(found)
+
+
+def read_npy_wavelengths(path: Path) -> npt.NDArray[np.float64] | None:
+    """Wavelength sidecar of a ``.npy`` cube.
+
+    Looks for ``<stem>.wavelengths.txt`` / ``.csv`` (numbers separated by commas,
+    whitespace or newlines) and then ``wavelengths.txt`` / ``.csv`` in the same
+    folder (shared by all cubes there).
+
+    Args:
+        path: The ``.npy`` cube.
+
+    Returns:
+        Centres in nm in file band order, or None if there is no sidecar.
+
+    Raises:
+        ValueError: Naming the sidecar, if it holds non-numeric values.
+    """
+    candidates = [
+        path.with_name(f'{path.stem}.wavelengths{ext}') for ext in ('.txt', '.csv')
+    ] + [path.with_name(f'wavelengths{ext}') for ext in ('.txt', '.csv')]
+    for candidate in candidates:
+        if candidate.is_file():
+            text = candidate.read_text().replace(',', ' ').split()
+            try:
+                return np.array([float(v) for v in text], dtype=np.float64)
+            except ValueError as error:
+                msg = f'{candidate}: wavelength sidecar has a non-numeric value'
+                raise ValueError(msg) from error
+    return None
+
+
+@dataclass(frozen=True)
+class CubeInfo:
+    """Metadata of one cube file.
+
+    Attributes:
+        path: The cube (ENVI data file, TIFF or ``.npy``).
+        count: Number of bands.
+        height: Number of lines.
+        width: Number of samples per line.
+        wavelengths: Centres in nm in file band order, or None when the file has
+            none.
+        good: Bad-band list from the file (True = good), or None.
+        layout: ``'chw'``, ``'hwc'`` or ``'hw'`` (single band) for ``.npy``
+            files, ``'raster'`` otherwise.
+    """
+
+    path: Path
+    count: int
+    height: int
+    width: int
+    wavelengths: npt.NDArray[np.float64] | None
+    good: npt.NDArray[np.bool_] | None
+    layout: str
+
+    @classmethod
+    def read(cls, path: Path, num_bands: int | None = None) -> CubeInfo:
+        """Read the metadata of a cube.
+
+        Args:
+            path: The cube.
+            num_bands: Expected band count (used to tell ``(C, H, W)`` from
+                ``(H, W, C)`` for ``.npy`` files without a sidecar).
+
+        Returns:
+            The metadata.
+
+        Raises:
+            FileNotFoundError: If the file does not exist.
+            ValueError: Naming the file, if it cannot be read or its band count
+                disagrees with its wavelengths.
+        """
+        if not path.is_file():
+            raise FileNotFoundError(f'{path}: no such file')
+        if path.suffix.lower() == _NPY_SUFFIX:
+            return cls._read_npy(path, num_bands)
+        try:
+            with rasterio_env(), rasterio.open(path) as src:
+                count, height, width = src.count, src.height, src.width
+        except rasterio.errors.RasterioIOError as error:
+            raise ValueError(f'{path}: not a readable raster ({error})') from error
+        wavelengths: npt.NDArray[np.float64] | None
+        try:
+            with rasterio_env(), warnings.catch_warnings():
+                warnings.simplefilter('ignore', UserWarning)
+                centres, _ = read_wavelengths(path)
+            wavelengths = np.asarray(centres, dtype=np.float64)
+        except ValueError as error:
+            if 'no band wavelengths' not in str(error):
+                raise
+            wavelengths = None
+        with rasterio_env():
+            good = read_bad_bands(path)
+        return cls(path, count, height, width, wavelengths, good, 'raster')
+
+    @classmethod
+    def _read_npy(cls, path: Path, num_bands: int | None) -> CubeInfo:
+        """Read the metadata of a ``.npy`` cube.
+
+        Args:
+            path: The ``.npy`` file.
+            num_bands: Expected band count, or None.
+
+        Returns:
+            The metadata.
+
+        Raises:
+            ValueError: Naming the file, if it is not a 3-D array or matches no
+                layout for its wavelengths.
+        """
+        try:
+            array = np.load(path, mmap_mode='r')
+        except (OSError, ValueError) as error:
+            raise ValueError(f'{path}: not a readable .npy array ({error})') from error
+        if array.ndim == 2:
+            height, width = array.shape
+            return cls(path, 1, int(height), int(width), None, None, 'hw')
+        if array.ndim != 3:
+            msg = (
+                f'{path}: expected a 3-D cube (C, H, W) or (H, W, C), got {array.shape}'
+            )
+            raise ValueError(msg)
+        wavelengths = read_npy_wavelengths(path)
+        count = wavelengths.size if wavelengths is not None else num_bands
+        if count is None or array.shape[0] == count:
+            layout = 'chw'
+        elif array.shape[2] == count:
+            layout = 'hwc'
+        else:
+            msg = (
+                f'{path}: array of shape {array.shape} has no axis of {count} bands '
+                '(the number of wavelengths)'
+            )
+            raise ValueError(msg)
+        c, h, w = array.shape if layout == 'chw' else np.roll(array.shape, 1)
+        return cls(path, int(c), int(h), int(w), wavelengths, None, layout)
+
+
+def read_cube(
+    info: CubeInfo,
+    indexes: npt.NDArray[np.intp] | None = None,
+    window: tuple[int, int, int, int] | None = None,
+) -> npt.NDArray[np.float32]:
+    """Read (part of) a cube as float32 ``(C, h, w)``.
+
+    Args:
+        info: Metadata of the cube.
+        indexes: 0-based band indices in the order wanted, or None for all.
+        window: ``(row, col, height, width)`` to read, or None for the whole cube.
+
+    Returns:
+        The data.
+
+    Raises:
+        ValueError: Naming the file, if it cannot be read.
+    """
+    row, col, height, width = window or (0, 0, info.height, info.width)
+    if info.layout == 'raster':
+        bands: Any = None if indexes is None else [int(i) + 1 for i in indexes]
+        try:
+            with rasterio_env(), rasterio.open(info.path) as src:
+                data = src.read(
+                    bands, window=Window(col, row, width, height), out_dtype='float32'
+                )
+        except rasterio.errors.RasterioIOError as error:
+            raise ValueError(f'{info.path}: read failed ({error})') from error
+        return np.asarray(data, dtype=np.float32)
+    array = np.load(info.path, mmap_mode='r')
+    if info.layout == 'hw':
+        block = array[None, row : row + height, col : col + width]
+    elif info.layout == 'hwc':
+        block = array[row : row + height, col : col + width, :]
+        block = np.moveaxis(block, -1, 0)
+    else:
+        block = array[:, row : row + height, col : col + width]
+    if indexes is not None:
+        block = block[indexes]
+    return np.array(block, dtype=np.float32)
+
+
+def read_reference(path: Path) -> npt.NDArray[np.float32]:
+    """Read a dark or white reference in any supported format.
+
+    ``.npy`` references are taken as stored (any of ``(C,)``, ``(C, W)``,
+    ``(C, L, W)``); rasters are read as ``(C, L, W)``.
+
+    Args:
+        path: The reference file.
+
+    Returns:
+        The reference as float32.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: Naming the file, if it cannot be read.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: reference file not found')
+    if path.suffix.lower() == _NPY_SUFFIX:
+        try:
+            return np.asarray(np.load(path), dtype=np.float32)
+        except (OSError, ValueError) as error:
+            raise ValueError(f'{path}: not a readable .npy array ({error})') from error
+    if path.suffix.lower() == '.hdr':
+        data = envi_data_file(path)
+        if data is None:
+            raise ValueError(f'{path}: ENVI header without a data file')
+        path = data
+    try:
+        with rasterio_env(), rasterio.open(path) as src:
+            return np.asarray(src.read(out_dtype='float32'))
+    except rasterio.errors.RasterioIOError as error:
+        raise ValueError(f'{path}: not a readable raster ({error})') from error

@@ -1,0 +1,257 @@
+"""Wavelength ordering, bad-band selection and collation of spectral samples."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import Tensor
+
+from ..sensors import validate_wavelengths
+
+__all__ = [
+    'BadBandSpec',
+    'BandSelection',
+    'collate_spectral',
+    'concat_spectral_samples',
+    'select_bands',
+    'sort_bands',
+]
+
+Sample = dict[str, Tensor]
+
+#: A bad-band entry: a 0-based band index (in file order) or an inclusive
+#: ``(low, high)`` wavelength range in nm.
+BadBandSpec = int | tuple[float, float] | Sequence[float]
+
+
+def sort_bands(
+    wavelengths: npt.ArrayLike, *, name: str = 'wavelengths'
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """Sort band centres and return them with the permutation that sorts them.
+
+    Args:
+        wavelengths: Band centres in nm, in file order (any order).
+        name: Name used in error messages (e.g. the file path).
+
+    Returns:
+        The strictly increasing centres and the indices (into file order) that
+        produce them.
+
+    Raises:
+        ValueError: If the centres are duplicated, non-finite or non-positive.
+    """
+    array = np.asarray(wavelengths, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f'{name}: wavelengths must be 1-D, got shape {array.shape}')
+    order = np.argsort(array, kind='stable')
+    return validate_wavelengths(array[order], name=name), order
+
+
+@dataclass(frozen=True)
+class BandSelection:
+    """Which bands of a file to read, and their centres.
+
+    Attributes:
+        indexes: 0-based band indices into the FILE, in increasing-wavelength
+            order, bad bands removed when requested.
+        wavelengths: Centres in nm of the selected bands (strictly increasing).
+        good: Boolean mask over the selected bands, False where a band is
+            flagged bad (all True when bad bands were dropped).
+    """
+
+    indexes: npt.NDArray[np.intp]
+    wavelengths: npt.NDArray[np.float64]
+    good: npt.NDArray[np.bool_]
+
+
+def _bad_band_mask(
+    wavelengths: npt.NDArray[np.float64],
+    bad_bands: Iterable[BadBandSpec] | None,
+    file_good: npt.NDArray[np.bool_] | None,
+    *,
+    name: str,
+) -> npt.NDArray[np.bool_]:
+    """Boolean mask (file order) of GOOD bands.
+
+    Args:
+        wavelengths: Centres in file order.
+        bad_bands: User bad bands: 0-based indices or ``(low, high)`` nm ranges.
+        file_good: Bad-band list read from the file (True = good), or None.
+        name: Name used in error messages.
+
+    Returns:
+        True for good bands, in file order.
+
+    Raises:
+        ValueError: If an index is out of range or a range is malformed.
+    """
+    count = wavelengths.size
+    good = np.ones(count, dtype=bool)
+    if file_good is not None:
+        if file_good.shape != (count,):
+            msg = (
+                f'{name}: bad-band list has {file_good.size} entries for {count} bands'
+            )
+            raise ValueError(msg)
+        good &= file_good.astype(bool)
+    for spec in bad_bands or ():
+        if isinstance(spec, int | np.integer):
+            if not -count <= int(spec) < count:
+                msg = f'{name}: bad band index {spec} out of range for {count} bands'
+                raise ValueError(msg)
+            good[int(spec)] = False
+            continue
+        bounds = list(spec)
+        if len(bounds) != 2 or bounds[0] > bounds[1]:
+            msg = (
+                f'{name}: bad band range {spec!r} must be (low, high) in nm with '
+                'low <= high'
+            )
+            raise ValueError(msg)
+        good &= ~((wavelengths >= bounds[0]) & (wavelengths <= bounds[1]))
+    return good
+
+
+def select_bands(
+    wavelengths: npt.ArrayLike,
+    *,
+    bad_bands: Iterable[BadBandSpec] | None = None,
+    file_good: npt.NDArray[np.bool_] | None = None,
+    drop_bad_bands: bool = False,
+    name: str = 'wavelengths',
+) -> BandSelection:
+    """Order bands by wavelength and optionally drop bad ones.
+
+    Args:
+        wavelengths: Band centres in nm, in file order.
+        bad_bands: 0-based band indices (file order) or ``(low, high)`` nm ranges
+            to flag as bad, in addition to ``file_good``.
+        file_good: Bad-band list from the file metadata (True = good).
+        drop_bad_bands: If True, flagged bands are removed from the selection.
+        name: Name used in error messages (e.g. the file path).
+
+    Returns:
+        The band selection.
+
+    Raises:
+        ValueError: If wavelengths are duplicated/invalid, every band would be
+            dropped, or a bad-band entry is invalid.
+    """
+    array = np.asarray(wavelengths, dtype=np.float64)
+    sorted_w, order = sort_bands(array, name=name)
+    good = _bad_band_mask(array, bad_bands, file_good, name=name)[order]
+    if drop_bad_bands:
+        if not good.any():
+            raise ValueError(f'{name}: every band is flagged bad')
+        return BandSelection(order[good], sorted_w[good], np.ones(good.sum(), bool))
+    return BandSelection(order, sorted_w, good)
+
+
+def _check_wavelength_rows(values: Sequence[Tensor]) -> Tensor:
+    """Stack per-sample wavelength vectors, requiring that they all agree.
+
+    Args:
+        values: One ``(C,)`` tensor per sample.
+
+    Returns:
+        A ``(B, C)`` tensor.
+
+    Raises:
+        ValueError: If the samples have different band sets.
+    """
+    first = values[0]
+    for i, value in enumerate(values[1:], start=1):
+        if value.shape != first.shape or not torch.allclose(
+            value.to(first.dtype), first, rtol=0.0, atol=1e-3
+        ):
+            msg = (
+                'collate_spectral: a batch must not mix band sets, but sample '
+                f'{i} has {value.numel()} bands ({_describe(value)}) while sample 0 '
+                f'has {first.numel()} bands ({_describe(first)}); group samples by '
+                'sensor/band set (one dataset per band set)'
+            )
+            raise ValueError(msg)
+    return torch.stack(list(values))
+
+
+def _describe(wavelength: Tensor) -> str:
+    """Short description of a wavelength vector for error messages.
+
+    Args:
+        wavelength: ``(C,)`` tensor in nm.
+
+    Returns:
+        A string like ``'400.0-2500.0 nm'``.
+    """
+    if wavelength.numel() == 0:
+        return 'empty'
+    return f'{float(wavelength.min()):.1f}-{float(wavelength.max()):.1f} nm'
+
+
+def collate_spectral(samples: Sequence[Sample]) -> Sample:
+    """Stack spectral samples into a batch, refusing mixed band sets.
+
+    Every key is stacked along a new batch dimension, like TorchGeo's
+    :func:`~torchgeo.datasets.stack_samples`; ``wavelength`` becomes ``(B, C)``
+    and every row is checked to be the same band set.
+
+    Args:
+        samples: Samples with equally shaped tensors.
+
+    Returns:
+        The batch.
+
+    Raises:
+        ValueError: If the samples are empty, lack a key another sample has, or
+            mix band sets (different ``wavelength``).
+    """
+    if not samples:
+        raise ValueError('collate_spectral: no samples to collate')
+    # Check the band sets first so that a mismatch is reported as such.
+    keys = sorted(samples[0], key=lambda k: k != 'wavelength')
+    batch: Sample = {}
+    for key in keys:
+        values = []
+        for i, sample in enumerate(samples):
+            if key not in sample:
+                msg = f'collate_spectral: sample {i} has no {key!r} (sample 0 has)'
+                raise ValueError(msg)
+            value = sample[key]
+            values.append(
+                value if isinstance(value, Tensor) else torch.as_tensor(value)
+            )
+        if key == 'wavelength':
+            batch[key] = _check_wavelength_rows(values)
+        else:
+            batch[key] = torch.stack(values)
+    return batch
+
+
+def concat_spectral_samples(samples: Iterable[Sample]) -> Sample:
+    """Join the samples of an image and a mask dataset over the same slice.
+
+    Used by ``HyperspectralRaster & other``: ``image`` and ``mask`` are
+    concatenated along channels as TorchGeo's
+    :func:`~torchgeo.datasets.concat_samples` does, but ``bounds``, ``transform``
+    and ``wavelength`` are taken once (from the first sample that has them)
+    instead of being concatenated, so they keep their shapes.
+
+    Args:
+        samples: Samples of the same spatiotemporal slice.
+
+    Returns:
+        A single sample.
+    """
+    single = {'bounds', 'transform', 'wavelength'}
+    out: dict[str, list[Tensor]] = {}
+    for sample in samples:
+        for key, value in sample.items():
+            out.setdefault(key, []).append(value)
+    joined: Sample = {}
+    for key, values in out.items():
+        joined[key] = values[0] if key in single else torch.cat(values)
+    return joined
