@@ -1,0 +1,79 @@
+"""Helpers of the inference tests: synthetic rasters and toy models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import torch
+from rasterio.transform import from_origin
+from torch import Tensor, nn
+
+RasterFactory = Callable[..., Path]
+
+
+def write_raster(
+    path: Path,
+    data: np.ndarray,
+    *,
+    crs: str | None = 'EPSG:32633',
+    transform: Any = None,
+    nodata: float | None = -9999.0,
+    wavelengths: Sequence[float] | None = None,
+) -> Path:
+    count, height, width = data.shape
+    profile: dict[str, Any] = {
+        'driver': 'GTiff',
+        'height': height,
+        'width': width,
+        'count': count,
+        'dtype': 'float32',
+        'transform': transform or from_origin(500000.0, 5800000.0, 30.0, 30.0),
+        'nodata': nodata,
+    }
+    if crs is not None:
+        profile['crs'] = crs
+    with rasterio.open(path, 'w', **profile) as dst:
+        dst.write(data.astype('float32'))
+        if wavelengths is not None:
+            for i, wl in enumerate(wavelengths, start=1):
+                dst.update_tags(i, wavelength=str(wl), wavelength_units='Nanometers')
+    return path
+
+
+class PointwiseModel(nn.Module):
+    """A 1x1 convolution: every pixel's logits depend on that pixel only."""
+
+    def __init__(self, bands: int, classes: int, seed: int = 0) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.conv = nn.Conv2d(bands, classes, 1)
+        self.calls = 0
+
+    def forward(self, x: Tensor, wavelengths: Tensor) -> Tensor:
+        self.calls += 1
+        assert wavelengths.shape == (x.shape[1],)
+        out: Tensor = self.conv(x)
+        return out
+
+
+class FailingModel(PointwiseModel):
+    """Raises on the ``fail_at``-th call (simulated interruption)."""
+
+    def __init__(self, bands: int, classes: int, fail_at: int) -> None:
+        super().__init__(bands, classes)
+        self.fail_at = fail_at
+
+    def forward(self, x: Tensor, wavelengths: Tensor) -> Tensor:
+        if self.calls + 1 == self.fail_at:
+            self.calls += 1
+            raise KeyboardInterrupt('simulated interruption')
+        return super().forward(x, wavelengths)
+
+
+def read(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    with rasterio.open(path) as src:
+        return src.read(), dict(src.profile)
