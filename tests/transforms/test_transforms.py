@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from pathlib import Path
 
 import kornia.augmentation as K
 import numpy as np
@@ -289,3 +290,23 @@ def test_composes_with_kornia(batch: dict[str, Tensor]) -> None:
 def test_bad_input(call: Callable[[], object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.data
+def test_simulate_sentinel2_on_an_enmap_tile(shared_data: Path) -> None:
+    rasterio = pytest.importorskip('rasterio')
+    tiles = sorted((shared_data / 'enmap_potsdam' / 'images').glob('*.tif'))
+    if not tiles:
+        pytest.skip('no EnMAP tiles found')
+    with rasterio.open(tiles[0]) as src:
+        cube = torch.from_numpy(src.read().astype(np.float32))
+    s2 = get_sensor('sentinel2')
+    batch = {'image': cube[None], 'wavelength': WL}
+    out = nn.Sequential(
+        SimulateSensor('sentinel2'), RandomIlluminationScale(p=1, seed=0)
+    )(batch)
+    check_consistent(out['image'], out['wavelength'], batched=True)
+    assert out['image'].shape == (1, s2.num_bands, *cube.shape[1:])
+    simulated = SimulateSensor('sentinel2')(cube, WL)[0]
+    expected = resample_spectra(cube, ENMAP.wavelengths, None, s2.wavelengths, s2.fwhm)
+    assert_close(simulated, expected)

@@ -7,7 +7,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import Tensor
 
-from ..sensors import Sensor, get_sensor, resample_spectra
+from ..sensors import Sensor, get_sensor, resample_spectra, resampling_matrix
 from .base import SpectralTransform
 
 
@@ -36,10 +36,10 @@ class SimulateSensor(SpectralTransform):
                 ``'sentinel2'``).
             source_fwhm: FWHM (nm) of the input bands, or None; it only widens the
                 accepted source range.
-            drop_out_of_range: Keep only the target bands whose SRF (centre +/- 1
-                FWHM) lies inside the source range, instead of raising (e.g. to
-                simulate Landsat 8 from a VNIR/SWIR sensor without its thermal
-                bands).
+            drop_out_of_range: Keep only the target bands that
+                :func:`~torchgeo_spectral.sensors.resampling_matrix` accepts
+                (inside the source range), instead of raising (e.g. to simulate
+                Landsat 8 from a VNIR/SWIR sensor without its thermal bands).
             p: Probability of simulating (one draw per batch).
             seed: Seed of the generator used for ``p``.
         """
@@ -66,18 +66,43 @@ class SimulateSensor(SpectralTransform):
         fwhm = np.asarray(self.sensor.fwhm, dtype=np.float64)
         if not self.drop_out_of_range:
             return dst, fwhm
-        low, high = src[0], src[-1]
-        if self.source_fwhm is not None:
-            low -= self.source_fwhm[0] / 2
-            high += self.source_fwhm[-1] / 2
-        keep = (dst - fwhm >= low) & (dst + fwhm <= high)
+        # Ask the sensors module band by band, so its range rule is the only one.
+        keep = np.array(
+            [
+                self._covered(src, dst[i : i + 1], fwhm[i : i + 1])
+                for i in range(dst.size)
+            ]
+        )
         if not keep.any():
             msg = (
                 f'no band of {self.sensor.name} lies inside the source range '
-                f'{low:g}-{high:g} nm'
+                f'{src[0]:g}-{src[-1]:g} nm'
             )
             raise ValueError(msg)
         return dst[keep], fwhm[keep]
+
+    def _covered(
+        self,
+        src: NDArray[np.float64],
+        dst: NDArray[np.float64],
+        fwhm: NDArray[np.float64],
+    ) -> bool:
+        """Whether the sensors module accepts resampling ``src`` to one band.
+
+        Args:
+            src: Source centres (nm).
+            dst: One target centre (nm), shape ``(1,)``.
+            fwhm: Its FWHM (nm), shape ``(1,)``.
+
+        Returns:
+            True when :func:`~torchgeo_spectral.sensors.resampling_matrix` accepts
+            the band.
+        """
+        try:
+            resampling_matrix(src, self.source_fwhm, dst, fwhm)
+        except ValueError:
+            return False
+        return True
 
     def _resample(self, image: Tensor, src: Tensor) -> tuple[Tensor, Tensor]:
         src_np = src.detach().cpu().double().numpy()
