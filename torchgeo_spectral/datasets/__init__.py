@@ -4,12 +4,26 @@
   (a :class:`~torchgeo.datasets.RasterDataset`).
 * :class:`ProximalHyperspectral`: folders of close-range cubes
   (a :class:`~torchgeo.datasets.NonGeoDataset`).
+* Classic benchmark scenes (:class:`HyperspectralScene` subclasses):
+  :class:`IndianPines`, :class:`PaviaUniversity`, :class:`PaviaCentre`,
+  :class:`Salinas`, :class:`KennedySpaceCenter`, :class:`Botswana`,
+  :class:`Houston2013`.
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
 from .plot import false_colour_bands, plot_spectral_sample
 from .proximal import ProximalHyperspectral
 from .raster import HyperspectralRaster
+from .scene import HyperspectralScene, SceneFile
+from .scenes import (
+    Botswana,
+    Houston2013,
+    IndianPines,
+    KennedySpaceCenter,
+    PaviaCentre,
+    PaviaUniversity,
+    Salinas,
+)
 from .utils import (
     BandSelection,
     collate_spectral,
@@ -20,8 +34,17 @@ from .utils import (
 
 __all__ = [
     'BandSelection',
+    'Botswana',
+    'Houston2013',
     'HyperspectralRaster',
+    'HyperspectralScene',
+    'IndianPines',
+    'KennedySpaceCenter',
+    'PaviaCentre',
+    'PaviaUniversity',
     'ProximalHyperspectral',
+    'Salinas',
+    'SceneFile',
     'collate_spectral',
     'concat_spectral_samples',
     'false_colour_bands',

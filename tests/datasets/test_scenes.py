@@ -1,0 +1,176 @@
+import hashlib
+import shutil
+from pathlib import Path
+
+import h5py
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import scipy.io
+import torch
+from torchgeo.datasets import DatasetNotFoundError
+
+import torchgeo_spectral.datasets.scene as scene_module
+from torchgeo_spectral.datasets import (
+    Botswana,
+    Houston2013,
+    HyperspectralScene,
+    IndianPines,
+    KennedySpaceCenter,
+    PaviaCentre,
+    PaviaUniversity,
+    Salinas,
+)
+from torchgeo_spectral.datasets.mat import load_mat_array
+
+DATA = Path(__file__).resolve().parents[1] / 'data' / 'hyperspectral_scenes'
+SCENES: list[tuple[type[HyperspectralScene], int]] = [
+    (IndianPines, 200),
+    (PaviaUniversity, 103),
+    (PaviaCentre, 102),
+    (Salinas, 204),
+    (KennedySpaceCenter, 176),
+    (Botswana, 145),
+    (Houston2013, 144),
+]
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(('cls', 'bands'), SCENES)
+def test_patch_mode(cls: type[HyperspectralScene], bands: int) -> None:
+    ds = cls(DATA / cls.__name__, patch_size=5)
+    assert cls.num_bands() == bands
+    gt = ds.gt
+    assert len(ds) == int((gt > 0).sum())
+    sample = ds[0]
+    assert sample['image'].shape == (bands, 5, 5)
+    assert sample['wavelength'].shape == (bands,)
+    assert torch.all(sample['wavelength'][1:] > sample['wavelength'][:-1])
+    labels = torch.stack([ds[i]['label'] for i in range(len(ds))])
+    assert labels.min() == 0
+    assert labels.max() == len(cls.class_names) - 1
+    assert np.array_equal(ds.labels, labels.numpy())
+
+
+def test_patch_content_and_padding() -> None:
+    ds = IndianPines(DATA / 'IndianPines', patch_size=3)
+    row, col = (int(v) for v in ds.pixels[0])  # first labelled pixel is row 1
+    sample = ds[0]
+    centre = sample['image'][:, 1, 1]
+    assert torch.equal(centre, torch.from_numpy(ds.image[:, row, col]))
+    if col == 0:
+        assert torch.all(sample['image'][:, :, 0] == 0)
+
+
+def test_tile_mode() -> None:
+    ds = PaviaCentre(DATA / 'PaviaCentre', mode='tile', tile_size=8)
+    assert len(ds) == 4
+    sample = ds[3]
+    assert sample['image'].shape == (102, 8, 8)
+    assert sample['mask'].shape == (8, 8)
+    assert sample['mask'].max() <= 9
+    assert torch.all(sample['mask'][4:, :] == 0)  # padded rows
+
+
+def test_hdf5_v73_transposed() -> None:
+    path = DATA / 'PaviaUniversity' / 'PaviaU.mat'
+    assert h5py.is_hdf5(path)
+    cube = load_mat_array(path, 'paviaU')
+    assert cube.shape == (12, 10, 103)
+    assert cube[3, 4, 5] == 10 * 5 + 3 + 4
+    classic = load_mat_array(DATA / 'PaviaCentre' / 'Pavia.mat')
+    assert classic.shape == (12, 10, 102)
+    assert classic[3, 4, 5] == 10 * 5 + 3 + 4
+
+
+def test_mat_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r'none\.mat'):
+        load_mat_array(tmp_path / 'none.mat')
+    (tmp_path / 'junk.mat').write_bytes(b'not matlab at all' * 20)
+    with pytest.raises(ValueError, match=r'junk\.mat: not a readable MATLAB'):
+        load_mat_array(tmp_path / 'junk.mat')
+    scipy.io.savemat(tmp_path / 'two.mat', {'a': np.ones(2), 'b': np.ones(2)})
+    with pytest.raises(ValueError, match='several variables'):
+        load_mat_array(tmp_path / 'two.mat')
+    with pytest.raises(ValueError, match="no variable 'c'"):
+        load_mat_array(tmp_path / 'two.mat', 'c')
+
+
+def test_not_found_and_bad_args(tmp_path: Path) -> None:
+    with pytest.raises(DatasetNotFoundError, match='download=False'):
+        IndianPines(tmp_path)
+    with pytest.raises(ValueError, match='odd'):
+        IndianPines(DATA / 'IndianPines', patch_size=4)
+    with pytest.raises(ValueError, match='mode'):
+        IndianPines(DATA / 'IndianPines', mode='pixels')  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match='no public download URL'):
+        Houston2013(tmp_path, download=True)
+    with pytest.raises(IndexError):
+        IndianPines(DATA / 'IndianPines')[10_000]
+
+
+def fake_download(
+    url: str, root: str | Path, filename: str | None = None, md5: str | None = None
+) -> None:
+    """Stand-in for torchgeo's download_url: copy a local file, check md5."""
+    target = Path(root) / (filename or Path(url).name)
+    Path(root).mkdir(parents=True, exist_ok=True)
+    shutil.copy(url, target)
+    if md5 is not None and hashlib.md5(target.read_bytes()).hexdigest() != md5:
+        raise RuntimeError(f"Downloaded file '{target}' is corrupted.")
+
+
+def test_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scene_module, 'download_url', fake_download)
+    src = DATA / 'Salinas'
+    for attr in ('image_file', 'gt_file'):
+        spec = getattr(Salinas, attr)
+        local = src / spec.filename
+        monkeypatch.setattr(Salinas, attr, spec.with_url(str(local), md5(local)))
+    ds = Salinas(tmp_path / 'salinas', download=True, checksum=True)
+    assert len(ds) > 0
+    assert sorted(p.name for p in (tmp_path / 'salinas').iterdir()) == [
+        'Salinas_corrected.mat',
+        'Salinas_gt.mat',
+    ]
+    # already there: no second download, checksum verified
+    Salinas(tmp_path / 'salinas', checksum=True)
+    (tmp_path / 'salinas' / 'Salinas_gt.mat').write_bytes(b'corrupt')
+    with pytest.raises(RuntimeError, match=r'Salinas_gt\.mat: MD5'):
+        Salinas(tmp_path / 'salinas', checksum=True)
+    spec = Salinas.gt_file
+    monkeypatch.setattr(Salinas, 'gt_file', spec.with_url(spec.url or '', '0' * 32))
+    (tmp_path / 'salinas' / 'Salinas_gt.mat').unlink()
+    with pytest.raises(RuntimeError, match='corrupted'):
+        Salinas(tmp_path / 'salinas', download=True)
+
+
+def test_inconsistent_files(tmp_path: Path) -> None:
+    root = tmp_path / 'ip'
+    shutil.copytree(DATA / 'IndianPines', root)
+    gt = np.full((12, 10), 17, dtype=np.uint8)
+    scipy.io.savemat(root / 'Indian_pines_gt.mat', {'indian_pines_gt': gt})
+    with pytest.raises(
+        ValueError, match=r'Indian_pines_gt\.mat: labels \[17\] outside'
+    ):
+        IndianPines(root)
+    scipy.io.savemat(root / 'Indian_pines_gt.mat', {'indian_pines_gt': gt[:5]})
+    with pytest.raises(ValueError, match=r'Indian_pines_gt\.mat: label map of shape'):
+        IndianPines(root)
+    scipy.io.savemat(
+        root / 'Indian_pines_corrected.mat',
+        {'indian_pines_corrected': np.zeros((12, 10, 199), np.int16)},
+    )
+    with pytest.raises(ValueError, match=r'corrected\.mat: 199 bands.*200'):
+        IndianPines(root)
+
+
+@pytest.mark.parametrize('mode', ['patch', 'tile'])
+def test_plot(mode: str) -> None:
+    ds = Botswana(DATA / 'Botswana', mode=mode, tile_size=8)  # type: ignore[arg-type]
+    fig = ds.plot(ds[0], suptitle='Botswana')
+    plt.close(fig)
+    assert ds.cmap.N == 15

@@ -1,0 +1,153 @@
+"""Band centres of the classic benchmark scenes, derived from sensor tables.
+
+Only Indian Pines (AVIRIS, 200 bands) and Pavia University (ROSIS, 103 bands) have
+tables in :mod:`torchgeo_spectral.sensors`; the others are derived here, each with
+its documented approximation:
+
+* **AVIRIS 224 channels** (:func:`aviris_224`): the channels of the Indian Pines
+  table keep their published centres; the 24 channels absent from it get the
+  least-squares line of their spectrometer (A: 1-32, B: 33-96, C: 97-160,
+  D: 161-224) through the known channels.
+* **Salinas** (204): AVIRIS 224 minus the water channels 108-112, 154-167 and 224.
+* **Kennedy Space Center** (176): no published list of removed channels; the 176
+  centres are AVIRIS channels spread evenly over the channels outside the water
+  windows 1330-1480 nm and 1770-2000 nm (APPROXIMATION).
+* **Botswana** (145): Hyperion bands 10-55, 82-97, 102-119, 134-164, 187-220
+  (the list published with the scene), centres from the Hyperion table.
+* **Pavia Centre** (102): evenly spaced 430-860 nm like the ROSIS table
+  (APPROXIMATION; no published per-band table).
+* **Houston 2013** (144): evenly spaced 380-1050 nm (CASI-1500, APPROXIMATION).
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import sensors
+
+__all__ = [
+    'aviris_224',
+    'botswana',
+    'houston2013',
+    'indian_pines',
+    'kennedy_space_center',
+    'pavia_centre',
+    'pavia_university',
+    'salinas',
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+_SPECTROMETERS = ((1, 32), (33, 96), (97, 160), (161, 224))
+
+
+@cache
+def aviris_224() -> FloatArray:
+    """Centres (nm) of the 224 AVIRIS channels, channel order.
+
+    Returns:
+        224 centres.
+    """
+    table = Path(sensors.__file__).parent / 'sensor_tables' / 'aviris_indian_pines.csv'
+    known: dict[int, float] = {}
+    with table.open() as f:
+        rows = csv.DictReader(line for line in f if not line.startswith('#'))
+        for row in rows:
+            known[int(row['aviris_channel'])] = float(row['wavelength_nm'])
+    out = np.empty(224, dtype=np.float64)
+    for first, last in _SPECTROMETERS:
+        channels = [c for c in range(first, last + 1) if c in known]
+        slope, intercept = np.polyfit(channels, [known[c] for c in channels], 1)
+        for c in range(first, last + 1):
+            out[c - 1] = known.get(c, slope * c + intercept)
+    return out
+
+
+def _channels(ranges: list[tuple[int, int]]) -> list[int]:
+    """Expand inclusive 1-based channel ranges.
+
+    Args:
+        ranges: ``(first, last)`` pairs.
+
+    Returns:
+        The channel numbers.
+    """
+    return [c for first, last in ranges for c in range(first, last + 1)]
+
+
+def indian_pines() -> FloatArray:
+    """Indian Pines corrected cube, 200 AVIRIS bands.
+
+    Returns:
+        Centres in nm.
+    """
+    return np.asarray(sensors.get_sensor('aviris_indian_pines').wavelengths, float)
+
+
+def pavia_university() -> FloatArray:
+    """Pavia University, 103 ROSIS bands.
+
+    Returns:
+        Centres in nm.
+    """
+    return np.asarray(sensors.get_sensor('rosis').wavelengths, float)
+
+
+def pavia_centre() -> FloatArray:
+    """Pavia Centre, 102 ROSIS bands, evenly spaced 430-860 nm (approximation).
+
+    Returns:
+        Centres in nm.
+    """
+    return np.linspace(430.0, 860.0, 102)
+
+
+def salinas() -> FloatArray:
+    """Salinas corrected cube: AVIRIS 224 minus channels 108-112, 154-167, 224.
+
+    Returns:
+        204 centres in nm.
+    """
+    removed = set(_channels([(108, 112), (154, 167), (224, 224)]))
+    keep = [c - 1 for c in range(1, 225) if c not in removed]
+    return aviris_224()[keep]
+
+
+def kennedy_space_center() -> FloatArray:
+    """KSC, 176 AVIRIS bands outside the water windows (approximation).
+
+    Returns:
+        176 centres in nm.
+    """
+    w = aviris_224()
+    water = ((w >= 1330.0) & (w <= 1480.0)) | ((w >= 1770.0) & (w <= 2000.0))
+    usable = np.flatnonzero(~water)
+    pick = np.round(np.linspace(0, usable.size - 1, 176)).astype(int)
+    return np.sort(w[usable[pick]])
+
+
+def botswana() -> FloatArray:
+    """Botswana, Hyperion bands 10-55, 82-97, 102-119, 134-164, 187-220.
+
+    Returns:
+        145 centres in nm.
+    """
+    table = sensors.get_sensor('hyperion')
+    names = list(table.band_names)
+    channels = _channels([(10, 55), (82, 97), (102, 119), (134, 164), (187, 220)])
+    centres = [table.wavelengths[names.index(f'B{c:03d}')] for c in channels]
+    return np.sort(np.asarray(centres, dtype=np.float64))
+
+
+def houston2013() -> FloatArray:
+    """Houston 2013 (GRSS DFC), 144 CASI bands evenly spaced 380-1050 nm.
+
+    Returns:
+        144 centres in nm.
+    """
+    return np.linspace(380.0, 1050.0, 144)
