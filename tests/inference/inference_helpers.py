@@ -77,3 +77,29 @@ class FailingModel(PointwiseModel):
 def read(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
     with rasterio.open(path) as src:
         return src.read(), dict(src.profile)
+
+
+def tiny_task_kwargs() -> dict[str, Any]:
+    """A spectral ViT small enough for unit tests."""
+    return {
+        'model': 'spectral_vit_tiny',
+        'patch_size': 4,
+        'embed_dim': 32,
+        'depth': 1,
+        'num_heads': 2,
+    }
+
+
+def save_checkpoint(task: nn.Module, path: Path, **extra: Any) -> Path:
+    """Save a task as Lightning does (state_dict + hyper_parameters)."""
+    hparams = dict(task.hparams)  # type: ignore[arg-type]
+    hparams.update(extra)
+    torch.save(
+        {
+            'state_dict': task.state_dict(),
+            'hyper_parameters': hparams,
+            'pytorch-lightning_version': '2.6.0',
+        },
+        path,
+    )
+    return path

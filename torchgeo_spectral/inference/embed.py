@@ -76,7 +76,7 @@ class _TilePooler:
         r0, r1, _, _ = clip_span(tile.row_off, tile.row_end, self.raster.height)
         c0, c1, _, _ = clip_span(tile.col_off, tile.col_end, self.raster.width)
         t: Affine = self.raster.transform
-        corners = [t * (c, r) for c, r in ((c0, r0), (c1, r0), (c1, r1), (c0, r1))]
+        corners = [t @ (c, r) for c, r in ((c0, r0), (c1, r0), (c1, r1), (c0, r1))]
         self.rows.append(
             {
                 'tile_id': tile.index,
@@ -198,7 +198,7 @@ def export_embeddings(
                 acc.shape[0],
                 'float32',
                 raster.crs,
-                raster.transform * Affine.scale(p),
+                raster.transform @ Affine.scale(p),
                 float('nan'),
                 [f'emb_{i}' for i in range(acc.shape[0])],
             )
