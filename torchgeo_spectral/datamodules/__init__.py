@@ -1,1 +1,30 @@
-"""Lightning data modules for spectral datasets."""
+"""Lightning data modules for spectral datasets.
+
+* :class:`HyperspectralRasterDataModule`: spatially split patches of
+  georeferenced rasters (TorchGeo ``GeoDataModule``).
+* :class:`ProximalHyperspectralDataModule` and
+  :class:`HyperspectralSceneDataModule`: seeded random splits of
+  non-georeferenced datasets (TorchGeo ``NonGeoDataModule``).
+* :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
+"""
+
+from .augment import SpectralAugmentation
+from .nongeo import (
+    HyperspectralSceneDataModule,
+    ProximalHyperspectralDataModule,
+    SpectralNonGeoDataModule,
+)
+from .raster import HyperspectralRasterDataModule, LabelRaster
+from .statistics import BandStatistics, RunningBandStatistics, compute_band_statistics
+
+__all__ = [
+    'BandStatistics',
+    'HyperspectralRasterDataModule',
+    'HyperspectralSceneDataModule',
+    'LabelRaster',
+    'ProximalHyperspectralDataModule',
+    'RunningBandStatistics',
+    'SpectralAugmentation',
+    'SpectralNonGeoDataModule',
+    'compute_band_statistics',
+]

@@ -192,7 +192,7 @@ def _describe(wavelength: Tensor) -> str:
     return f'{float(wavelength.min()):.1f}-{float(wavelength.max()):.1f} nm'
 
 
-def collate_spectral(samples: Sequence[Sample]) -> Sample:
+def collate_spectral(samples: Iterable[Sample]) -> Sample:
     """Stack spectral samples into a batch, refusing mixed band sets.
 
     Every key is stacked along a new batch dimension, like TorchGeo's
@@ -209,6 +209,7 @@ def collate_spectral(samples: Sequence[Sample]) -> Sample:
         ValueError: If the samples are empty, lack a key another sample has, or
             mix band sets (different ``wavelength``).
     """
+    samples = list(samples)
     if not samples:
         raise ValueError('collate_spectral: no samples to collate')
     # Check the band sets first so that a mismatch is reported as such.
