@@ -12,6 +12,13 @@ from .mae import MAEOutput, SpectralMAE
 from .masking import SpectralMask, two_stage_mask
 from .registry import spectral_vit_base, spectral_vit_small, spectral_vit_tiny
 from .spectral_vit import SpectralPooling, SpectralViT
+from .transfer import TransferReport, load_imagenet_weights
+from .weights import (
+    SpectralViTWeights,
+    load_spectral_weights,
+    save_encoder_weights,
+    weights_meta,
+)
 
 __all__ = [
     'MAEOutput',
@@ -21,11 +28,17 @@ __all__ = [
     'SpectralMask',
     'SpectralPooling',
     'SpectralViT',
+    'SpectralViTWeights',
+    'TransferReport',
     'group_wavelengths',
+    'load_imagenet_weights',
+    'load_spectral_weights',
+    'save_encoder_weights',
     'sincos_1d',
     'sincos_2d',
     'spectral_vit_base',
     'spectral_vit_small',
     'spectral_vit_tiny',
     'two_stage_mask',
+    'weights_meta',
 ]

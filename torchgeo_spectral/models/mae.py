@@ -69,8 +69,8 @@ class SpectralMAE(nn.Module):
         decoder_depth: int = 4,
         decoder_num_heads: int = 8,
         decoder_mlp_ratio: float = 4.0,
-        spatial_mask_ratio: float = 0.5,
-        spectral_mask_ratio: float = 0.5,
+        spatial_mask_ratio: float = 0.6,
+        spectral_mask_ratio: float = 0.4,
         spectral_mask_mode: SpectralMaskMode = 'shared',
         norm_pix_loss: bool = True,
     ) -> None:

@@ -186,6 +186,13 @@ def _create(
     if kwargs.get('in_chans') is not None:
         cfg.input_size = (int(kwargs['in_chans']), 224, 224)
 
+    if pretrained and not cfg.file:
+        msg = (
+            f'no released weights for {name}: build it with pretrained=False, then '
+            'load local weights with torchgeo_spectral.models.load_spectral_weights(model, '
+            "path), or pass pretrained_cfg_overlay=dict(file='weights.pt')"
+        )
+        raise RuntimeError(msg)
     model: SpectralViT = build_model_with_cfg(
         SpectralViT,
         variant,
@@ -194,16 +201,9 @@ def _create(
         **kwargs,
     )
     if pretrained:
-        if not cfg.file:
-            msg = (
-                f'no released weights for {name}: build it with pretrained=False, then '
-                'load local weights with torchgeo_spectral.models.load_spectral_weights(model, '
-                "path), or pass pretrained_cfg_overlay=dict(file='weights.pt')"
-            )
-            raise RuntimeError(msg)
         from .weights import load_spectral_weights
 
-        load_spectral_weights(model, cfg.file)
+        load_spectral_weights(model, str(cfg.file))
     if features_only:
         pyramid = SpectralFeaturePyramid(model, out_indices=out_indices)
         pyramid.pretrained_cfg = model.pretrained_cfg

@@ -1,0 +1,152 @@
+import pytest
+import torch
+from model_helpers import TINY, linear_wavelengths
+
+from torchgeo_spectral.models import SpectralViT
+
+
+@pytest.mark.parametrize('num_bands', [1, 3, 13, 103, 224, 425])
+def test_shapes_any_band_count(tiny_vit: SpectralViT, num_bands: int) -> None:
+    x = torch.randn(2, num_bands, 8, 8)
+    w = linear_wavelengths(num_bands)
+    groups = -(-num_bands // 8)
+    with torch.no_grad():
+        assert tiny_vit.forward_tokens(x, w).shape == (2, groups * 4, 32)
+        assert tiny_vit.forward_feature_map(x, w).shape == (2, 32, 2, 2)
+        assert tiny_vit.forward_features(x, w).shape == (2, groups * 4, 32)
+        assert tiny_vit(x, w).shape == (2, 32)
+
+
+def test_non_square_input(tiny_vit: SpectralViT) -> None:
+    x = torch.randn(1, 5, 8, 16)
+    with torch.no_grad():
+        assert tiny_vit.forward_feature_map(x, linear_wavelengths(5)).shape == (
+            1,
+            32,
+            2,
+            4,
+        )
+
+
+def test_per_sample_wavelengths_match_shared() -> None:
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY).eval()
+    x = torch.randn(2, 13, 8, 8)
+    w = linear_wavelengths(13)
+    with torch.no_grad():
+        shared = model(x, w)
+        per_sample = model(x, w[None].expand(2, -1))
+        other = model(x, torch.stack([w, w + 10.0]))
+    torch.testing.assert_close(shared, per_sample)
+    torch.testing.assert_close(shared[0], other[0])
+    assert not torch.allclose(shared[1], other[1])
+
+
+def test_head_and_timm_conventions() -> None:
+    model = SpectralViT(**TINY, num_classes=5)
+    x = torch.randn(2, 3, 8, 8)
+    w = linear_wavelengths(3)
+    assert model(x, w).shape == (2, 5)
+    assert model.num_features == model.embed_dim == 32
+    assert model.get_classifier().out_features == 5  # type: ignore[union-attr]
+    tokens = model.forward_features(x, w)
+    assert model.forward_head(tokens, pre_logits=True).shape == (2, 32)
+    model.reset_classifier(0)
+    assert model.num_classes == 0
+    assert model(x, w).shape == (2, 32)
+    model.reset_classifier(7)
+    assert model(x, w).shape == (2, 7)
+
+
+def test_pooled_mode_has_one_token_per_patch() -> None:
+    model = SpectralViT(**TINY, token_mode='pooled')
+    x = torch.randn(2, 224, 16, 16)
+    with torch.no_grad():
+        assert model.forward_tokens(x, linear_wavelengths(224)).shape == (2, 16, 32)
+        assert model.forward_feature_map(x, linear_wavelengths(224)).shape == (
+            2,
+            32,
+            4,
+            4,
+        )
+
+
+def test_fixed_wavelengths_used_by_default() -> None:
+    w = linear_wavelengths(13)
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY, wavelengths=w.tolist()).eval()
+    x = torch.randn(1, 13, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model(x, w))
+    assert model.in_chans == 13
+
+
+@pytest.mark.parametrize('padding', ['mean', 'repeat', 'zero'])
+def test_group_padding(padding: str) -> None:
+    model = SpectralViT(**TINY, group_padding=padding)  # type: ignore[arg-type]
+    x = torch.arange(3.0).reshape(1, 3, 1, 1).expand(1, 3, 4, 4)
+    padded = model.group_bands(x)[0, :, 0, 0]
+    expected = {
+        'mean': [0, 1, 2, 1, 1, 1, 1, 1],
+        'repeat': [0, 1, 2, 2, 2, 2, 2, 2],
+        'zero': [0, 1, 2, 0, 0, 0, 0, 0],
+    }[padding]
+    assert padded.tolist() == expected
+
+
+def test_backward_reaches_every_parameter(tiny_vit: SpectralViT) -> None:
+    tiny_vit.reset_classifier(3)
+    out = tiny_vit(torch.randn(2, 13, 8, 8), linear_wavelengths(13))
+    out.sum().backward()
+    missing = [n for n, p in tiny_vit.named_parameters() if p.grad is None]
+    assert missing == []
+
+
+def test_unknown_wavelengths_error(tiny_vit: SpectralViT) -> None:
+    with pytest.raises(ValueError, match='wavelengths unknown: pass wavelengths='):
+        tiny_vit(torch.randn(1, 3, 8, 8))
+
+
+@pytest.mark.parametrize(
+    ('x_shape', 'wavelengths', 'match'),
+    [
+        ((1, 3, 8, 8), [400.0, 500.0], 'expected C=3 .*found 2'),
+        ((1, 3, 8, 8), [400.0, 500.0, float('nan')], 'finite'),
+        ((1, 3, 8, 8), [400.0, 600.0, 500.0], 'strictly increasing'),
+        ((1, 3, 8, 8), [400.0, 400.0, 500.0], 'strictly increasing'),
+        ((1, 3, 8, 10), [400.0, 500.0, 600.0], 'multiples of the patch size'),
+        ((1, 3, 6, 8), [400.0, 500.0, 600.0], 'multiples of the patch size'),
+        ((3, 8, 8), [400.0, 500.0, 600.0], r'\(B, C, H, W\)'),
+    ],
+)
+def test_bad_inputs(
+    tiny_vit: SpectralViT,
+    x_shape: tuple[int, ...],
+    wavelengths: list[float],
+    match: str,
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        tiny_vit(torch.randn(*x_shape), torch.tensor(wavelengths))
+
+
+def test_batch_wavelength_shape_mismatch(tiny_vit: SpectralViT) -> None:
+    with pytest.raises(ValueError, match=r'expected wavelengths of shape \(2, 3\)'):
+        tiny_vit(torch.randn(2, 3, 8, 8), torch.tensor([[400.0, 500.0, 600.0]] * 3))
+
+
+def test_non_finite_input(tiny_vit: SpectralViT) -> None:
+    x = torch.randn(1, 3, 8, 8)
+    x[0, 1, 2, 3] = float('inf')
+    with pytest.raises(ValueError, match='NaN or infinite'):
+        tiny_vit(x, linear_wavelengths(3))
+
+
+def test_constructor_errors() -> None:
+    with pytest.raises(ValueError, match='in_chans=4 disagrees'):
+        SpectralViT(**TINY, wavelengths=[400.0, 500.0, 600.0], in_chans=4)
+    with pytest.raises(ValueError, match='strictly increasing'):
+        SpectralViT(**TINY, wavelengths=[500.0, 400.0])
+    with pytest.raises(ValueError, match='token_mode'):
+        SpectralViT(**TINY, token_mode='bogus')  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match='embed_dim'):
+        SpectralViT(embed_dim=30, num_heads=2, depth=1)

@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import pytest
+import torch
+from model_helpers import TINY, linear_wavelengths
+from torchvision.models._api import Weights
+
+from torchgeo_spectral.models import (
+    SpectralMAE,
+    SpectralViT,
+    SpectralViTWeights,
+    load_spectral_weights,
+    save_encoder_weights,
+    weights_meta,
+)
+
+
+def test_roundtrip(tmp_path: Path, tiny_mae: SpectralMAE) -> None:
+    meta = weights_meta(tiny_mae.encoder, sensors=['enmap'], ssl_method='spectral-mae')
+    path = save_encoder_weights(tiny_mae, tmp_path / 'enc.pt', meta)
+    raw = torch.load(path, weights_only=True)
+    assert set(raw) == {'state_dict', 'config', 'meta'}
+    assert raw['config']['bands_per_token'] == 8
+    model = SpectralViT(**TINY, num_classes=3)  # type: ignore[arg-type]
+    loaded_meta = load_spectral_weights(model, path)
+    assert loaded_meta['sensors'] == ['enmap']
+    assert loaded_meta['patch_size'] == 4
+    assert torch.equal(
+        model.blocks[1].attn.qkv.weight, tiny_mae.encoder.blocks[1].attn.qkv.weight
+    )
+    x = torch.randn(1, 13, 8, 8)
+    w = linear_wavelengths(13)
+    tiny_mae.encoder.eval()
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model.forward_tokens(x, w), tiny_mae.encoder.forward_tokens(x, w)
+        )
+
+
+@pytest.mark.parametrize(
+    ('change', 'match'),
+    [
+        ({'bands_per_token': 4}, 'bands_per_token: checkpoint 8, model 4'),
+        ({'patch_size': 8}, 'patch_size: checkpoint 4, model 8'),
+        ({'embed_dim': 64}, 'embed_dim: checkpoint 32, model 64'),
+    ],
+)
+def test_other_architecture_refused(
+    tmp_path: Path, tiny_vit: SpectralViT, change: dict[str, int], match: str
+) -> None:
+    path = save_encoder_weights(tiny_vit, tmp_path / 'enc.pt')
+    other = SpectralViT(**{**TINY, **change})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=match):
+        load_spectral_weights(other, path)
+
+
+def test_not_a_weights_file(tmp_path: Path, tiny_vit: SpectralViT) -> None:
+    path = tmp_path / 'plain.pt'
+    torch.save(tiny_vit.state_dict(), path)
+    with pytest.raises(ValueError, match='not a SpectralViT weights file'):
+        load_spectral_weights(tiny_vit, path)
+
+
+def test_timm_pretrained_from_local_file(tmp_path: Path) -> None:
+    import timm
+
+    torch.manual_seed(0)
+    src = timm.create_model('spectral_vit_tiny.sentinel2', depth=1)
+    path = save_encoder_weights(src, tmp_path / 'tiny.pt')
+    model = timm.create_model(
+        'spectral_vit_tiny.sentinel2',
+        depth=1,
+        pretrained=True,
+        pretrained_cfg_overlay={'file': str(path)},
+    )
+    assert torch.equal(model.patch_embed.proj.weight, src.patch_embed.proj.weight)
+
+
+def test_enum_is_empty_and_extensible(tiny_vit: SpectralViT) -> None:
+    assert list(SpectralViTWeights) == []
+
+    class LocalWeights(SpectralViTWeights):
+        LOCAL = Weights(
+            url='file:///nonexistent/spectral_vit.pt',
+            transforms=None,
+            meta=weights_meta(tiny_vit, sensors=['rgb'], ssl_method='spectral-mae'),
+        )
+
+    assert LocalWeights.LOCAL.meta['bands_per_token'] == 8
