@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import rasterio
 import torch
-from inference_helpers import PointwiseModel, RasterFactory, read
+from inference_helpers import PointwiseModel, RasterFactory, read, write_raster
 from torch import Tensor, nn
 
 from torchgeo_spectral.inference import ModelInfo, make_grid, predict_raster
@@ -181,3 +181,34 @@ def test_raster_without_crs(make_raster: RasterFactory, tmp_path: Path) -> None:
     with rasterio.open(tmp_path / 'm.tif') as m:
         assert m.crs is None
         assert m.shape == (24, 24)
+
+
+def test_bands_fed_in_wavelength_order(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(4, 20, 20)).astype('float32')
+    wl = [900.0, 450.0, 600.0, 750.0]  # stored unsorted, as EnMAP's VNIR/SWIR
+    src = write_raster(tmp_path / 'unsorted.tif', data, wavelengths=wl)
+    seen: list[Tensor] = []
+    model = PointwiseModel(4, 3)
+
+    def predictor(x: Tensor, wavelengths: Tensor) -> Tensor:
+        seen.append(wavelengths)
+        return model(x, wavelengths)
+
+    predict_raster(
+        predictor,
+        src,
+        tmp_path / 'p.tif',
+        probabilities=tmp_path / 'pp.tif',
+        tile_size=16,
+        overlap=4,
+        progress=False,
+    )
+    assert seen[0].tolist() == [450.0, 600.0, 750.0, 900.0]
+    probs, _ = read(tmp_path / 'pp.tif')
+    with torch.no_grad():
+        ref = model.conv(torch.from_numpy(data[[1, 2, 3, 0]])[None])[0].softmax(0)
+    np.testing.assert_allclose(probs, ref.numpy(), atol=1e-5)
+    dup = write_raster(tmp_path / 'dup.tif', data, wavelengths=[450, 450, 600, 750])
+    with pytest.raises(ValueError, match=r'share the wavelength 450\.00'):
+        predict_raster(predictor, dup, tmp_path / 'd.tif', progress=False)

@@ -18,7 +18,13 @@ from rasterio.transform import Affine
 from .checkpoint import load_embedder
 from .engine import run_tiled
 from .protocol import Embedder, ModelInfo
-from .raster import RasterInfo, TileReader, open_raster_info, resolve_wavelengths
+from .raster import (
+    RasterInfo,
+    TileReader,
+    open_raster_info,
+    resolve_wavelengths,
+    spectral_order,
+)
 from .tiling import Tile, clip_span, make_grid
 from .writer import (
     BLOCK_SIZE,
@@ -175,6 +181,7 @@ def export_embeddings(
     wl = resolve_wavelengths(
         raster, wavelengths, info.wavelengths, info.in_channels, info.sensor
     )
+    band_order, wl = spectral_order(wl)
     p = info.patch_size
     grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=p)
     height, width = -(-raster.height // p), -(-raster.width // p)
@@ -210,7 +217,7 @@ def export_embeddings(
 
     try:
         run_tiled(
-            TileReader(raster.path, raster.nodata),
+            TileReader(raster.path, raster.nodata, band_order),
             grid,
             embedder,
             wl,

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from .checkpoint import load_predictor
 from .engine import run_tiled
 from .protocol import ModelInfo, Predictor
-from .raster import TileReader, open_raster_info, resolve_wavelengths
+from .raster import TileReader, open_raster_info, resolve_wavelengths, spectral_order
 from .tiling import make_grid
 from .writer import (
     BLOCK_SIZE,
@@ -274,6 +274,7 @@ def predict_raster(
     wl = resolve_wavelengths(
         raster, wavelengths, info.wavelengths, info.in_channels, info.sensor
     )
+    band_order, wl = spectral_order(wl)
     grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=1)
     if tile_size % info.patch_size:
         raise ValueError(
@@ -311,7 +312,7 @@ def predict_raster(
         tracker.save(0)
     try:
         run = run_tiled(
-            TileReader(raster.path, raster.nodata),
+            TileReader(raster.path, raster.nodata, band_order),
             grid,
             predictor,
             wl,

@@ -24,6 +24,7 @@ __all__ = [
     'open_raster_info',
     'read_wavelengths',
     'resolve_wavelengths',
+    'spectral_order',
 ]
 
 _MICRO = {'micrometers', 'micrometer', 'microns', 'micron', 'um', 'µm'}
@@ -145,12 +146,17 @@ class TileReader:
     Args:
         path: Raster path.
         nodata: Nodata value of the raster, or None.
+        band_order: 0-based band indices in the order to return them (e.g.
+            sorted by wavelength); all bands in file order when None.
     """
 
-    def __init__(self, path: Path, nodata: float | None) -> None:
+    def __init__(
+        self, path: Path, nodata: float | None, band_order: Sequence[int] | None = None
+    ) -> None:
         """Initialize (see the class docstring)."""
         self.path = path
         self.nodata = nodata
+        self.indexes = [i + 1 for i in band_order] if band_order is not None else None
         self._src: Any = None
 
     def read(self, tile: Tile) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
@@ -170,11 +176,12 @@ class TileReader:
         src = self._src
         r0, r1, tr0, tr1 = clip_span(tile.row_off, tile.row_end, src.height)
         c0, c1, tc0, tc1 = clip_span(tile.col_off, tile.col_end, src.width)
-        image = np.zeros((src.count, tile.size, tile.size), dtype=np.float32)
+        count = len(self.indexes) if self.indexes is not None else src.count
+        image = np.zeros((count, tile.size, tile.size), dtype=np.float32)
         valid = np.zeros((tile.size, tile.size), dtype=bool)
         if r1 > r0 and c1 > c0:
             window = Window(c0, r0, c1 - c0, r1 - r0)
-            data = src.read(window=window, out_dtype='float32')
+            data = src.read(self.indexes, window=window, out_dtype='float32')
             bad = np.isnan(data)
             if self.nodata is not None and not np.isnan(self.nodata):
                 bad |= data == np.float32(self.nodata)
@@ -247,12 +254,46 @@ def resolve_wavelengths(
             'a sensor: pass wavelengths=... (or --wavelengths FILE)'
         )
     if expected is not None:
-        diff = np.abs(np.asarray(found) - np.asarray(expected, dtype=np.float64))
+        # compare in wavelength order: files may store bands unsorted (EnMAP
+        # stores VNIR then SWIR, which overlap), models see them sorted
+        order = np.argsort(found, kind='stable')
+        mine = np.asarray(found, dtype=np.float64)[order]
+        theirs = np.sort(np.asarray(expected, dtype=np.float64))
+        diff = np.abs(mine - theirs)
         if float(diff.max()) > tolerance_nm:
             i = int(np.argmax(diff))
             raise ValueError(
                 f'band wavelengths of {info.path} do not match the model{what}: '
-                f'band {i + 1} is at {found[i]:.2f} nm, the model expects '
-                f'{expected[i]:.2f} nm (tolerance {tolerance_nm} nm)'
+                f'band {int(order[i]) + 1} is at {mine[i]:.2f} nm where the model '
+                f'expects {theirs[i]:.2f} nm (tolerance {tolerance_nm} nm)'
             )
     return found
+
+
+def spectral_order(
+    wavelengths: Sequence[float],
+) -> tuple[list[int] | None, tuple[float, ...]]:
+    """Order that sorts bands by wavelength, as the spectral models require.
+
+    Args:
+        wavelengths: Band centres in file order.
+
+    Returns:
+        ``(order, sorted_wavelengths)``; ``order`` is None when the bands are
+        already strictly increasing.
+
+    Raises:
+        ValueError: If two bands share a wavelength.
+    """
+    wl = np.asarray(wavelengths, dtype=np.float64)
+    order = np.argsort(wl, kind='stable')
+    ordered = wl[order]
+    if len(ordered) > 1 and (np.diff(ordered) <= 0).any():
+        i = int(np.argmin(np.diff(ordered)))
+        raise ValueError(
+            f'bands {int(order[i]) + 1} and {int(order[i + 1]) + 1} share the '
+            f'wavelength {ordered[i]:.2f} nm; give distinct band centres'
+        )
+    if (order == np.arange(len(wl))).all():
+        return None, tuple(float(w) for w in wl)
+    return [int(i) for i in order], tuple(float(w) for w in ordered)
