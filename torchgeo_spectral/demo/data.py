@@ -1,0 +1,295 @@
+"""Datasets and a data module over the synthetic demo scene."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import Tensor
+from torchgeo.datamodules import NonGeoDataModule
+from torchgeo.datasets import NonGeoDataset
+
+from .scene import SyntheticScene, generate_scene, read_scene, write_scene
+
+Sample = dict[str, Tensor]
+
+
+def demo_wavelengths(
+    num_bands: int = 60,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """EnMAP band centres and widths, evenly subsampled.
+
+    Args:
+        num_bands: Number of bands to keep (at most the 224 EnMAP bands).
+
+    Returns:
+        Centres and FWHM in nm, shape (num_bands,).
+    """
+    from torchgeo_spectral.sensors import get_sensor
+
+    sensor = get_sensor('enmap')
+    count = min(num_bands, sensor.num_bands)
+    index = np.unique(np.linspace(0, sensor.num_bands - 1, count).round().astype(int))
+    return np.asarray(sensor.wavelengths)[index], np.asarray(sensor.fwhm)[index]
+
+
+def load_or_create_scene(
+    root: str | Path, size: int = 128, num_bands: int = 60, seed: int = 0
+) -> SyntheticScene:
+    """Read the demo scene from ``root``, generating and writing it when absent.
+
+    Args:
+        root: Folder of ``scene.tif`` and ``labels.tif``.
+        size: Scene height and width in pixels (when generating).
+        num_bands: Number of EnMAP bands (when generating).
+        seed: Random seed (when generating).
+
+    Returns:
+        The scene.
+    """
+    folder = Path(root)
+    if not (folder / 'scene.tif').is_file():
+        wavelengths, fwhm = demo_wavelengths(num_bands)
+        write_scene(generate_scene(wavelengths, fwhm, size=size, seed=seed), folder)
+    return read_scene(folder)
+
+
+class SceneChips(NonGeoDataset):
+    """Square chips of a scene, with their label masks.
+
+    Samples are ``{'image': (C, s, s), 'wavelength': (C,), 'mask': (s, s)}``.
+    """
+
+    def __init__(
+        self, scene: SyntheticScene, corners: Sequence[tuple[int, int]], size: int
+    ) -> None:
+        """Initialise the dataset.
+
+        Args:
+            scene: The scene.
+            corners: Upper-left (row, col) of every chip.
+            size: Chip height and width.
+        """
+        self.image = torch.from_numpy(scene.image)
+        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
+        self.wavelength = torch.from_numpy(scene.wavelengths)
+        self.corners = list(corners)
+        self.size = size
+
+    def __len__(self) -> int:
+        """Number of chips."""
+        return len(self.corners)
+
+    def __getitem__(self, index: int) -> Sample:
+        """One chip.
+
+        Args:
+            index: Chip index.
+
+        Returns:
+            The sample.
+        """
+        row, col = self.corners[index]
+        window = (slice(row, row + self.size), slice(col, col + self.size))
+        return {
+            'image': self.image[:, window[0], window[1]].clone(),
+            'wavelength': self.wavelength.clone(),
+            'mask': self.labels[window].clone(),
+        }
+
+
+class PixelPatches(NonGeoDataset):
+    """Patches centred on chosen pixels, labelled with the centre pixel's class.
+
+    Samples are ``{'image': (C, s, s), 'wavelength': (C,), 'label': ()}``; the
+    scene is reflect-padded so that border pixels get full patches.
+    """
+
+    def __init__(
+        self, scene: SyntheticScene, pixels: NDArray[np.integer], size: int
+    ) -> None:
+        """Initialise the dataset.
+
+        Args:
+            scene: The scene.
+            pixels: (N, 2) array of (row, col) centres.
+            size: Patch height and width (even sizes put the centre at
+                ``size // 2``).
+        """
+        half = size // 2
+        padded = np.pad(
+            scene.image, ((0, 0), (half, size - half), (half, size - half)), 'reflect'
+        )
+        self.image = torch.from_numpy(np.ascontiguousarray(padded))
+        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
+        self.wavelength = torch.from_numpy(scene.wavelengths)
+        self.pixels = np.asarray(pixels, dtype=np.int64).reshape(-1, 2)
+        self.size = size
+
+    def __len__(self) -> int:
+        """Number of patches."""
+        return len(self.pixels)
+
+    def __getitem__(self, index: int) -> Sample:
+        """One patch.
+
+        Args:
+            index: Patch index.
+
+        Returns:
+            The sample.
+        """
+        row, col = (int(v) for v in self.pixels[index])
+        return {
+            'image': self.image[
+                :, row : row + self.size, col : col + self.size
+            ].clone(),
+            'wavelength': self.wavelength.clone(),
+            'label': self.labels[row, col].clone(),
+        }
+
+
+def random_corners(
+    scene_size: int, chip: int, count: int, seed: int
+) -> list[tuple[int, int]]:
+    """Random upper-left corners of chips inside the scene.
+
+    Args:
+        scene_size: Scene height and width.
+        chip: Chip size.
+        count: Number of chips.
+        seed: Random seed.
+
+    Returns:
+        ``count`` (row, col) corners.
+    """
+    rng = np.random.default_rng(seed)
+    corners = rng.integers(0, scene_size - chip + 1, size=(count, 2))
+    return [(int(r), int(c)) for r, c in corners]
+
+
+def grid_corners(scene_size: int, chip: int) -> list[tuple[int, int]]:
+    """Corners of the non-overlapping chip grid covering the scene.
+
+    Args:
+        scene_size: Scene height and width.
+        chip: Chip size.
+
+    Returns:
+        (row, col) corners.
+    """
+    steps = range(0, scene_size - chip + 1, chip)
+    return [(r, c) for r in steps for c in steps]
+
+
+def _identity(batch: dict[str, Any]) -> dict[str, Any]:
+    """Return the batch unchanged (the scene is already reflectance in [0, 1]).
+
+    Args:
+        batch: A batch.
+
+    Returns:
+        The same batch.
+    """
+    return batch
+
+
+class _ChipsDataset(SceneChips):
+    """Chip dataset built from data module arguments, by split."""
+
+    def __init__(
+        self,
+        root: str | Path = 'data/demo_scene',
+        split: str = 'train',
+        size: int = 128,
+        num_bands: int = 60,
+        seed: int = 0,
+        chip_size: int = 16,
+        num_chips: int = 256,
+    ) -> None:
+        """Initialise the dataset.
+
+        Args:
+            root: Scene folder (generated when missing).
+            split: ``'train'`` (random chips) or ``'val'``/``'test'`` (the grid).
+            size: Scene size in pixels.
+            num_bands: Number of EnMAP bands.
+            seed: Scene and chip seed.
+            chip_size: Chip size in pixels.
+            num_chips: Number of random training chips.
+        """
+        scene = load_or_create_scene(root, size, num_bands, seed)
+        scene_size = scene.image.shape[-1]
+        corners = (
+            random_corners(scene_size, chip_size, num_chips, seed + 1)
+            if split == 'train'
+            else grid_corners(scene_size, chip_size)
+        )
+        super().__init__(scene, corners, chip_size)
+
+
+class SyntheticSceneDataModule(NonGeoDataModule):
+    """Chips of the synthetic demo scene, for pretraining from a config.
+
+    The scene (``scene.tif``, ``labels.tif``) is generated into ``root`` on first
+    use (no download). Training batches are random chips, validation and test
+    batches the chip grid. Every sample carries ``wavelength``.
+    """
+
+    def __init__(
+        self,
+        root: str = 'data/demo_scene',
+        batch_size: int = 32,
+        num_workers: int = 0,
+        size: int = 128,
+        num_bands: int = 60,
+        seed: int = 0,
+        chip_size: int = 16,
+        num_chips: int = 256,
+    ) -> None:
+        """Initialise the data module.
+
+        Args:
+            root: Scene folder (generated when missing).
+            batch_size: Batch size.
+            num_workers: Data loader workers.
+            size: Scene size in pixels.
+            num_bands: Number of EnMAP bands.
+            seed: Scene and chip seed.
+            chip_size: Chip size in pixels.
+            num_chips: Number of random training chips per epoch.
+        """
+        super().__init__(
+            _ChipsDataset,
+            batch_size,
+            num_workers,
+            root=root,
+            size=size,
+            num_bands=num_bands,
+            seed=seed,
+            chip_size=chip_size,
+            num_chips=num_chips,
+        )
+        self.aug = _identity
+
+    def prepare_data(self) -> None:
+        """Generate the scene once (rank zero) before the datasets read it."""
+        load_or_create_scene(
+            self.kwargs['root'],
+            self.kwargs['size'],
+            self.kwargs['num_bands'],
+            self.kwargs['seed'],
+        )
+
+
+__all__ = [
+    'PixelPatches',
+    'SceneChips',
+    'SyntheticSceneDataModule',
+    'demo_wavelengths',
+    'grid_corners',
+    'load_or_create_scene',
+    'random_corners',
+]

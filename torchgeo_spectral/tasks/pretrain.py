@@ -1,0 +1,359 @@
+"""SpectralMAETask: masked-autoencoder pretraining of the spectral ViT."""
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from lightning.pytorch.utilities.types import OptimizerLRScheduler
+from torch import Tensor
+from torchgeo.tasks import BaseTask
+
+from torchgeo_spectral.models import SpectralMAE, SpectralViT
+
+from .backbone import (
+    ENCODER_CONFIG_KEY,
+    check_model_name,
+    create_spectral_vit,
+    size_overrides,
+)
+from .batches import SpectralBatchMixin
+from .figures import reconstruction_figure, save_figure
+from .optim import build_optimizer, parameter_groups, warmup_cosine
+
+#: Seed of the masks drawn in validation (the same masks every epoch).
+VAL_MASK_SEED = 1234
+
+
+class SpectralMAETask(SpectralBatchMixin, BaseTask):
+    """Pretrain a :class:`~torchgeo_spectral.models.SpectralMAE` on spectral cubes.
+
+    Batches must carry ``image`` (B, C, H, W) and ``wavelength`` ((B, C) or (C,)
+    band centres in nm). Consecutive batches may come from different sensors
+    (e.g. proximal and remote cubes), but one batch holds one band set; a batch
+    that mixes band sets, or whose wavelength count disagrees with its
+    channels, raises :class:`~torchgeo_spectral.tasks.WavelengthError`.
+
+    Logs ``train_loss`` and ``val_loss``. Each validation epoch draws a figure of
+    one validation sample (input, masked input, reconstruction as false-colour
+    images, and a few pixel spectra): to TensorBoard through
+    ``logger.experiment.add_figure`` when a logger supports it, otherwise as PNG
+    files under ``<log_dir>/figures``.
+    """
+
+    monitor = 'val_loss'
+    mode = 'min'
+
+    def __init__(
+        self,
+        model: str = 'spectral_vit_tiny',
+        patch_size: int | None = None,
+        bands_per_token: int | None = None,
+        embed_dim: int | None = None,
+        depth: int | None = None,
+        num_heads: int | None = None,
+        token_mode: Literal['joint', 'pooled'] | None = None,
+        imagenet_weights: str | None = None,
+        decoder_embed_dim: int = 128,
+        decoder_depth: int = 2,
+        decoder_num_heads: int = 4,
+        spatial_mask_ratio: float = 0.75,
+        spectral_mask_ratio: float = 0.5,
+        spectral_mask_mode: Literal['shared', 'per_position'] = 'shared',
+        norm_pix_loss: bool = True,
+        optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
+        lr: float = 1.5e-4,
+        weight_decay: float = 0.05,
+        warmup_epochs: float = 0.0,
+        warmup_steps: int | None = None,
+        min_lr_ratio: float = 0.0,
+        wavelengths: list[float] | None = None,
+        sensor: str | None = None,
+        plot_pixels: int = 3,
+    ) -> None:
+        """Initialise the task and build the model.
+
+        Args:
+            model: Spectral ViT name: ``'spectral_vit_tiny'``, ``'spectral_vit_small'``
+                or ``'spectral_vit_base'`` (optionally with a sensor tag).
+            patch_size: Spatial patch size; None keeps the model's default.
+            bands_per_token: Bands per spectral group; None keeps the default.
+            embed_dim: Token width, to build a custom size; None keeps the default.
+            depth: Number of encoder blocks; None keeps the default.
+            num_heads: Attention heads; None keeps the default.
+            token_mode: ``'joint'`` or ``'pooled'`` attention; None keeps the default.
+            imagenet_weights: Local file or timm model name of an ImageNet ViT whose
+                blocks (and RGB patch projection) initialise the encoder.
+            decoder_embed_dim: Width of the MAE decoder.
+            decoder_depth: Number of decoder blocks.
+            decoder_num_heads: Attention heads of the decoder.
+            spatial_mask_ratio: Fraction of spatial positions hidden.
+            spectral_mask_ratio: Fraction of spectral groups hidden among the
+                positions left visible.
+            spectral_mask_mode: ``'shared'`` (same groups at every position) or
+                ``'per_position'``.
+            norm_pix_loss: Normalise every target token before the MSE.
+            optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
+            lr: Peak learning rate.
+            weight_decay: Weight decay (not applied to biases, norms, embeddings).
+            warmup_epochs: Linear warmup length in epochs (fractions allowed).
+            warmup_steps: Linear warmup length in optimiser steps; overrides
+                ``warmup_epochs`` when given.
+            min_lr_ratio: Final learning rate of the cosine decay, as a fraction
+                of ``lr``.
+            wavelengths: Band centres (nm) for batches without ``wavelength``.
+            sensor: Sensor name whose band centres serve as ``wavelengths``.
+            plot_pixels: Number of pixel spectra in the validation figure.
+
+        Raises:
+            ValueError: For an unknown model, optimizer, ratio or masking mode.
+        """
+        check_model_name(model)
+        for name, ratio in (
+            ('spatial_mask_ratio', spatial_mask_ratio),
+            ('spectral_mask_ratio', spectral_mask_ratio),
+        ):
+            if not 0.0 <= ratio < 1.0:
+                raise ValueError(f'{name} must be in [0, 1), got {ratio}')
+        if optimizer not in ('adamw', 'adam', 'sgd'):
+            raise ValueError(
+                f"unknown optimizer {optimizer!r}; choose 'adamw', 'adam' or 'sgd'"
+            )
+        super().__init__()
+
+    model: SpectralMAE
+
+    def configure_models(self) -> None:
+        """Build the encoder (optionally from ImageNet weights) and the MAE."""
+        hp = self.hparams
+        encoder = create_spectral_vit(
+            hp['model'],
+            num_classes=0,
+            **size_overrides(
+                patch_size=hp['patch_size'],
+                bands_per_token=hp['bands_per_token'],
+                embed_dim=hp['embed_dim'],
+                depth=hp['depth'],
+                num_heads=hp['num_heads'],
+            ),
+            token_mode=hp['token_mode'],
+        )
+        if hp['imagenet_weights']:
+            from torchgeo_spectral.models import load_imagenet_weights
+
+            self.transfer_report = load_imagenet_weights(
+                encoder, hp['imagenet_weights']
+            )
+        self.model = SpectralMAE(
+            encoder,
+            decoder_embed_dim=hp['decoder_embed_dim'],
+            decoder_depth=hp['decoder_depth'],
+            decoder_num_heads=hp['decoder_num_heads'],
+            spatial_mask_ratio=hp['spatial_mask_ratio'],
+            spectral_mask_ratio=hp['spectral_mask_ratio'],
+            spectral_mask_mode=hp['spectral_mask_mode'],
+            norm_pix_loss=hp['norm_pix_loss'],
+        )
+
+    @property
+    def encoder(self) -> SpectralViT:
+        """The spectral ViT encoder being pretrained."""
+        encoder: SpectralViT = self.model.encoder
+        return encoder
+
+    def forward(self, x: Tensor, wavelengths: Tensor | None = None) -> Any:
+        """Run the MAE (masking, encoder, decoder and loss).
+
+        Args:
+            x: Cubes (B, C, H, W).
+            wavelengths: Band centres (C,) in nm.
+
+        Returns:
+            The MAE output (with ``loss``, ``pred`` and ``mask``).
+        """
+        return self.model(x, wavelengths)
+
+    def training_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> Tensor:
+        """Compute and log the reconstruction loss of one batch.
+
+        Args:
+            batch: Batch with ``image`` and ``wavelength``.
+            batch_idx: Index of the batch.
+            dataloader_idx: Index of the dataloader.
+
+        Returns:
+            The loss.
+        """
+        x = batch['image']
+        output = self.model(x, self.batch_wavelengths(batch))
+        loss: Tensor = output.loss
+        self.log('train_loss', loss, batch_size=x.shape[0], prog_bar=True)
+        return loss
+
+    def _generator(self, device: torch.device, offset: int) -> torch.Generator:
+        """A seeded generator so that validation masks repeat every epoch.
+
+        Args:
+            device: Device of the masks.
+            offset: Added to the seed (e.g. the batch index).
+
+        Returns:
+            The generator.
+        """
+        return torch.Generator(device=device).manual_seed(VAL_MASK_SEED + offset)
+
+    def validation_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        """Compute and log the validation loss; draw the figure on batch 0.
+
+        Args:
+            batch: Batch with ``image`` and ``wavelength``.
+            batch_idx: Index of the batch.
+            dataloader_idx: Index of the dataloader.
+        """
+        x = batch['image']
+        wavelengths = self.batch_wavelengths(batch)
+        output = self.model(
+            x, wavelengths, generator=self._generator(x.device, batch_idx)
+        )
+        self.log('val_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
+        if batch_idx == 0 and not self.trainer.sanity_checking:
+            self.log_reconstruction(x[:1], wavelengths)
+
+    def test_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        """Compute and log the test loss.
+
+        Args:
+            batch: Batch with ``image`` and ``wavelength``.
+            batch_idx: Index of the batch.
+            dataloader_idx: Index of the dataloader.
+        """
+        x = batch['image']
+        wavelengths = self.batch_wavelengths(batch)
+        output = self.model(
+            x, wavelengths, generator=self._generator(x.device, batch_idx)
+        )
+        self.log('test_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
+
+    def predict_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> Tensor:
+        """Embed a batch with the encoder (pooled embedding per sample).
+
+        Args:
+            batch: Batch with ``image`` and ``wavelength``.
+            batch_idx: Index of the batch.
+            dataloader_idx: Index of the dataloader.
+
+        Returns:
+            Embeddings (B, D).
+        """
+        embedding: Tensor = self.encoder(batch['image'], self.batch_wavelengths(batch))
+        return embedding
+
+    def log_reconstruction(self, x: Tensor, wavelengths: Tensor) -> Path | None:
+        """Draw a reconstruction figure and log it (TensorBoard) or save it (PNG).
+
+        Args:
+            x: One cube, shape (1, C, H, W).
+            wavelengths: Band centres (C,) in nm.
+
+        Returns:
+            The PNG written, or None when a logger took the figure (or on
+            non-zero ranks).
+        """
+        if not self.trainer.is_global_zero:
+            return None
+        with torch.no_grad():
+            recon, mask = self.model.reconstruct(
+                x, wavelengths, generator=self._generator(x.device, 0)
+            )
+        epoch = self.current_epoch
+        fig = reconstruction_figure(
+            x[0],
+            recon[0],
+            mask[0],
+            wavelengths,
+            num_pixels=self.hparams['plot_pixels'],
+            title=f'epoch {epoch}, step {self.global_step}',
+        )
+        experiments = [getattr(logger, 'experiment', None) for logger in self.loggers]
+        writers: list[Any] = [e for e in experiments if hasattr(e, 'add_figure')]
+        for writer in writers:
+            writer.add_figure('reconstruction', fig, global_step=self.global_step)
+        if writers:
+            return None
+        folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
+        return save_figure(
+            fig, folder / 'figures' / f'reconstruction_epoch{epoch:03d}.png'
+        )
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store the encoder's architecture config, checked when fine-tuning.
+
+        Args:
+            checkpoint: The checkpoint being written.
+        """
+        checkpoint[ENCODER_CONFIG_KEY] = self.encoder.config()
+
+    def configure_optimizers(self) -> OptimizerLRScheduler:
+        """AdamW (or Adam/SGD) with linear warmup and cosine decay per step.
+
+        Returns:
+            Optimizer and step-wise scheduler.
+        """
+        hp = self.hparams
+        optimizer = build_optimizer(
+            parameter_groups(self, hp['weight_decay']),
+            hp['optimizer'],
+            hp['lr'],
+            hp['weight_decay'],
+        )
+        total = self.trainer.estimated_stepping_batches
+        total_steps = (
+            int(total) if math.isfinite(total) else max(1, self.trainer.max_steps)
+        )
+        warmup = hp['warmup_steps']
+        if warmup is None:
+            batches = self.trainer.num_training_batches
+            per_epoch = (
+                batches / self.trainer.accumulate_grad_batches
+                if math.isfinite(batches)
+                else total_steps
+            )
+            warmup = round(hp['warmup_epochs'] * per_epoch)
+        scheduler = warmup_cosine(optimizer, total_steps, warmup, hp['min_lr_ratio'])
+        return {
+            'optimizer': optimizer,
+            'lr_scheduler': {'scheduler': scheduler, 'interval': 'step'},
+        }
+
+    def export_encoder(
+        self, path: str | Path, meta: dict[str, Any] | None = None
+    ) -> Path:
+        """Write the encoder weights for fine-tuning or sharing.
+
+        Args:
+            path: Output file (conventionally ``.pt``).
+            meta: Extra metadata stored with the weights.
+
+        Returns:
+            The path written.
+        """
+        from torchgeo_spectral.models import save_encoder_weights
+
+        info: dict[str, Any] = {
+            key: self.hparams[key]
+            for key in ('model', 'patch_size', 'bands_per_token', 'token_mode')
+        }
+        info['task'] = type(self).__name__
+        info.update(meta or {})
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_encoder_weights(self.encoder, out, info)
+        return out
