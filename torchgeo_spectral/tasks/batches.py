@@ -65,4 +65,4 @@ class SpectralBatchMixin(LightningModule):
             try:
                 self.batch_wavelengths(batch)
             except WavelengthError as error:
-                raise WavelengthError(f'first training batch: {error}') from error
+                raise type(error)(f'first training batch: {error}') from error

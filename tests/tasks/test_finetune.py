@@ -1,0 +1,156 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from task_helpers import TINY, TINY_MAE, Cubes, loader, wavelengths
+from torchgeo.tasks import Classification
+
+from torchgeo_spectral.tasks import (
+    BackboneMismatchError,
+    SpectralClassificationTask,
+    SpectralMAETask,
+    SpectralPixelwiseRegressionTask,
+    SpectralRegressionTask,
+    SpectralSegmentationTask,
+)
+
+
+def _fit(task: Any, data: Cubes, steps: int = 1) -> Trainer:
+    trainer = Trainer(
+        accelerator='cpu',
+        max_steps=steps,
+        limit_val_batches=1,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(task, loader(data), loader(data))
+    return trainer
+
+
+@pytest.fixture(scope='module')
+def pretrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A SpectralMAETask checkpoint and its exported encoder."""
+    folder = tmp_path_factory.mktemp('pretrained')
+    task = SpectralMAETask(**TINY_MAE)
+    trainer = Trainer(
+        accelerator='cpu',
+        max_steps=1,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(task, loader(Cubes(per_set=4)))
+    ckpt = folder / 'mae.ckpt'
+    trainer.save_checkpoint(ckpt)
+    encoder = task.export_encoder(folder / 'encoder.pt')
+    return {'ckpt': ckpt, 'encoder': encoder}
+
+
+def _encoder_state(path: Path) -> dict[str, torch.Tensor]:
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    prefix = 'model.encoder.'
+    return {
+        k.removeprefix(prefix): v
+        for k, v in ckpt['state_dict'].items()
+        if k.startswith(prefix)
+    }
+
+
+@pytest.mark.parametrize('source', ['ckpt', 'encoder'])
+def test_backbone_from_pretraining(pretrained: dict[str, Path], source: str) -> None:
+    task = SpectralClassificationTask(
+        **TINY, weights=str(pretrained[source]), num_classes=3
+    )
+    expected = _encoder_state(pretrained['ckpt'])
+    state = task.model.state_dict()
+    for key, value in expected.items():
+        assert torch.equal(state[key], value), key
+
+
+def test_linear_probe_trains_head_only(pretrained: dict[str, Path]) -> None:
+    task = SpectralClassificationTask(
+        **TINY, weights=str(pretrained['ckpt']), num_classes=3, freeze_backbone=True
+    )
+    trainable = {n for n, p in task.model.named_parameters() if p.requires_grad}
+    assert trainable == {'head.weight', 'head.bias'}
+    before = {k: v.clone() for k, v in task.model.state_dict().items()}
+    _fit(task, Cubes(per_set=8), steps=2)
+    after = task.model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed == {'head.weight', 'head.bias'}
+
+
+def test_full_finetune_classification_two_sensors() -> None:
+    task = SpectralClassificationTask(**TINY, num_classes=3)
+    before = task.model.patch_embed.proj.weight.clone()
+    _fit(task, Cubes((wavelengths(12), wavelengths(5, 450, 900)), per_set=4), steps=2)
+    assert not torch.equal(before, task.model.patch_embed.proj.weight)
+
+
+def test_segmentation(pretrained: dict[str, Path]) -> None:
+    task = SpectralSegmentationTask(
+        **TINY, weights=str(pretrained['encoder']), num_classes=3, freeze_backbone=True
+    )
+    x = torch.rand(2, 12, 16, 16)
+    assert task(x, wavelengths(12)).shape == (2, 3, 16, 16)
+    assert not any(p.requires_grad for p in task.model.backbone.parameters())
+    _fit(task, Cubes(per_set=4))
+
+
+def test_regression_tasks() -> None:
+    data = Cubes(per_set=4)
+    for sample in data.samples:
+        sample['label'] = sample['target'].squeeze()
+        sample['mask'] = sample['image'][:1].clone()
+    _fit(SpectralRegressionTask(**TINY, num_outputs=1), data)
+    _fit(SpectralPixelwiseRegressionTask(**TINY), data)
+
+
+def test_mismatched_grouping_is_rejected(pretrained: dict[str, Path]) -> None:
+    other = {**TINY, 'bands_per_token': 2}
+    for source in ('ckpt', 'encoder'):
+        with pytest.raises(BackboneMismatchError, match='bands_per_token'):
+            SpectralClassificationTask(
+                **other, weights=str(pretrained[source]), num_classes=3
+            )
+
+
+def test_mismatched_architecture_is_rejected(pretrained: dict[str, Path]) -> None:
+    other = {**TINY, 'embed_dim': 64}
+    with pytest.raises(BackboneMismatchError, match='embed_dim'):
+        SpectralSegmentationTask(
+            **other, weights=str(pretrained['ckpt']), num_classes=3
+        )
+
+
+def test_not_a_pretraining_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / 'other.ckpt'
+    torch.save(
+        {'state_dict': {'model.weight': torch.zeros(1)}, 'hyper_parameters': {}}, path
+    )
+    with pytest.raises(BackboneMismatchError, match='no SpectralMAE encoder'):
+        SpectralClassificationTask(**TINY, weights=str(path), num_classes=3)
+
+
+def test_unknown_model() -> None:
+    with pytest.raises(ValueError, match=r'valid models: .*spectral_vit_base'):
+        SpectralSegmentationTask(model='vit_small_patch16_224', num_classes=3)
+
+
+def test_default_wavelengths_for_plain_batches() -> None:
+    task = SpectralClassificationTask(**TINY, num_classes=3, sensor='enmap')
+    assert task(torch.rand(1, 224, 8, 8)).shape == (1, 3)
+
+
+def test_stock_torchgeo_classification_with_timm_name() -> None:
+    task = Classification(
+        model='spectral_vit_tiny.enmap', in_channels=224, num_classes=6
+    )
+    assert task(torch.rand(1, 224, 16, 16)).shape == (1, 6)

@@ -1,0 +1,136 @@
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from task_helpers import TINY_MAE, BySensor, Cubes, loader, wavelengths
+from torch.utils.data import DataLoader
+
+from torchgeo_spectral.tasks import (
+    MixedBandSetsError,
+    SpectralMAETask,
+    WavelengthError,
+    available_models,
+)
+
+
+def _trainer(tmp_path: Path, **kwargs: object) -> Trainer:
+    options: dict[str, object] = {
+        'accelerator': 'cpu',
+        'max_steps': 2,
+        'limit_val_batches': 1,
+        'num_sanity_val_steps': 0,
+        'enable_progress_bar': False,
+        'enable_model_summary': False,
+        'enable_checkpointing': False,
+        'logger': CSVLogger(tmp_path, name='logs', version=0),
+        'default_root_dir': tmp_path,
+        'log_every_n_steps': 1,
+    }
+    options.update(kwargs)
+    return Trainer(**options)  # type: ignore[arg-type]
+
+
+def test_pretrain_mixed_sensors_logs_losses_and_figures(tmp_path: Path) -> None:
+    # Two sensors (12 VNIR-SWIR bands and 7 VNIR bands), never mixed in a batch.
+    sets = (wavelengths(12), wavelengths(7, 400, 1000))
+    data = Cubes(sets, per_set=4)
+    train = DataLoader(data, batch_sampler=BySensor(4, 2, 2))
+    task = SpectralMAETask(**TINY_MAE, warmup_steps=1)
+    trainer = _trainer(tmp_path, max_steps=4)
+    trainer.fit(task, train, DataLoader(data, batch_size=2))
+    assert trainer.global_step == 4
+    metrics = (tmp_path / 'logs' / 'version_0' / 'metrics.csv').read_text()
+    assert 'train_loss' in metrics
+    assert 'val_loss' in metrics
+    figures = list((tmp_path / 'logs' / 'version_0' / 'figures').glob('*.png'))
+    assert figures, 'a PNG figure is written when no logger takes figures'
+
+
+def test_figure_goes_to_tensorboard(tmp_path: Path) -> None:
+    data = Cubes(per_set=4)
+    task = SpectralMAETask(**TINY_MAE)
+    logger = TensorBoardLogger(tmp_path, name='tb', version=0)
+    trainer = _trainer(tmp_path, max_steps=1, logger=logger)
+    trainer.fit(task, loader(data), loader(data))
+    events = list((tmp_path / 'tb' / 'version_0').glob('events.out.tfevents*'))
+    assert events
+    assert events[0].stat().st_size > 10_000
+    assert not (tmp_path / 'tb' / 'version_0' / 'figures').exists()
+
+
+def _fit_expect(tmp_path: Path, batches: list[dict[str, torch.Tensor]]) -> None:
+    from lightning.pytorch import LightningDataModule
+
+    class Module(LightningDataModule):
+        def train_dataloader(self) -> DataLoader[dict[str, torch.Tensor]]:
+            return DataLoader(batches, batch_size=None)
+
+        def val_dataloader(self) -> DataLoader[dict[str, torch.Tensor]]:
+            return DataLoader(batches, batch_size=None)
+
+    task = SpectralMAETask(**TINY_MAE)
+    before = [p.detach().clone() for p in task.parameters()]
+    trainer = _trainer(tmp_path, num_sanity_val_steps=0)
+    with pytest.raises(WavelengthError) as info:
+        trainer.fit(task, datamodule=Module())
+    assert 'first training batch' in str(info.value)
+    assert trainer.global_step == 0
+    after = list(task.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    raise info.value
+
+
+def test_wavelength_count_mismatch_fails_before_training(tmp_path: Path) -> None:
+    batch = {
+        'image': torch.rand(2, 12, 16, 16),
+        'wavelength': wavelengths(11).expand(2, 11),
+    }
+    with pytest.raises(WavelengthError, match='11 wavelengths but its image has 12'):
+        _fit_expect(tmp_path, [batch])
+
+
+def test_mixed_band_sets_fail_before_training(tmp_path: Path) -> None:
+    wl = torch.stack([wavelengths(12), wavelengths(12, 400, 1000)])
+    batch = {'image': torch.rand(2, 12, 16, 16), 'wavelength': wl}
+    with pytest.raises(MixedBandSetsError):
+        _fit_expect(tmp_path, [batch])
+
+
+def test_unknown_model_lists_valid_names() -> None:
+    with pytest.raises(ValueError, match='spectral_vit_small') as info:
+        SpectralMAETask(model='spectral_vit_huge')
+    assert 'unknown model' in str(info.value)
+    assert 'spectral_vit_tiny' in available_models()
+
+
+def test_bad_hyperparameters() -> None:
+    with pytest.raises(ValueError, match='spatial_mask_ratio'):
+        SpectralMAETask(**TINY_MAE, spatial_mask_ratio=1.0)
+    with pytest.raises(ValueError, match='optimizer'):
+        SpectralMAETask(**TINY_MAE, optimizer='lbfgs')  # type: ignore[arg-type]
+
+
+def test_warmup_cosine_schedule(tmp_path: Path) -> None:
+    task = SpectralMAETask(**TINY_MAE, lr=1e-2, warmup_steps=2, optimizer='sgd')
+    trainer = _trainer(tmp_path, max_steps=4, limit_val_batches=0)
+    lrs: list[float] = []
+
+    from lightning.pytorch.callbacks import Callback
+
+    class LrSpy(Callback):
+        def on_train_batch_start(self, trainer: Trainer, *args: object) -> None:
+            lrs.append(trainer.optimizers[0].param_groups[0]['lr'])
+
+    trainer.callbacks.append(LrSpy())
+    trainer.fit(task, loader(Cubes(per_set=8), batch_size=2))
+    assert lrs[0] < lrs[1] < lrs[2]  # warmup
+    assert lrs[2] == pytest.approx(1e-2)
+    assert lrs[3] < lrs[2]  # cosine decay
+
+
+def test_export_encoder(tmp_path: Path) -> None:
+    task = SpectralMAETask(**TINY_MAE)
+    path = task.export_encoder(tmp_path / 'encoder.pt')
+    assert path.is_file()
