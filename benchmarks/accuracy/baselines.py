@@ -1,0 +1,91 @@
+"""Classical per-pixel baselines on spectra: PCA + RBF SVM and a random forest."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.decomposition import PCA
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from .config import BenchConfig
+
+
+def pca_svm(
+    x_train: NDArray[np.float32],
+    y_train: NDArray[np.int64],
+    x_test: NDArray[np.float32],
+    cfg: BenchConfig,
+    seed: int,
+) -> NDArray[np.int64]:
+    """Standardise, project on principal components, classify with an RBF SVM.
+
+    Args:
+        x_train: Training spectra ``(N, C)``.
+        y_train: Training classes.
+        x_test: Test spectra.
+        cfg: The configuration (``pca_components``, ``svm_c``).
+        seed: Random seed.
+
+    Returns:
+        Predicted test classes.
+    """
+    components = max(1, min(cfg.pca_components, x_train.shape[1], len(y_train) - 1))
+    model = make_pipeline(
+        StandardScaler(),
+        PCA(n_components=components, random_state=seed),
+        SVC(C=cfg.svm_c, gamma='scale', random_state=seed),
+    )
+    model.fit(x_train, y_train)
+    return np.asarray(model.predict(x_test), dtype=np.int64)
+
+
+def random_forest(
+    x_train: NDArray[np.float32],
+    y_train: NDArray[np.int64],
+    x_test: NDArray[np.float32],
+    cfg: BenchConfig,
+    seed: int,
+) -> NDArray[np.int64]:
+    """Random forest on the full spectra.
+
+    Args:
+        x_train: Training spectra ``(N, C)``.
+        y_train: Training classes.
+        x_test: Test spectra.
+        cfg: The configuration (``rf_trees``).
+        seed: Random seed.
+
+    Returns:
+        Predicted test classes.
+    """
+    model = RandomForestClassifier(
+        n_estimators=cfg.rf_trees, random_state=seed, n_jobs=-1
+    )
+    model.fit(x_train, y_train)
+    return np.asarray(model.predict(x_test), dtype=np.int64)
+
+
+def fit_probe(
+    f_train: NDArray[np.float32], y_train: NDArray[np.int64], cfg: BenchConfig
+) -> Pipeline | DummyClassifier:
+    """Multinomial logistic regression on frozen (standardised) features.
+
+    Args:
+        f_train: Training features ``(N, D)``.
+        y_train: Training classes.
+        cfg: The configuration (``probe_c``).
+
+    Returns:
+        The fitted probe (``.predict(features)``).
+    """
+    if len(np.unique(y_train)) < 2:
+        return DummyClassifier(strategy='most_frequent').fit(f_train, y_train)
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(C=cfg.probe_c, max_iter=2000)
+    )
+    return model.fit(f_train, y_train)

@@ -1,0 +1,567 @@
+"""Tables, plots and the generated markdown report of a run."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .metrics import METRICS
+
+if TYPE_CHECKING:
+    from .runner import RunState
+
+#: Display names of the methods, in table order.
+METHOD_NAMES: dict[str, str] = {
+    'spectral_mae_probe': 'Spectral MAE (this project), linear probe',
+    'spectral_mae_finetune': 'Spectral MAE (this project), fine-tune',
+    'random_probe': 'Same ViT, random init, linear probe',
+    'random_finetune': 'Same ViT, random init, fine-tune',
+    'imagenet_finetune': 'Same ViT, ImageNet transfer only, fine-tune',
+    'torchgeo_mae_probe': 'TorchGeo MAETask (fixed-band ViT), linear probe',
+    'torchgeo_mae_finetune': 'TorchGeo MAETask (fixed-band ViT), fine-tune',
+    'pca_svm': 'PCA + SVM (RBF), pixel spectra',
+    'random_forest': 'Random forest, pixel spectra',
+    'spectral_mae_transfer': 'Spectral MAE probe fitted on native bands, no refit',
+}
+CLASSICAL = ('pca_svm', 'random_forest')
+PLOT_BANDS = 'accuracy_bands.png'
+PLOT_BUDGETS = 'accuracy_budgets.png'
+
+
+def budget_label(budget: float) -> str:
+    """``0.01`` -> ``'1%'``.
+
+    Args:
+        budget: Fraction of training labels.
+
+    Returns:
+        The label.
+    """
+    return f'{100 * budget:g}%'
+
+
+def aggregate(records: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds of every metric.
+
+    Args:
+        records: One row per (scene, band set, method, budget, seed).
+
+    Returns:
+        One row per (scene, band set, method, budget) with ``<metric>_mean``,
+        ``<metric>_std``, ``n_train``, ``n_test``, ``seeds`` and ``seconds``.
+    """
+    keys = ['scene', 'band_set', 'method', 'budget']
+    grouped = records.groupby(keys, sort=False)
+    out = grouped[list(METRICS)].agg(['mean', 'std'])
+    out.columns = [f'{m}_{s}' for m, s in out.columns]
+    out['n_train'] = grouped['n_train'].mean()
+    out['n_test'] = grouped['n_test'].mean()
+    out['seeds'] = grouped['seed'].nunique()
+    out['seconds'] = grouped['seconds'].sum()
+    return out.reset_index()
+
+
+def fmt(mean: float, std: float) -> str:
+    """``'85.3 ± 1.2'`` in percent.
+
+    Args:
+        mean: Mean in ``[0, 1]``.
+        std: Standard deviation in ``[0, 1]`` (NaN for one seed).
+
+    Returns:
+        The formatted cell.
+    """
+    if np.isnan(std):
+        return f'{100 * mean:.1f}'
+    return f'{100 * mean:.1f} ± {100 * std:.1f}'
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub markdown table.
+
+    Args:
+        header: Column names.
+        rows: Cells.
+
+    Returns:
+        The table text.
+    """
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    return '\n'.join(lines)
+
+
+def ordered_methods(present: list[str] | pd.Index) -> list[str]:
+    """Methods in table order.
+
+    Args:
+        present: Methods present in the results.
+
+    Returns:
+        The methods in :data:`METHOD_NAMES` order.
+    """
+    return [m for m in METHOD_NAMES if m in set(present)]
+
+
+def oa_table(agg: pd.DataFrame, unavailable: dict[str, str], methods: list[str]) -> str:
+    """Compact table: OA of every method at every budget.
+
+    Args:
+        agg: Aggregated results of one scene and band set.
+        unavailable: Methods that did not run, with the reason.
+        methods: Requested methods.
+
+    Returns:
+        Markdown table.
+    """
+    budgets = sorted(agg['budget'].unique())
+    rows = []
+    for method in ordered_methods([*agg['method'].unique(), *unavailable]):
+        if method not in methods and method not in set(agg['method']):
+            continue
+        if method in unavailable:
+            rows.append([METHOD_NAMES[method], *['n/a'] * len(budgets)])
+            continue
+        sub = agg[agg['method'] == method].set_index('budget')
+        rows.append(
+            [
+                METHOD_NAMES[method],
+                *[fmt(sub.at[b, 'oa_mean'], sub.at[b, 'oa_std']) for b in budgets],
+            ]
+        )
+    header = ['Method', *[f'OA @ {budget_label(b)} labels' for b in budgets]]
+    return markdown_table(header, rows)
+
+
+def full_table(agg: pd.DataFrame) -> str:
+    """Every metric of every method and budget.
+
+    Args:
+        agg: Aggregated results of one scene and band set.
+
+    Returns:
+        Markdown table.
+    """
+    rows = []
+    for budget in sorted(agg['budget'].unique()):
+        for method in ordered_methods(agg['method'].unique()):
+            sub = agg[(agg['method'] == method) & (agg['budget'] == budget)]
+            if sub.empty:
+                continue
+            r = sub.iloc[0]
+            rows.append(
+                [
+                    budget_label(budget),
+                    f'{r["n_train"]:.0f}',
+                    METHOD_NAMES[method],
+                    *[fmt(r[f'{m}_mean'], r[f'{m}_std']) for m in METRICS],
+                    f'{r["seconds"]:.0f}',
+                ]
+            )
+    header = ['Labels', 'Train px', 'Method', *METRICS.values(), 'Time (s, all seeds)']
+    return markdown_table(header, rows)
+
+
+def goal_lines(agg: pd.DataFrame) -> list[str]:
+    """Check the issue's goal at the smallest budget, on OA.
+
+    Goal: the pretrained spectral MAE beats random init and the best classical
+    baseline, and reaches >= 90% of its own 100%-label accuracy.
+
+    Args:
+        agg: Aggregated results of the main scene (native bands).
+
+    Returns:
+        Markdown bullet lines.
+    """
+    oa = agg.set_index(['method', 'budget'])['oa_mean']
+    budgets = sorted(agg['budget'].unique())
+    low, high = budgets[0], budgets[-1]
+    lines: list[str] = []
+    classical = [oa.get((m, low)) for m in CLASSICAL if (m, low) in oa]
+    best_classical = max(classical) if classical else None
+    baselines = {
+        'spectral_mae_finetune': 'random_finetune',
+        'spectral_mae_probe': 'random_probe',
+    }
+    for variant, random_twin in baselines.items():
+        if (variant, low) not in oa:
+            continue
+        ours = float(oa[(variant, low)])
+        checks = []
+        if (random_twin, low) in oa:
+            other = float(oa[(random_twin, low)])
+            checks.append(
+                f'vs {METHOD_NAMES[random_twin]} {100 * other:.1f}: '
+                f'{"**met**" if ours > other else "**not met**"}'
+            )
+        if best_classical is not None:
+            ok = ours > best_classical
+            checks.append(
+                f'vs best classical baseline {100 * best_classical:.1f}: '
+                f'{"**met**" if ok else "**not met**"}'
+            )
+        if (variant, high) in oa and high != low:
+            ratio = ours / float(oa[(variant, high)])
+            checks.append(
+                f'{100 * ratio:.0f}% of its own {budget_label(high)}-label OA '
+                f'(target >= 90%): {"**met**" if ratio >= 0.9 else "**not met**"}'
+            )
+        lines.append(
+            f'- {METHOD_NAMES[variant]} at {budget_label(low)} labels, OA '
+            f'{100 * ours:.1f}: ' + '; '.join(checks)
+        )
+    return lines
+
+
+def robustness_table(agg: pd.DataFrame, state: RunState) -> str:
+    """OA against band set for the robustness methods.
+
+    Args:
+        agg: Aggregated results of the main scene (all band sets).
+        state: The run state (band sets).
+
+    Returns:
+        Markdown table.
+    """
+    budgets = sorted(agg['budget'].unique())
+    methods = [
+        'spectral_mae_probe',
+        'spectral_mae_transfer',
+        'random_probe',
+        'random_forest',
+        'pca_svm',
+    ]
+    rows = []
+    for band_set in state.band_sets:
+        for method in methods:
+            sub = agg[(agg['band_set'] == band_set.name) & (agg['method'] == method)]
+            if sub.empty:
+                continue
+            sub = sub.set_index('budget')
+            cells = [
+                fmt(sub.at[b, 'oa_mean'], sub.at[b, 'oa_std']) if b in sub.index else ''
+                for b in budgets
+            ]
+            rows.append([band_set.label, band_set.seen, METHOD_NAMES[method], *cells])
+    header = [
+        'Bands',
+        'In pretraining',
+        'Method',
+        *[f'OA @ {budget_label(b)}' for b in budgets],
+    ]
+    return markdown_table(header, rows)
+
+
+def robustness_frame(agg: pd.DataFrame, state: RunState) -> pd.DataFrame:
+    """Robustness results with the number of bands of each band set.
+
+    Args:
+        agg: Aggregated results (all band sets).
+        state: The run state.
+
+    Returns:
+        The rows of the robustness band sets with a ``bands`` column.
+    """
+    bands = {b.name: b.num_bands for b in state.band_sets}
+    sub = agg[agg['band_set'].isin(bands)].copy()
+    sub['bands'] = sub['band_set'].map(bands)
+    return sub
+
+
+def plot_robustness(frame: pd.DataFrame, path: Path) -> None:
+    """OA against band count, one panel per budget.
+
+    Args:
+        frame: Output of :func:`robustness_frame`.
+        path: PNG file.
+    """
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    budgets = sorted(frame['budget'].unique())
+    fig, axes = plt.subplots(
+        1, len(budgets), figsize=(4 * len(budgets), 3.4), sharey=True, squeeze=False
+    )
+    for ax, budget in zip(axes[0], budgets, strict=True):
+        for method in ordered_methods(frame['method'].unique()):
+            sub = frame[(frame['method'] == method) & (frame['budget'] == budget)]
+            sub = sub.sort_values('bands')
+            ax.errorbar(
+                sub['bands'],
+                100 * sub['oa_mean'],
+                yerr=100 * sub['oa_std'].fillna(0),
+                marker='o',
+                ms=3,
+                capsize=2,
+                label=METHOD_NAMES[method].split(',')[0]
+                if method in CLASSICAL
+                else METHOD_NAMES[method],
+            )
+            if method == 'spectral_mae_probe':
+                for _, r in sub.iterrows():
+                    ax.annotate(
+                        r['band_set'],
+                        (r['bands'], 100 * r['oa_mean']),
+                        fontsize=6,
+                        xytext=(2, 3),
+                        textcoords='offset points',
+                    )
+        ax.set_xscale('log')
+        ax.set_xlabel('number of bands')
+        ax.set_title(f'{budget_label(budget)} of training labels', fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel('overall accuracy (%)')
+    axes[0][-1].legend(fontsize=6, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_budgets(agg: pd.DataFrame, path: Path) -> None:
+    """OA against label budget for every method.
+
+    Args:
+        agg: Aggregated results of one scene (native bands).
+        path: PNG file.
+    """
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for method in ordered_methods(agg['method'].unique()):
+        sub = agg[agg['method'] == method].sort_values('budget')
+        ax.errorbar(
+            100 * sub['budget'],
+            100 * sub['oa_mean'],
+            yerr=100 * sub['oa_std'].fillna(0),
+            marker='o',
+            ms=3,
+            capsize=2,
+            label=METHOD_NAMES[method],
+        )
+    ax.set_xscale('log')
+    ax.set_xlabel('training labels used (%)')
+    ax.set_ylabel('overall accuracy (%)')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def environment(state: RunState) -> list[str]:
+    """Machine and software lines.
+
+    Args:
+        state: The run state.
+
+    Returns:
+        Markdown bullet lines.
+    """
+    device = str(state.device)
+    if state.device.type == 'cuda':
+        device += f' ({torch.cuda.get_device_name(state.device)}, autocast bf16/fp16)'
+    else:
+        device += ' (fp32)'
+    cpu = platform.processor() or 'unknown CPU'
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load_end = os.getloadavg()
+    return [
+        (
+            f'- Machine: `{platform.platform()}`, {cpu}, {os.cpu_count()} CPU cores '
+            f'visible, device {device}'
+        ),
+        (
+            f'- Software: Python {platform.python_version()}, torch {torch.__version__} '
+            f'({torch.get_num_threads()} threads), numpy {np.__version__}, pandas '
+            f'{pd.__version__}'
+        ),
+        (
+            f'- Load average (1/5/15 min) at start {state.load_start[0]:.2f}/'
+            f'{state.load_start[1]:.2f}/{state.load_start[2]:.2f}, at end '
+            f'{load_end[0]:.2f}/{load_end[1]:.2f}/{load_end[2]:.2f} (a shared machine '
+            'inflates wall times)'
+        ),
+    ]
+
+
+def config_lines(state: RunState) -> list[str]:
+    """The protocol settings of the run.
+
+    Args:
+        state: The run state.
+
+    Returns:
+        Markdown bullet lines.
+    """
+    c = state.cfg
+    return [
+        (
+            f'- Split: `samplers.spatial_block_split`, {c.block_size} px blocks, test '
+            f'fraction {c.test_fraction}, patch (window) {c.window} px; each labelled '
+            f'pixel is classified from the {c.window}x{c.window} window around it, and '
+            'the guard band keeps every training window apart from every test window'
+        ),
+        (
+            f'- Label budgets: {", ".join(budget_label(b) for b in c.budgets)} of the '
+            'training pixels of each class (at least one per class); seeds '
+            f'{", ".join(map(str, c.seeds))} (the seed changes the block assignment, '
+            'the label sample, head initialisation and batches; pretraining runs once)'
+        ),
+        (
+            f'- Architecture (all ViT rows): patch {c.patch_size}, {c.bands_per_token} '
+            f'bands per token, width {c.embed_dim}, depth {c.depth}, {c.num_heads} '
+            f'heads; MAE decoder width {c.decoder_dim}, depth {c.decoder_depth}, mask '
+            f'ratio {c.mask_ratio}'
+        ),
+        (
+            f'- Pretraining (both MAEs): {c.pretrain_steps} steps x {c.pretrain_batch} '
+            f'random {c.pretrain_size}x{c.pretrain_size} crops with flips, AdamW lr '
+            f'{c.pretrain_lr:g}, warm-up + cosine'
+        ),
+        (
+            f'- Fine-tuning: {c.finetune_steps} steps x up to {c.finetune_batch} '
+            f'windows, AdamW (encoder lr {c.finetune_lr:g}, head lr {c.head_lr:g}), '
+            'flips/rotations; linear probe: logistic regression on standardised frozen '
+            f'features (C={c.probe_c:g})'
+        ),
+        (
+            f'- Classical: PCA ({c.pca_components} components) + RBF SVM (C={c.svm_c:g}), '
+            f'random forest ({c.rf_trees} trees), on the normalised pixel spectra'
+        ),
+    ]
+
+
+def build_markdown(state: RunState, agg: pd.DataFrame) -> str:
+    """The full generated report.
+
+    Args:
+        state: The run state.
+        agg: Aggregated results.
+
+    Returns:
+        Markdown text.
+    """
+    c = state.cfg
+    wall = time.time() - state.started
+    now = datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')
+    out = [
+        '## Accuracy benchmark: few-label land cover on real EnMAP data',
+        '',
+        (
+            f'*Generated by `benchmarks/accuracy` on {now}; do not edit by hand. '
+            f'Command: `{c.command}`. Wall time: **{wall / 60:.1f} min**.*'
+        ),
+        '',
+    ]
+    if c.smoke_run:
+        out += ['**SMOKE RUN: tiny settings, the numbers are meaningless.**', '']
+    out += [*[f'> {n}' for n in state.notes], ''] if state.notes else []
+    out += [*environment(state), '']
+    for scene, description in state.scenes.items():
+        native = agg[(agg['scene'] == scene) & (agg['band_set'] == 'native')]
+        if native.empty:
+            continue
+        seeds = int(native['seeds'].max())
+        out += [
+            f'### {scene}: overall accuracy (%, mean ± std over {seeds} seeds)',
+            '',
+            f'{description}.',
+            '',
+            oa_table(native, state.unavailable, list(c.methods)),
+            '',
+        ]
+        if scene == next(iter(state.scenes)):
+            out += ['Goal check (on OA):', '', *goal_lines(native), '']
+            out += [
+                f'![OA against label budget](/benchmarks/results/{PLOT_BUDGETS})',
+                '',
+            ]
+        out += [
+            f'<details><summary>All metrics ({scene})</summary>',
+            '',
+            full_table(native),
+            '',
+            '</details>',
+            '',
+        ]
+    for method, reason in state.unavailable.items():
+        out.append(f'- *{METHOD_NAMES.get(method, method)}*: {reason}.')
+    if state.unavailable:
+        out.append('')
+    if state.band_sets:
+        main = next(iter(state.scenes))
+        rob = agg[agg['scene'] == main]
+        out += [
+            '### Robustness: fewer bands and unseen sensors',
+            '',
+            (
+                'The same pretrained spectral MAE (frozen) on the scene resampled with '
+                'Gaussian spectral responses (`sensors.resample_spectra`); "no refit" '
+                'applies the probe fitted on native-band features unchanged. The '
+                'fixed-band TorchGeo MAE cannot read other band sets.'
+            ),
+            '',
+            robustness_table(rob, state),
+            '',
+            f'![OA against number of bands](/benchmarks/results/{PLOT_BANDS})',
+            '',
+        ]
+    out += ['### Protocol', '', *config_lines(state)]
+    out += [f'- Pretraining run: {line}' for line in state.pretrain]
+    for scene, lines in state.splits.items():
+        out += [f'- Splits of {scene}:', *[f'  - {line}' for line in lines]]
+    phases = ', '.join(f'{k} {v:.0f} s' for k, v in state.phases.items())
+    out += [f'- Wall time by phase: {phases}', '']
+    return '\n'.join(out)
+
+
+def write_report(state: RunState) -> dict[str, Any]:
+    """Write ``accuracy.md``, ``accuracy.csv`` and the plots; print the report.
+
+    Args:
+        state: The run state.
+
+    Returns:
+        Paths of the written files.
+    """
+    out = state.cfg.out
+    out.mkdir(parents=True, exist_ok=True)
+    records = pd.DataFrame(state.records)
+    agg = aggregate(records)
+    agg.to_csv(out / 'accuracy.csv', index=False, float_format='%.4f')
+    main = next(iter(state.scenes))
+    native = agg[(agg['scene'] == main) & (agg['band_set'] == 'native')]
+    plot_budgets(native, out / PLOT_BUDGETS)
+    paths: dict[str, Any] = {'csv': out / 'accuracy.csv', 'budgets': out / PLOT_BUDGETS}
+    if state.band_sets:
+        plot_robustness(
+            robustness_frame(agg[agg['scene'] == main], state), out / PLOT_BANDS
+        )
+        paths['bands'] = out / PLOT_BANDS
+    text = build_markdown(state, agg)
+    (out / 'accuracy.md').write_text(text + '\n')
+    paths['markdown'] = out / 'accuracy.md'
+    partial = out / 'accuracy_raw.csv.tmp'
+    partial.unlink(missing_ok=True)
+    print(text, flush=True)
+    return paths

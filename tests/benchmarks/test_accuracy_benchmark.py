@@ -1,0 +1,87 @@
+"""Smoke and unit tests of the accuracy benchmark (benchmarks/accuracy)."""
+
+import importlib
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _import(name: str) -> ModuleType:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module(name)
+
+
+@pytest.fixture(scope='module')
+def bench() -> ModuleType:
+    return _import('benchmarks.accuracy')
+
+
+def test_scores_perfect_and_chance() -> None:
+    metrics = _import('benchmarks.accuracy.metrics')
+    y = np.array([1, 1, 2, 2, 3, 3])
+    perfect = metrics.scores(y, y)
+    assert perfect == {'oa': 1.0, 'aa': 1.0, 'kappa': 1.0, 'f1': 1.0}
+    constant = metrics.scores(y, np.ones_like(y))
+    assert constant['oa'] == pytest.approx(1 / 3)
+    assert constant['aa'] == pytest.approx(1 / 3)
+    assert constant['kappa'] == pytest.approx(0.0)
+
+
+def test_mask_ratios_combine_to_total() -> None:
+    neural = _import('benchmarks.accuracy.neural')
+    spatial, spectral = neural.mask_ratios(0.75)
+    assert spatial == pytest.approx(0.5)
+    assert 1 - (1 - spatial) * (1 - spectral) == pytest.approx(0.75)
+
+
+def test_windows_are_centred_on_pixels() -> None:
+    neural = _import('benchmarks.accuracy.neural')
+    image = np.arange(2 * 6 * 7, dtype=np.float32).reshape(2, 6, 7)
+    source = neural.WindowSource(
+        image, np.array([500.0, 600.0]), 4, torch.device('cpu')
+    )
+    rows, cols = np.array([0, 3, 5]), np.array([0, 4, 6])
+    windows = source.windows(rows, cols)
+    assert windows.shape == (3, 2, 4, 4)
+    centre = windows[:, :, 2, 2].numpy()
+    np.testing.assert_array_equal(centre, image[:, rows, cols].T)
+
+
+def test_split_keeps_windows_apart(bench: ModuleType) -> None:
+    data = _import('benchmarks.accuracy.data')
+    splits = _import('benchmarks.accuracy.splits')
+    scene = data.synthetic_scene(size=48, bands=12)
+    cfg = bench.BenchConfig.smoke(window=4, block_size=12)
+    full = splits.make_split(scene, cfg, seed=0, budget=1.0)
+    few = splits.make_split(scene, cfg, seed=0, budget=0.1)
+    assert full.min_distance >= cfg.window
+    assert len(few.train[0]) < len(full.train[0])
+    np.testing.assert_array_equal(few.test[0], full.test[0])
+
+
+def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
+    config = _import('benchmarks.accuracy.config')
+    data = config.default_data_dir()
+    if not (data / 'enmap_potsdam').is_dir():
+        data = tmp_path / 'no-data'  # synthetic scene
+    start = time.perf_counter()
+    status = bench.main(['--smoke', '--data', str(data), '--out', str(tmp_path)])
+    elapsed = time.perf_counter() - start
+    assert status == 0
+    text = (tmp_path / 'accuracy.md').read_text()
+    assert 'SMOKE RUN' in text
+    assert 'Random forest' in text
+    assert 'ImageNet transfer only' in text  # listed, as unavailable
+    assert 'Goal check' in text
+    assert (tmp_path / 'accuracy_budgets.png').stat().st_size > 0
+    assert (tmp_path / 'accuracy_bands.png').stat().st_size > 0
+    assert (tmp_path / 'accuracy.csv').exists()
+    print(f'smoke run: {elapsed:.1f} s')
