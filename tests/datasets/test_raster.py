@@ -268,3 +268,32 @@ def test_plot_and_nothing_written(tif_dir: Path) -> None:
     plt.close(fig)
     assert str(ds).endswith('(400.0-900.0 nm)')
     assert listing(tif_dir) == before
+
+
+def test_fast_path_matches_mosaic(tmp_path: Path) -> None:
+    data = cube(3, 16, 16)
+    data[:, 5, 5] = -1.0
+    write_geotiff(tmp_path / 'west.tif', data[:, :, :8].copy(), WAVES[:3], nodata=-1.0)
+    east = data[:, :, 8:].copy()
+    write_geotiff(
+        tmp_path / 'east.tif',
+        east,
+        WAVES[:3],
+        nodata=-1.0,
+        origin=(500240.0, 5800000.0),
+    )
+    ds = HyperspectralRaster(tmp_path)
+    x, y, t = ds.bounds
+    mosaic = ds[x, y, t]['image']  # spans both files: merged
+    assert mosaic.shape == (3, 16, 16)
+    expected = torch.from_numpy(data)
+    expected[:, 5, 5] = float('nan')
+    assert torch.allclose(mosaic, expected, equal_nan=True)
+    inner = ds[x.start : x.start + 150, y.stop - 150 : y.stop, t]['image']  # one file
+    assert torch.allclose(inner, expected[:, :5, :5], equal_nan=True)
+    merged = ds._merge_or_stack(
+        [str(tmp_path / 'west.tif')],
+        (slice(x.start, x.start + 150, 30.0), slice(y.stop - 150, y.stop, 30.0), t),
+        ds.band_indexes,
+    )
+    assert torch.allclose(inner, merged, equal_nan=True)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import rasterio
 import rasterio.errors
 import rasterio.merge
 import rasterio.transform
+import rasterio.windows
 import torch
 from matplotlib.figure import Figure
 from pyproj import CRS
@@ -94,6 +94,22 @@ def _georeferenced(path: str) -> bool:
             gcps, gcp_crs = src.gcps
             has_affine = src.transform is not None and not src.transform.is_identity
             return bool(has_affine and src.crs is not None) or bool(gcps and gcp_crs)
+
+
+def _slice_tensor(x: slice, y: slice, t: slice) -> Tensor:
+    """TorchGeo's ``bounds`` tensor of a resolved slice.
+
+    Args:
+        x: x slice.
+        y: y slice.
+        t: time slice.
+
+    Returns:
+        ``[xmin, xmax, xres, ymin, ymax, yres, tmin, tmax, tres]``.
+    """
+    values = [x.start, x.stop, x.step, y.start, y.stop, y.step]
+    values += [t.start.timestamp(), t.stop.timestamp(), t.step]
+    return torch.tensor(values)
 
 
 class HyperspectralRaster(RasterDataset):
@@ -574,6 +590,133 @@ class HyperspectralRaster(RasterDataset):
         )
         return array_to_tensor(dest)
 
+    def _query(self, x: slice, y: slice, t: slice) -> list[str]:
+        """Files overlapping a slice (bounding-box test on cached arrays).
+
+        Equivalent to TorchGeo's ``index.cx`` query but without building
+        GeoDataFrames per sample; the arrays are rebuilt when ``index`` changes
+        (e.g. after a split).
+
+        Args:
+            x: x slice.
+            y: y slice.
+            t: time slice.
+
+        Returns:
+            File paths in index order.
+        """
+        cache = self.__dict__.get('_index_arrays')
+        if cache is None or cache[0] is not self.index:
+            boxes = np.asarray(self.index.geometry.bounds.to_numpy(), dtype=np.float64)
+            left = self.index.index.left
+            right = self.index.index.right
+            cache = (self.index, boxes, left, right, list(self.index.filepath))
+            self.__dict__['_index_arrays'] = cache
+        _, boxes, left, right, files = cache
+        in_time = np.asarray((left <= t.stop) & (right >= t.start), dtype=bool)
+        hits = np.flatnonzero(in_time)[:: t.step]
+        b = boxes[hits]
+        inside = (
+            (b[:, 0] < x.stop)
+            & (b[:, 2] > x.start)
+            & (b[:, 1] < y.stop)
+            & (b[:, 3] > y.start)
+        )
+        return [files[i] for i in hits[inside]]
+
+    def _read_window(
+        self, filepath: str, x: slice, y: slice, band_indexes: Sequence[int] | None
+    ) -> Tensor | None:
+        """Fast path: read a slice lying inside one file at its resolution.
+
+        Same result as :meth:`_merge_or_stack` for that case (a windowed read
+        with the dataset's resampling, nodata -> NaN), without the mosaicking
+        overhead of :func:`rasterio.merge.merge`.
+
+        Args:
+            filepath: The only file overlapping the slice.
+            x: x slice (with resolution step).
+            y: y slice (with resolution step).
+            band_indexes: 1-based band indexes, or None for all.
+
+        Returns:
+            ``(C, H, W)`` float32 tensor, or None when the slice is not inside
+            the file or the resolution differs.
+        """
+        if self.cache:
+            src = self._cached_load_warp_file(filepath, self.crs)
+        else:
+            src = self._load_warp_file(filepath, self.crs)
+        try:
+            left, bottom, right, top = src.bounds
+            res_x, res_y = src.res
+            tol_x, tol_y = 1e-6 * abs(x.step), 1e-6 * abs(y.step)
+            inside = (
+                x.start >= left - tol_x
+                and x.stop <= right + tol_x
+                and y.start >= bottom - tol_y
+                and y.stop <= top + tol_y
+            )
+            same_res = abs(res_x - x.step) <= tol_x and abs(res_y - y.step) <= tol_y
+            if not (inside and same_res):
+                return None
+            width = round((x.stop - x.start) / x.step)
+            height = round((y.stop - y.start) / y.step)
+            window = rasterio.windows.from_bounds(
+                x.start, y.start, x.stop, y.stop, transform=src.transform
+            )
+            offsets = (window.col_off, window.row_off)
+            aligned = all(abs(v - round(v)) < 1e-6 for v in offsets)
+            if aligned:
+                window = rasterio.windows.Window(
+                    round(window.col_off), round(window.row_off), width, height
+                )
+            indexes = list(band_indexes) if band_indexes is not None else None
+            if indexes == list(range(1, src.count + 1)):
+                indexes = None  # one dataset-level read is faster than per band
+            count = len(indexes) if indexes is not None else src.count
+            # Native dtype, then convert: faster than GDAL's out_dtype path.
+            raw = src.read(
+                indexes,
+                window=window,
+                out_shape=None if aligned else (count, height, width),
+                resampling=self.resampling,
+            )
+            nodata = self.nodata if self.nodata is not None else src.nodata
+            data = raw.astype(np.float32, copy=False)
+            if nodata is not None and not np.isnan(nodata):
+                invalid = raw == np.asarray(nodata).astype(raw.dtype)
+                if data is raw:
+                    data = data.copy()
+                data[invalid] = np.nan
+            return torch.from_numpy(data)
+        finally:
+            if not self.cache:
+                src.close()
+
+    def _read(
+        self,
+        filepaths: Sequence[str],
+        index: tuple[slice, slice, slice],
+        band_indexes: Sequence[int] | None,
+    ) -> Tensor:
+        """Read a slice from files: fast path for one file, else a mosaic.
+
+        Args:
+            filepaths: Files overlapping the slice.
+            index: The resolved ``(x, y, t)`` slice.
+            band_indexes: 1-based band indexes, or None for all.
+
+        Returns:
+            ``(C, H, W)`` float32 tensor with NaN for nodata.
+        """
+        if len(filepaths) == 1:
+            x, y, _ = index
+            data = self._read_window(filepaths[0], x, y, band_indexes)
+            if data is not None:
+                return data
+        return self._merge_or_stack(filepaths, index, band_indexes)
+
     def __getitem__(self, index: GeoSlice) -> Sample:
         """Read the bands of a spatiotemporal slice.
 
@@ -587,29 +730,27 @@ class HyperspectralRaster(RasterDataset):
             IndexError: If the slice is outside the dataset.
         """
         x, y, t = self._disambiguate_slice(index)
-        interval = pd.Interval(t.start, t.stop)
-        df = self.index.iloc[self.index.index.overlaps(interval)]
-        df = df.iloc[:: t.step]
-        df = df.cx[x.start : x.stop, y.start : y.stop]
-        if df.empty:
+        resolved = (x, y, t)
+        filepaths = self._query(x, y, t)
+        if not filepaths:
             msg = f'index: {index} not found in dataset with bounds: {self.bounds}'
             raise IndexError(msg)
         if self.separate_files:
             parts = [
-                self._merge_or_stack(
-                    [self._update_filepath(band, fp) for fp in df.filepath], index
+                self._read(
+                    [self._update_filepath(b, fp) for fp in filepaths], resolved, None
                 )
-                for band in self.bands
+                for b in self.bands
             ]
             data = torch.cat(parts, dim=-3)
         else:
-            data = self._merge_or_stack(list(df.filepath), index, self.band_indexes)
+            data = self._read(filepaths, resolved, self.band_indexes)
         data = data.to(torch.float32)
         transform = rasterio.transform.from_origin(x.start, y.stop, x.step, y.step)
         sample: Sample = {
             'image': data,
             'wavelength': self.wavelengths.clone(),
-            'bounds': self._slice_to_tensor(index),
+            'bounds': _slice_tensor(x, y, t),
             'transform': torch.tensor(transform),
         }
         if self.fill_value is not None:
