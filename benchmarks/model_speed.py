@@ -1,0 +1,387 @@
+"""Speed and memory of SpectralViT / SpectralMAE against timm ViTs at equal tokens.
+
+For every band count C and image size H = W it times one training step (forward +
+backward, no optimiser) of
+
+* ``mae``: :class:`SpectralMAE` pretraining step (two-stage masking, decoder), and
+* ``encoder``: the plain :class:`SpectralViT` encoder (mean-pooled embedding),
+
+in both token modes (``joint``: G*N tokens; ``pooled``: N tokens), and the same
+step of a timm reference fed the same number of tokens: a ``VisionTransformer`` of
+the same width and depth whose patch grid is 1 x T (T = our token count, same
+``k x p x p`` patch projection); for the MAE, a timm ViT on the visible tokens plus
+a timm-Block decoder of the same size on all tokens. It prints a markdown table:
+
+* ``tokens``: encoder tokens per sample (MAE: visible / all),
+* ``samples/s``: median over repeats,
+* ``GFLOP/s`` and ``% peak``: FLOPs of the step (``torch.utils.flop_counter``)
+  per second, against the fp32 matmul peak measured on this machine,
+* ``peak MB``: peak resident memory growth during the step (CPU: VmHWM of
+  /proc/self/status reset through /proc/self/clear_refs; CUDA:
+  ``torch.cuda.max_memory_allocated``),
+* ``vs timm``: our throughput / the timm reference's (>1: faster).
+
+Default (``--quick`` settings, a few minutes on 2 CPU cores): ViT-Ti width, batch
+2, H in {32, 64}. Full settings::
+
+    python benchmarks/model_speed.py --full
+
+(ViT-S width, batch 8, H in {32, 64, 128}, five repeats; configurations whose
+first step exceeds ``--budget-s`` keep that single measurement, marked ``*``;
+those above ``--max-tokens`` are skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from timm.models.vision_transformer import Block, VisionTransformer
+from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from torchgeo_spectral.models import SpectralMAE, SpectralViT
+from torchgeo_spectral.models.masking import masked_count
+
+WIDTHS = {'tiny': (192, 3), 'small': (384, 6), 'base': (768, 12)}
+
+
+@dataclass
+class Result:
+    name: str
+    channels: int
+    size: int
+    token_mode: str
+    tokens: str
+    samples_per_s: float
+    gflops: float
+    peak_fraction: float
+    peak_mb: float
+    ratio: float
+    note: str = ''
+
+
+def _status_kb(key: str) -> int | None:
+    try:
+        with open('/proc/self/status') as fh:
+            match = re.search(rf'{key}:\s+(\d+)', fh.read())
+    except OSError:
+        return None
+    return int(match.group(1)) if match else None
+
+
+def _reset_peak_rss() -> int | None:
+    try:
+        with open('/proc/self/clear_refs', 'w') as fh:
+            fh.write('5')
+    except OSError:
+        return None
+    return _status_kb('VmRSS')
+
+
+def sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
+    """Measured fp32 matmul GFLOP/s (median)."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    torch.matmul(a, b)
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        t0 = time.perf_counter()
+        torch.matmul(a, b)
+        sync(device)
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def timm_vit(
+    tokens: int, patch: int, chans: int, dim: int, depth: int, heads: int
+) -> nn.Module:
+    """timm ViT with a 1 x tokens patch grid (same patch projection cost)."""
+    return VisionTransformer(
+        img_size=(patch, tokens * patch),
+        patch_size=patch,
+        in_chans=chans,
+        embed_dim=dim,
+        depth=depth,
+        num_heads=heads,
+        class_token=False,
+        global_pool='avg',
+        num_classes=0,
+    )
+
+
+class TimmMAE(nn.Module):
+    """timm reference MAE: ViT on the visible tokens, Block decoder on all."""
+
+    def __init__(
+        self,
+        visible: int,
+        total: int,
+        patch: int,
+        chans: int,
+        dim: int,
+        depth: int,
+        heads: int,
+    ) -> None:
+        super().__init__()
+        self.visible, self.total = visible, total
+        self.encoder = timm_vit(visible, patch, chans, dim, depth, heads)
+        self.decoder_embed = nn.Linear(dim, 256)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, 256))
+        self.decoder = nn.Sequential(*[Block(256, 8) for _ in range(4)])
+        self.norm = nn.LayerNorm(256)
+        self.pred = nn.Linear(256, chans * patch * patch)
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        latent = self.decoder_embed(self.encoder.forward_features(x))
+        b = latent.shape[0]
+        pad = self.mask_token.expand(b, self.total - self.visible, -1)
+        out = self.pred(self.norm(self.decoder(torch.cat([latent, pad], dim=1))))
+        return (out - target).pow(2).mean()
+
+
+@dataclass(frozen=True)
+class Config:
+    step: str  # 'encoder' or 'mae'
+    channels: int
+    size: int
+    token_mode: str
+
+
+def measure_pair(
+    ours: Callable[[], None],
+    ref: Callable[[], None],
+    device: torch.device,
+    repeats: int,
+    budget_s: float,
+) -> tuple[float, float, float, float, bool]:
+    """(our median s, reference median s, our FLOPs, our peak MB, truncated).
+
+    Our first step runs under the FLOP counter and the memory probe (it is also the
+    warm-up); then the reference warms up, and timed steps alternate ours /
+    reference so that load changes on a shared machine hit both alike.
+    """
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+    rss0 = _reset_peak_rss()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        ours()
+    sync(device)
+    flops = float(counter.get_total_flops())
+    if device.type == 'cuda':
+        peak_mb = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    else:
+        hwm = _status_kb('VmHWM')
+        peak_mb = (
+            (hwm - rss0) / 1024
+            if hwm is not None and rss0 is not None
+            else float('nan')
+        )
+    ref()
+    ours_t: list[float] = []
+    ref_t: list[float] = []
+    for _ in range(repeats):
+        for fn, out in ((ours, ours_t), (ref, ref_t)):
+            sync(device)
+            t0 = time.perf_counter()
+            fn()
+            sync(device)
+            out.append(time.perf_counter() - t0)
+        if ours_t[0] > budget_s:
+            return ours_t[0], ref_t[0], flops, peak_mb, True
+    return statistics.median(ours_t), statistics.median(ref_t), flops, peak_mb, False
+
+
+def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
+    """Benchmark one configuration (in a fresh forked process)."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    dim, heads = WIDTHS[args.model]
+    p, k, depth, batch = (
+        args.patch_size,
+        args.bands_per_token,
+        args.depth,
+        args.batch_size,
+    )
+    groups = -(-cfg.channels // k)
+    positions = (cfg.size // p) ** 2
+    total = groups * positions
+    enc_tokens = total if cfg.token_mode == 'joint' else positions
+    keep_pos = positions - masked_count(args.spatial_ratio, positions)
+    keep_grp = groups - masked_count(args.spectral_ratio, groups)
+    visible = keep_pos * keep_grp if cfg.token_mode == 'joint' else keep_pos
+    tokens = str(enc_tokens) if cfg.step == 'encoder' else f'{visible}/{total}'
+    result = Result(
+        cfg.step, cfg.channels, cfg.size, cfg.token_mode, tokens, 0, 0, 0, 0, 0
+    )
+    if enc_tokens > args.max_tokens:
+        result.note = 'skipped'
+        return result
+
+    torch.manual_seed(0)
+    x = torch.randn(batch, cfg.channels, cfg.size, cfg.size, device=device)
+    wl = torch.linspace(400.0, 2500.0, cfg.channels, device=device)
+    encoder = SpectralViT(
+        embed_dim=dim,
+        depth=depth,
+        num_heads=heads,
+        patch_size=p,
+        bands_per_token=k,
+        token_mode=cfg.token_mode,  # type: ignore[arg-type]
+    ).to(device)
+    ours: Callable[[], None]
+    ref: Callable[[], None]
+    if cfg.step == 'encoder':
+        ref_vit = timm_vit(enc_tokens, p, k, dim, depth, heads).to(device)
+        x_ref = torch.randn(batch, k, p, enc_tokens * p, device=device)
+
+        def ours() -> None:
+            encoder(x, wl).sum().backward()
+
+        def ref() -> None:
+            ref_vit(x_ref).sum().backward()
+
+    else:
+        mae = SpectralMAE(
+            encoder,
+            spatial_mask_ratio=args.spatial_ratio,
+            spectral_mask_ratio=args.spectral_ratio,
+        ).to(device)
+        ref_mae = TimmMAE(visible, total, p, k, dim, depth, heads).to(device)
+        xv = torch.randn(batch, k, p, visible * p, device=device)
+        target = torch.randn(batch, total, k * p * p, device=device)
+        gen = torch.Generator(device=device).manual_seed(0)
+
+        def ours() -> None:
+            mae(x, wl, generator=gen).loss.backward()
+
+        def ref() -> None:
+            ref_mae(xv, target).backward()
+
+    t, t_ref, flops, mem, cut = measure_pair(
+        ours, ref, device, args.repeats, args.budget_s
+    )
+    gflops = flops / t / 1e9
+    result.samples_per_s = batch / t
+    result.gflops = gflops
+    result.peak_fraction = gflops / peak
+    result.peak_mb = mem
+    result.ratio = t_ref / t
+    result.note = '*' if cut else ''
+    return result
+
+
+def format_row(r: Result, max_tokens: int) -> str:
+    head = f'| {r.name} | {r.channels} | {r.size} | {r.token_mode} | {r.tokens} |'
+    if r.note == 'skipped':
+        return f'{head} skipped (> {max_tokens} tokens) | | | | |'
+    return (
+        f'{head} {r.samples_per_s:.2f}{r.note} | {r.gflops:.1f} | '
+        f'{100 * r.peak_fraction:.0f}% | {r.peak_mb:.0f} | {r.ratio:.2f} |'
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--channels', type=int, nargs='+', default=[3, 13, 103, 224, 425]
+    )
+    parser.add_argument('--sizes', type=int, nargs='+', default=None)
+    parser.add_argument('--token-modes', nargs='+', default=['joint', 'pooled'])
+    parser.add_argument('--steps', nargs='+', default=['mae', 'encoder'])
+    parser.add_argument('--model', choices=sorted(WIDTHS), default=None)
+    parser.add_argument('--depth', type=int, default=12)
+    parser.add_argument('--patch-size', type=int, default=16)
+    parser.add_argument('--bands-per-token', type=int, default=8)
+    parser.add_argument('--batch-size', type=int, default=None)
+    parser.add_argument('--repeats', type=int, default=None)
+    parser.add_argument(
+        '--budget-s', type=float, default=None, help='max seconds per step'
+    )
+    parser.add_argument(
+        '--max-tokens', type=int, default=None, help='max encoder tokens'
+    )
+    parser.add_argument('--spatial-ratio', type=float, default=0.6)
+    parser.add_argument('--spectral-ratio', type=float, default=0.4)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    parser.add_argument('--threads', type=int, default=None)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        '--quick', action='store_true', help='small defaults (the default)'
+    )
+    group.add_argument(
+        '--full', action='store_true', help='full settings (slow on CPU)'
+    )
+    args = parser.parse_args()
+    full = args.full
+    args.model = args.model or ('small' if full else 'tiny')
+    args.sizes = args.sizes or ([32, 64, 128] if full else [32, 64])
+    args.batch_size = args.batch_size or (8 if full else 2)
+    args.repeats = args.repeats or (5 if full else 3)
+    args.budget_s = args.budget_s or (60.0 if full else 3.0)
+    args.max_tokens = args.max_tokens or (8192 if full else 512)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+
+    configs = [
+        Config(step, channels, size, mode)
+        for size in args.sizes
+        for channels in args.channels
+        for mode in args.token_modes
+        if not (mode == 'pooled' and channels <= args.bands_per_token)  # 1 group
+        for step in args.steps
+    ]
+    # Every configuration runs in a fresh process forked from a server that has
+    # imported torch but run nothing, so peak memory is per configuration (CUDA
+    # processes cannot fork: they run in this process).
+    ctx = multiprocessing.get_context('forkserver')
+    ctx.set_forkserver_preload(['torch', 'timm', 'torchgeo_spectral.models'])
+    isolate = device.type == 'cpu'
+
+    peak = matmul_peak(device)
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'
+    load = (
+        f', load average {os.getloadavg()[0]:.1f}' if hasattr(os, 'getloadavg') else ''
+    )
+    print(
+        f'device: {name}, {torch.get_num_threads()} threads, os.cpu_count()={os.cpu_count()}'
+        f'{load}; fp32 matmul peak {peak:.1f} GFLOP/s; width {WIDTHS[args.model][0]}, '
+        f'depth {args.depth}, p={args.patch_size}, k={args.bands_per_token}, batch '
+        f'{args.batch_size}, median of {args.repeats}; MAE ratios {args.spatial_ratio}/'
+        f'{args.spectral_ratio}; step = forward + backward; * = single step (over '
+        f'{args.budget_s:g} s)\n'
+    )
+    print(
+        '| step | C | H=W | mode | tokens | samples/s | GFLOP/s | % peak | peak MB | vs timm |'
+    )
+    print('|---|---|---|---|---|---|---|---|---|---|', flush=True)
+    for cfg in configs:
+        if isolate:
+            with ctx.Pool(1) as pool:
+                result = pool.apply(run_config, (args, cfg, peak))
+        else:
+            result = run_config(args, cfg, peak)
+        print(format_row(result, args.max_tokens), flush=True)
+
+
+if __name__ == '__main__':
+    main()
