@@ -71,3 +71,25 @@ def test_enmap_mosaic_class_map(shared_data: Path, tmp_path: Path) -> None:
     )
     assert emb.num_tiles == 1
     assert emb.embed_dim == 32
+
+
+@pytest.mark.data
+def test_aviris_ng_envi_without_crs(shared_data: Path, tmp_path: Path) -> None:
+    """An ENVI cube (425 bands, wavelengths in the header) with no CRS."""
+    header = shared_data / 'aviris_ng' / 'ang20170323t202244_rdn_7000-7010.hdr'
+    model = tasks.SpectralSegmentationTask(
+        num_classes=3, head_channels=8, **tiny_task_kwargs()
+    ).eval()
+    with pytest.warns(UserWarning, match='no CRS'):
+        predict_raster(
+            lambda x, wl: model(x, wl),
+            header,
+            tmp_path / 'aviris_map.tif',
+            tile_size=8,
+            overlap=4,
+            progress=False,
+        )
+    with rasterio.open(tmp_path / 'aviris_map.tif') as m:
+        assert m.crs is None
+        assert m.shape == (10, 10)
+        assert m.read(1).max() < 3

@@ -269,7 +269,7 @@ def predict_raster(
         info = info or model_info
     else:
         predictor = model
-        info = info or ModelInfo()
+        info = info or ModelInfo.for_model(model)
     raster = open_raster_info(Path(input))
     wl = resolve_wavelengths(
         raster, wavelengths, info.wavelengths, info.in_channels, info.sensor

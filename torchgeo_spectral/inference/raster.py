@@ -98,6 +98,25 @@ class RasterInfo:
     wavelengths: tuple[float, ...] | None
 
 
+def _data_file(path: Path) -> Path:
+    """The data file of an ENVI header (``x.hdr`` -> ``x``, ``x.img``, ...).
+
+    Args:
+        path: A raster path, possibly an ENVI ``.hdr``.
+
+    Returns:
+        The path to open with rasterio (``path`` itself if not a header).
+    """
+    if path.suffix.lower() != '.hdr':
+        return path
+    stem = path.with_suffix('')
+    for ext in ('', '.img', '.dat', '.bsq', '.bil', '.bip', '.raw'):
+        candidate = stem.with_name(stem.name + ext)
+        if candidate.is_file():
+            return candidate
+    return stem
+
+
 def open_raster_info(path: Path) -> RasterInfo:
     """Read the metadata of a raster, warning if it has no CRS.
 
@@ -110,9 +129,7 @@ def open_raster_info(path: Path) -> RasterInfo:
     Raises:
         FileNotFoundError: If the file does not exist.
     """
-    path = Path(path)
-    if path.suffix.lower() == '.hdr':
-        path = path.with_suffix('')
+    path = _data_file(Path(path))
     if not path.exists():
         raise FileNotFoundError(f'input raster {path} does not exist')
     with warnings.catch_warnings():
