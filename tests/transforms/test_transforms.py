@@ -310,3 +310,19 @@ def test_simulate_sentinel2_on_an_enmap_tile(shared_data: Path) -> None:
     simulated = SimulateSensor('sentinel2')(cube, WL)[0]
     expected = resample_spectra(cube, ENMAP.wavelengths, None, s2.wavelengths, s2.fwhm)
     assert_close(simulated, expected)
+
+
+def test_inside_a_torchgeo_datamodule(batch: dict[str, Tensor]) -> None:
+    from types import SimpleNamespace
+
+    from torchgeo.datamodules import NonGeoDataModule
+    from torchgeo.datasets import NonGeoDataset
+
+    datamodule = NonGeoDataModule(NonGeoDataset, batch_size=3)
+    datamodule.train_aug = nn.Sequential(
+        RandomBandSubset(12, seed=0), RandomIlluminationScale(p=1, seed=0)
+    )
+    datamodule.trainer = SimpleNamespace(training=True)  # type: ignore[assignment]
+    out = datamodule.on_after_batch_transfer(dict(batch), 0)
+    check_consistent(out['image'], out['wavelength'], batched=True)
+    assert out['image'].shape[1] == 12
