@@ -394,7 +394,9 @@ def spatial_block_split(
     every pair of train/val/test pixel centres is at Chebyshev distance
     ``>= patch_size``: no two ``patch_size x patch_size`` patches centred on
     pixels of different splits overlap. Finally ``budget`` keeps a stratified
-    sample of the labelled training pixels.
+    sample of the labelled training pixels. The regions (and so the validation and
+    test pixels) depend on the seed but not on the budget, so budgets compared
+    under one seed share their test pixels.
 
     Args:
         labels: ``(H, W)`` label map, ``0`` = unlabelled.
