@@ -79,7 +79,7 @@ class DemoConfig:
     finetune_epochs: int = 40
     block_size: int = 32
     batch_size: int = 32
-    max_eval: int = 256
+    max_eval: int = 192
 
 
 def _model_sizes(cfg: DemoConfig) -> dict[str, Any]:

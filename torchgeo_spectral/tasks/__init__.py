@@ -7,6 +7,8 @@
   TorchGeo's tasks with a wavelength-aware spectral ViT backbone, initialised
   from a pretraining checkpoint or exported encoder weights, for full
   fine-tuning or linear probing (``freeze_backbone=True``).
+* :class:`MixedCubeFolderDataModule`: pretraining batches from a folder of cubes
+  of several sensors (proximal and remote), one band set per batch.
 """
 
 from .backbone import (
@@ -24,13 +26,16 @@ from .finetune import (
     SpectralSegmentationTask,
 )
 from .heads import FeatureMapHead, SpectralDenseModel
+from .mixed import BandSetBatchSampler, MixedCubeFolderDataModule
 from .pretrain import SpectralMAETask
 from .wavelengths import MixedBandSetsError, WavelengthError, batch_wavelengths
 
 __all__ = [
     'BackboneMismatchError',
+    'BandSetBatchSampler',
     'FeatureMapHead',
     'MixedBandSetsError',
+    'MixedCubeFolderDataModule',
     'SpectralClassificationTask',
     'SpectralDenseModel',
     'SpectralFineTuneMixin',

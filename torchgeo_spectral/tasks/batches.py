@@ -66,3 +66,11 @@ class SpectralBatchMixin(LightningModule):
                 self.batch_wavelengths(batch)
             except WavelengthError as error:
                 raise type(error)(f'first training batch: {error}') from error
+            self.check_batch(batch)
+
+    def check_batch(self, batch: Mapping[str, Any]) -> None:
+        """Further checks of the first training batch (none by default).
+
+        Args:
+            batch: The first training batch, on the CPU.
+        """

@@ -1,6 +1,7 @@
 """SpectralMAETask: masked-autoencoder pretraining of the spectral ViT."""
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -172,6 +173,28 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             The MAE output (with ``loss``, ``pred`` and ``mask``).
         """
         return self.model(x, wavelengths)
+
+    def check_batch(self, batch: Mapping[str, Any]) -> None:
+        """Run the MAE once on the first training sample before training.
+
+        Catches settings that cannot work with the data (e.g. patches too small
+        for the mask ratios) before the first optimisation step.
+
+        Args:
+            batch: The first training batch, on the CPU.
+
+        Raises:
+            ValueError: With the model's message, prefixed by the batch shape.
+        """
+        x = batch['image'][:1].to(self.device)
+        wavelengths = self.batch_wavelengths(batch).to(self.device)
+        try:
+            with torch.no_grad():
+                self.model(x, wavelengths, generator=self._generator(x.device, 0))
+        except ValueError as error:
+            raise ValueError(
+                f'first training batch (image {tuple(batch["image"].shape)}): {error}'
+            ) from error
 
     def training_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0

@@ -1,0 +1,137 @@
+"""Every shipped config runs one fast_dev_run step with a tiny model on fake data."""
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from torchgeo_spectral.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / 'conf'
+DATA = ROOT / 'tests' / 'data'
+sys.path.insert(0, str(DATA))
+
+from synthetic import cube, write_envi, write_geotiff
+
+TINY = [
+    '--model.init_args.model=spectral_vit_tiny',
+    '--model.init_args.embed_dim=32',
+    '--model.init_args.depth=1',
+    '--model.init_args.num_heads=2',
+]
+TINY_MAE = [
+    *TINY,
+    '--model.init_args.decoder_embed_dim=32',
+    '--model.init_args.decoder_depth=1',
+    '--model.init_args.decoder_num_heads=2',
+]
+WAVES = np.linspace(420.0, 2400.0, 12).tolist()
+
+
+def _demo(tmp_path: Path) -> list[str]:
+    return [
+        *TINY_MAE,
+        f'--data.init_args.root={tmp_path / "scene"}',
+        '--data.init_args.size=24',
+        '--data.init_args.num_bands=12',
+        '--data.init_args.chip_size=12',
+        '--data.init_args.num_chips=8',
+        '--data.init_args.batch_size=4',
+    ]
+
+
+def _mixed(tmp_path: Path) -> list[str]:
+    folder = tmp_path / 'cubes'
+    folder.mkdir()
+    # a georeferenced remote-sensing raster and a proximal ENVI cube (other bands)
+    write_geotiff(folder / 'remote.tif', cube(12, 32, 32), WAVES)
+    write_envi(
+        folder / 'kernel',
+        cube(6, 32, 32, seed=1),
+        [450.0, 520.0, 600.0, 680.0, 750.0, 900.0],
+        georef=False,
+    )
+    return [
+        *TINY_MAE,
+        f'--data.init_args.root={folder}',
+        '--data.init_args.patch_size=16',
+        '--data.init_args.batch_size=2',
+        '--data.init_args.num_workers=0',
+    ]
+
+
+def _indian_pines(mode_args: list[str]) -> Callable[[Path], list[str]]:
+    def overrides(tmp_path: Path) -> list[str]:
+        return [
+            *TINY,
+            f'--data.init_args.root={DATA / "hyperspectral_scenes" / "IndianPines"}',
+            '--data.init_args.num_workers=0',
+            '--data.init_args.batch_size=2',
+            *mode_args,
+        ]
+
+    return overrides
+
+
+def _enmap(tmp_path: Path) -> list[str]:
+    images, labels = tmp_path / 'images', tmp_path / 'labels'
+    images.mkdir()
+    labels.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        origin = (370000.0 + 32 * 30.0 * i, 5810000.0)
+        write_geotiff(
+            images / f'tile{i}.tif', cube(12, 32, 32, seed=i), WAVES, origin=origin
+        )
+        mask = rng.integers(0, 7, (1, 32, 32)).astype(np.uint8)
+        write_geotiff(labels / f'tile{i}.tif', mask, origin=origin)
+    return [
+        *TINY,
+        f'--data.init_args.paths={images}',
+        f'--data.init_args.label_paths={labels}',
+        '--data.init_args.patch_size=16',
+        '--data.init_args.length=2',
+        '--data.init_args.batch_size=2',
+        '--data.init_args.split_fractions=[0.34,0.33,0.33]',
+    ]
+
+
+CONFIGS: dict[str, Callable[[Path], list[str]]] = {
+    'pretrain_demo.yaml': _demo,
+    'pretrain_mixed_folder.yaml': _mixed,
+    'indian_pines_classification.yaml': _indian_pines([]),
+    'indian_pines_segmentation.yaml': _indian_pines(['--data.dict_kwargs.tile_size=4']),
+    'enmap_potsdam_segmentation.yaml': _enmap,
+}
+
+
+def _args(name: str, tmp_path: Path) -> list[str]:
+    return [
+        'fit',
+        '--config',
+        str(CONF / name),
+        '--trainer.fast_dev_run=1',
+        '--trainer.accelerator=cpu',
+        '--trainer.devices=1',
+        f'--trainer.default_root_dir={tmp_path / "out"}',
+        *CONFIGS[name](tmp_path),
+    ]
+
+
+def test_every_config_is_tested() -> None:
+    assert {p.name for p in CONF.glob('*.yaml')} == set(CONFIGS)
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_config_runs(name: str, tmp_path: Path) -> None:
+    main(_args(name, tmp_path))
+
+
+def test_stock_torchgeo_cli(tmp_path: Path) -> None:
+    from torchgeo.main import main as torchgeo_main
+
+    torchgeo_main(_args('pretrain_demo.yaml', tmp_path))
+    assert (tmp_path / 'scene' / 'scene.tif').is_file()
