@@ -8,7 +8,12 @@ from pyproj import CRS
 from synthetic import cube, listing, write_envi, write_geotiff, write_mask
 from torch.utils.data import DataLoader
 from torchgeo.datasets import DatasetNotFoundError, RasterDataset
-from torchgeo.samplers import GriddedPatchSampler, RandomPatchSampler
+from torchgeo.samplers import (
+    GriddedPatchSampler,
+    GridGeoSampler,
+    RandomGeoSampler,
+    RandomPatchSampler,
+)
 
 from torchgeo_spectral.datasets import HyperspectralRaster, collate_spectral
 
@@ -132,11 +137,15 @@ def test_nodata_nan_and_fill(tmp_path: Path) -> None:
     assert not sample['valid'][:, :2].any()
 
 
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
+@pytest.mark.filterwarnings('ignore::FutureWarning')
 def test_samplers_and_collate(tif_dir: Path) -> None:
     ds = HyperspectralRaster(tif_dir)
     for sampler in (
         RandomPatchSampler(ds, size=8, length=4),
         GriddedPatchSampler(ds, size=8, stride=8),
+        RandomGeoSampler(ds, size=8, length=4),
+        GridGeoSampler(ds, size=8, stride=8),
     ):
         loader = DataLoader(
             ds, sampler=sampler, batch_size=2, collate_fn=collate_spectral
@@ -297,3 +306,13 @@ def test_fast_path_matches_mosaic(tmp_path: Path) -> None:
         ds.band_indexes,
     )
     assert torch.allclose(inner, merged, equal_nan=True)
+
+
+def test_caches_follow_crs_change(tif_dir: Path) -> None:
+    ds = HyperspectralRaster(tif_dir)
+    before = ds.bounds
+    ds.crs = CRS.from_epsg(3857)
+    after = ds.bounds
+    assert after[0].start != before[0].start
+    sample = ds[after]
+    assert sample['image'].shape[0] == 6

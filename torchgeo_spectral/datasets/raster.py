@@ -590,6 +590,21 @@ class HyperspectralRaster(RasterDataset):
         )
         return array_to_tensor(dest)
 
+    @property
+    def bounds(self) -> tuple[slice, slice, slice]:
+        """Bounds of the index, cached until the index or resolution changes.
+
+        Returns:
+            Bounding x, y, and t slices.
+        """
+        key = (id(self.index), id(self.index.crs), len(self.index), self.res)
+        cached = self.__dict__.get('_bounds_cache')
+        if cached is None or cached[0] != key:
+            cached = (key, super().bounds)
+            self.__dict__['_bounds_cache'] = cached
+        result: tuple[slice, slice, slice] = cached[1]
+        return result
+
     def _query(self, x: slice, y: slice, t: slice) -> list[str]:
         """Files overlapping a slice (bounding-box test on cached arrays).
 
@@ -606,13 +621,18 @@ class HyperspectralRaster(RasterDataset):
             File paths in index order.
         """
         cache = self.__dict__.get('_index_arrays')
-        if cache is None or cache[0] is not self.index:
+        if (
+            cache is None
+            or cache[0] is not self.index
+            or cache[5] is not self.index.crs
+        ):
             boxes = np.asarray(self.index.geometry.bounds.to_numpy(), dtype=np.float64)
             left = self.index.index.left
             right = self.index.index.right
-            cache = (self.index, boxes, left, right, list(self.index.filepath))
+            files = list(self.index.filepath)
+            cache = (self.index, boxes, left, right, files, self.index.crs)
             self.__dict__['_index_arrays'] = cache
-        _, boxes, left, right, files = cache
+        _, boxes, left, right, files, _ = cache
         in_time = np.asarray((left <= t.stop) & (right >= t.start), dtype=bool)
         hits = np.flatnonzero(in_time)[:: t.step]
         b = boxes[hits]
