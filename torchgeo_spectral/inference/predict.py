@@ -264,9 +264,12 @@ def predict_raster(
     if prob_path is not None and prob_path.resolve() == out_path.resolve():
         raise ValueError('output and probabilities must be different files')
 
+    # a resumed run must use the same checkpoint (or the same declared model)
+    model_id = info.source if info is not None else '<callable>'
     if isinstance(model, str | Path):
         predictor, model_info = load_predictor(model, device=device)
         info = info or model_info
+        model_id = info.source
     else:
         predictor = model
         info = info or ModelInfo.for_model(model)
@@ -285,7 +288,7 @@ def predict_raster(
     settings: dict[str, Any] = {
         'input': str(raster.path.resolve()),
         'shape': [raster.count, raster.height, raster.width],
-        'model': info.source,
+        'model': model_id,
         'tile_size': tile_size,
         'overlap': overlap,
         'batch_size': batch_size,
@@ -293,6 +296,12 @@ def predict_raster(
     }
     tracker = ProgressFile(out_path, settings)
     rows_done = tracker.load() if resume else 0
+    for path in (out_path, prob_path):
+        if rows_done and path is not None and not partial_path(path).exists():
+            raise FileNotFoundError(
+                f'cannot resume: partial output {partial_path(path)} is missing; '
+                'run without resume to start afresh'
+            )
     spec = OutputSpec(
         raster.height, raster.width, 1, 'uint8', raster.crs, raster.transform
     )
