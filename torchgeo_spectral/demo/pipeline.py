@@ -259,13 +259,7 @@ def finetune(
         lr=1e-3,
         patience=1000,
     )
-    trainer = _trainer(
-        folder,
-        name,
-        cfg.finetune_epochs,
-        'val_loss',
-        val_every=min(5, cfg.finetune_epochs),
-    )
+    trainer = _trainer(folder, name, cfg.finetune_epochs, 'val_loss')
     batch = min(cfg.batch_size, len(datasets['train']))
     trainer.fit(
         task,

@@ -9,6 +9,7 @@
   fine-tuning or linear probing (``freeze_backbone=True``).
 * :class:`MixedCubeFolderDataModule`: pretraining batches from a folder of cubes
   of several sensors (proximal and remote), one band set per batch.
+* :class:`ResumableDataLoader`: exact mid-epoch resumption from checkpoints.
 """
 
 from .backbone import (
@@ -28,14 +29,17 @@ from .finetune import (
 from .heads import FeatureMapHead, SpectralDenseModel
 from .mixed import BandSetBatchSampler, MixedCubeFolderDataModule
 from .pretrain import SpectralMAETask
+from .resumable import EpochSeededSampler, ResumableDataLoader
 from .wavelengths import MixedBandSetsError, WavelengthError, batch_wavelengths
 
 __all__ = [
     'BackboneMismatchError',
     'BandSetBatchSampler',
+    'EpochSeededSampler',
     'FeatureMapHead',
     'MixedBandSetsError',
     'MixedCubeFolderDataModule',
+    'ResumableDataLoader',
     'SpectralClassificationTask',
     'SpectralDenseModel',
     'SpectralFineTuneMixin',

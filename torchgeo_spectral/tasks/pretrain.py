@@ -71,6 +71,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         wavelengths: list[float] | None = None,
         sensor: str | None = None,
         plot_pixels: int = 3,
+        mask_seed: int | None = None,
     ) -> None:
         """Initialise the task and build the model.
 
@@ -105,6 +106,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             wavelengths: Band centres (nm) for batches without ``wavelength``.
             sensor: Sensor name whose band centres serve as ``wavelengths``.
             plot_pixels: Number of pixel spectra in the validation figure.
+            mask_seed: Seed of the training masks, drawn per step from
+                ``(mask_seed, global_step, rank)``: training becomes reproducible
+                and resumes exactly from a checkpoint. None draws them from the
+                global random state.
 
         Raises:
             ValueError: For an unknown model, optimizer, ratio or masking mode.
@@ -210,7 +215,11 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             The loss.
         """
         x = batch['image']
-        output = self.model(x, self.batch_wavelengths(batch))
+        generator = None
+        if self.hparams['mask_seed'] is not None:
+            seed = (self.hparams['mask_seed'], self.global_step, self.global_rank)
+            generator = torch.Generator(device=x.device).manual_seed(hash(seed) % 2**62)
+        output = self.model(x, self.batch_wavelengths(batch), generator=generator)
         loss: Tensor = output.loss
         self.log('train_loss', loss, batch_size=x.shape[0], prog_bar=True)
         return loss
