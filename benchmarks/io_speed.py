@@ -206,7 +206,9 @@ def main() -> None:
         help='GDAL_CACHEMAX (MiB) in the memory subprocesses',
     )
     parser.add_argument(
-        '--no-memory', action='store_true', help='skip the memory measurement'
+        '--memory-formats',
+        default='gtiff',
+        help='formats whose peak memory is measured (comma-separated; "" for none)',
     )
     parser.add_argument(
         '--workdir', type=Path, default=None, help='folder for the temporary rasters'

@@ -591,13 +591,38 @@ class HyperspectralRaster(RasterDataset):
         return array_to_tensor(dest)
 
     @property
+    def crs(self) -> CRS:
+        """CRS of the dataset (cached; reset when the CRS or the index changes).
+
+        Returns:
+            The CRS.
+        """
+        cached = self.__dict__.get('_crs_cache')
+        if cached is None or cached[0] is not self.index:
+            cached = (self.index, RasterDataset.crs.fget(self))  # type: ignore[attr-defined]
+            self.__dict__['_crs_cache'] = cached
+        result: CRS = cached[1]
+        return result
+
+    @crs.setter
+    def crs(self, new_crs: CRS) -> None:
+        """Reproject the index to a new CRS and reset the caches.
+
+        Args:
+            new_crs: The new CRS.
+        """
+        RasterDataset.crs.fset(self, new_crs)  # type: ignore[attr-defined]
+        for key in ('_crs_cache', '_bounds_cache', '_index_arrays'):
+            self.__dict__.pop(key, None)
+
+    @property
     def bounds(self) -> tuple[slice, slice, slice]:
         """Bounds of the index, cached until the index or resolution changes.
 
         Returns:
             Bounding x, y, and t slices.
         """
-        key = (id(self.index), id(self.index.crs), len(self.index), self.res)
+        key = (id(self.index), len(self.index), self.res)
         cached = self.__dict__.get('_bounds_cache')
         if cached is None or cached[0] != key:
             cached = (key, super().bounds)
@@ -621,18 +646,14 @@ class HyperspectralRaster(RasterDataset):
             File paths in index order.
         """
         cache = self.__dict__.get('_index_arrays')
-        if (
-            cache is None
-            or cache[0] is not self.index
-            or cache[5] is not self.index.crs
-        ):
+        if cache is None or cache[0] is not self.index:
             boxes = np.asarray(self.index.geometry.bounds.to_numpy(), dtype=np.float64)
             left = self.index.index.left
             right = self.index.index.right
             files = list(self.index.filepath)
-            cache = (self.index, boxes, left, right, files, self.index.crs)
+            cache = (self.index, boxes, left, right, files)
             self.__dict__['_index_arrays'] = cache
-        _, boxes, left, right, files, _ = cache
+        _, boxes, left, right, files = cache
         in_time = np.asarray((left <= t.stop) & (right >= t.start), dtype=bool)
         hits = np.flatnonzero(in_time)[:: t.step]
         b = boxes[hits]
