@@ -1,5 +1,4 @@
-import subprocess
-import sys
+from importlib.metadata import entry_points
 
 import pytest
 
@@ -15,11 +14,6 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
         assert sub in out
 
 
-def test_console_script() -> None:
-    proc = subprocess.run(
-        [sys.executable, '-m', 'torchgeo_spectral.main', '--version'],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+def test_console_script_is_installed() -> None:
+    (script,) = entry_points(group='console_scripts', name='torchgeo-spectral')
+    assert script.load() is main
