@@ -21,8 +21,10 @@ a timm-Block decoder of the same size on all tokens. It prints a markdown table:
   ``torch.cuda.max_memory_allocated``),
 * ``vs timm``: our throughput / the timm reference's (>1: faster).
 
-Default (``--quick`` settings, a few minutes on 2 CPU cores): ViT-Ti width, batch
-2, H in {32, 64}. Full settings::
+Default (``--quick`` settings): ViT-Ti width, batch 2, H in {32, 64}, three
+repeats, steps over 3 s measured once, joint configurations over 512 tokens
+skipped; it took 23 minutes on a 2-core CPU shared at load average 8 (meant to
+stay under 8 minutes on an idle one). Full settings::
 
     python benchmarks/model_speed.py --full
 

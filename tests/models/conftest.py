@@ -1,5 +1,7 @@
 """Fixtures of tiny spectral models (fast on two CPU cores)."""
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 from model_helpers import TINY
@@ -22,3 +24,12 @@ def tiny_mae() -> SpectralMAE:
     return SpectralMAE(
         encoder, decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2
     )
+
+
+@pytest.fixture(autouse=True)
+def _single_thread() -> Iterator[None]:
+    """Run the tiny model tests on one intra-op thread (less sync overhead)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
