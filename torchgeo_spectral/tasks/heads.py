@@ -38,7 +38,7 @@ class FeatureMapHead(nn.Module):
             size: Output height and width.
 
         Returns:
-            Predictions (B, out_channels, *size).
+            Predictions ``(B, out_channels, *size)``.
         """
         logits: Tensor = self.classifier(self.decoder(features))
         return F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
