@@ -23,8 +23,8 @@ a timm-Block decoder of the same size on all tokens. It prints a markdown table:
 
 Default (``--quick`` settings): ViT-Ti width, batch 2, H in {32, 64}, three
 repeats, steps over 3 s measured once, joint configurations over 512 tokens
-skipped; it took 23 minutes on a 2-core CPU shared at load average 8 (meant to
-stay under 8 minutes on an idle one). Full settings::
+skipped: about 5 minutes with ``--threads 1`` on a 2-core CPU shared at load
+average 8-12 (two threads on a loaded machine suffer from OpenMP spin-waiting). Full settings::
 
     python benchmarks/model_speed.py --full
 
