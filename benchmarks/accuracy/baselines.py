@@ -86,6 +86,6 @@ def fit_probe(
     if len(np.unique(y_train)) < 2:
         return DummyClassifier(strategy='most_frequent').fit(f_train, y_train)
     model = make_pipeline(
-        StandardScaler(), LogisticRegression(C=cfg.probe_c, max_iter=2000)
+        StandardScaler(), LogisticRegression(C=cfg.probe_c, max_iter=500)
     )
     return model.fit(f_train, y_train)

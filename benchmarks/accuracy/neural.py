@@ -483,6 +483,13 @@ def _pretrain_loop(
         scheduler.step()
         log.losses.append(float(loss.detach()))
         log.sources[cube.name] = log.sources.get(cube.name, 0) + 1
+        if len(log.losses) % max(1, cfg.pretrain_steps // 8) == 0:
+            print(
+                f'  {name} step {len(log.losses)}/{cfg.pretrain_steps}: loss '
+                f'{np.mean(log.losses[-20:]):.3f}, '
+                f'{time.perf_counter() - start:.0f} s',
+                flush=True,
+            )
     log.seconds = time.perf_counter() - start
     return log
 

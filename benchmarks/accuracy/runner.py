@@ -37,6 +37,7 @@ Classifier = Callable[[Split], NDArray[np.int64]]
 #: Methods needing each pretrained encoder.
 SPECTRAL_MAE = ('spectral_mae_probe', 'spectral_mae_finetune')
 TORCHGEO_MAE = ('torchgeo_mae_probe', 'torchgeo_mae_finetune')
+CLASSICAL_METHODS = ('pca_svm', 'random_forest')
 
 
 @dataclass
@@ -622,6 +623,9 @@ def run_robustness(
         band_set = make_band_set(scene, name)
         state.band_sets.append(band_set)
         view = resample_scene(scene, band_set)
+        if view is scene:
+            copy_native(state, scene, band_set.name)
+            continue
         key = band_set.name
         with state.phase(f'robustness {key} ({band_set.num_bands} bands)'):
             table = feature_table(state, encoders.spectral_mae, view, pixels)
@@ -635,8 +639,26 @@ def run_robustness(
 
             run_probe(state, view, splits, 'random_probe', cached(random_table), key)
             run_classical(state, view, splits, key)
-            if view is not scene:
-                run_transfer(state, view, splits, native, table, key)
+            run_transfer(state, view, splits, native, table, key)
+
+
+def copy_native(state: RunState, scene: Scene, key: str) -> None:
+    """Reuse the main-table records as the native-band row of the robustness study.
+
+    Args:
+        state: The run state.
+        scene: The scene.
+        key: Band-set key of the copies.
+    """
+    methods = ('spectral_mae_probe', 'random_probe', *CLASSICAL_METHODS)
+    copies = [
+        {**r, 'band_set': key}
+        for r in state.records
+        if r['scene'] == scene.name
+        and r['band_set'] == 'native'
+        and r['method'] in methods
+    ]
+    state.records.extend(copies)
 
 
 def run_transfer(
@@ -695,13 +717,34 @@ def setup(cfg: BenchConfig) -> RunState:
 def run(cfg: BenchConfig) -> RunState:
     """Run the whole benchmark and write the report.
 
+    Torch and BLAS/OpenMP thread pools are limited to ``cfg.threads`` (when
+    positive) for the run; the torch thread count is restored afterwards.
+
     Args:
         cfg: The configuration.
 
     Returns:
         The final run state.
     """
-    state = setup(cfg)
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    try:
+        state = setup(cfg)
+        with threadpool_limits(limits=cfg.threads or None):
+            run_all(state)
+    finally:
+        torch.set_num_threads(threads)
+    return state
+
+
+def run_all(state: RunState) -> None:
+    """Main scene, robustness study, extra scenes and the report.
+
+    Args:
+        state: A fresh run state.
+    """
+    cfg = state.cfg
     state.log(f'device {state.device}, torch threads {torch.get_num_threads()}')
     with state.phase('load data'):
         scene, cubes = load_main(state)
@@ -719,7 +762,6 @@ def run(cfg: BenchConfig) -> RunState:
         run_scene(state, extra, cubes, encoders)
         save_partial(state)
     write_report(state)
-    return state
 
 
 def save_partial(state: RunState) -> None:
