@@ -3,7 +3,10 @@
 import sys
 from collections.abc import Sequence
 
+import rasterio
 from torchgeo.main import main as torchgeo_main
+
+from torchgeo_spectral.rasterio_env import READ_OPTIONS
 
 
 def main(args: Sequence[str] | None = None) -> None:
@@ -31,7 +34,10 @@ def main(args: Sequence[str] | None = None) -> None:
     import torchgeo_spectral.datamodules
     import torchgeo_spectral.tasks  # noqa: F401
 
-    torchgeo_main(argv)
+    # TorchGeo's CLI exports GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR, which hides
+    # ENVI headers from GDAL; these configuration options take precedence.
+    with rasterio.Env(**READ_OPTIONS):
+        torchgeo_main(argv)
 
 
 if __name__ == '__main__':

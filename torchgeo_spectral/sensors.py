@@ -33,7 +33,9 @@ import numpy as np
 import numpy.typing as npt
 import rasterio
 import torch
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.errors import RasterioIOError
+
+from .rasterio_env import read_env
 
 __all__ = [
     'Sensor',
@@ -785,8 +787,7 @@ def _open(path: str | os.PathLike[str]) -> Any:
     for candidate in candidates:
         if candidate.is_file():
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore', NotGeoreferencedWarning)
+                with read_env():
                     return rasterio.open(candidate)
             except RasterioIOError as error:
                 msg = f'{path}: cannot open raster: {error}'

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import rasterio
 import rasterio.errors
 from rasterio.windows import Window
 
+from ..rasterio_env import read_env as rasterio_env
 from ..sensors import read_bad_bands, read_wavelengths
 
 __all__ = [
@@ -81,18 +80,6 @@ def is_sidecar(path: str | os.PathLike[str]) -> bool:
     if name.endswith('.aux.xml') or name.startswith('.'):
         return True
     return os.path.splitext(name)[1] in SIDECAR_SUFFIXES
-
-
-@contextmanager
-def rasterio_env() -> Iterator[None]:
-    """Rasterio environment that writes no ``.aux.xml`` and is quiet on plain cubes.
-
-    Yields:
-        Nothing; reads inside the block create no side files.
-    """
-    with rasterio.Env(GDAL_PAM_ENABLED=False), warnings.catch_warnings():
-        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-        yield
 
 
 def envi_data_file(header: Path) -> Path | None:

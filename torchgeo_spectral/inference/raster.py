@@ -13,9 +13,9 @@ import numpy as np
 import rasterio
 from numpy.typing import NDArray
 from rasterio.crs import CRS
-from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
+from ..rasterio_env import read_env
 from .tiling import Tile, clip_span
 
 __all__ = [
@@ -132,19 +132,17 @@ def open_raster_info(path: Path) -> RasterInfo:
     path = _data_file(Path(path))
     if not path.exists():
         raise FileNotFoundError(f'input raster {path} does not exist')
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', NotGeoreferencedWarning)
-        with rasterio.open(path) as src:
-            info = RasterInfo(
-                path=path,
-                height=src.height,
-                width=src.width,
-                count=src.count,
-                crs=src.crs,
-                transform=src.transform,
-                nodata=src.nodata,
-                wavelengths=read_wavelengths(src),
-            )
+    with read_env(), rasterio.open(path) as src:
+        info = RasterInfo(
+            path=path,
+            height=src.height,
+            width=src.width,
+            count=src.count,
+            crs=src.crs,
+            transform=src.transform,
+            nodata=src.nodata,
+            wavelengths=read_wavelengths(src),
+        )
     if info.crs is None:
         warnings.warn(
             f'input raster {path} has no CRS: outputs are written without one',
@@ -187,8 +185,7 @@ class TileReader:
             (size, size), False outside the raster and on nodata pixels.
         """
         if self._src is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', NotGeoreferencedWarning)
+            with read_env():
                 self._src = rasterio.open(self.path)
         src = self._src
         r0, r1, tr0, tr1 = clip_span(tile.row_off, tile.row_end, src.height)
