@@ -48,10 +48,11 @@ def _mixed(tmp_path: Path) -> list[str]:
     folder.mkdir()
     # a georeferenced remote-sensing raster and a proximal ENVI cube (other bands)
     write_geotiff(folder / 'remote.tif', cube(12, 32, 32), WAVES)
+    # (proximal: 16 VNIR bands, so two spectral groups of 8 for the masking)
     write_envi(
         folder / 'kernel',
-        cube(6, 32, 32, seed=1),
-        [450.0, 520.0, 600.0, 680.0, 750.0, 900.0],
+        cube(16, 32, 32, seed=1),
+        np.linspace(400.0, 1000.0, 16).tolist(),
         georef=False,
     )
     return [

@@ -92,11 +92,18 @@ class ResumableDataLoader(DataLoader[Any]):
         self._yielded = 0
         self._skip = 0
 
+    @property
+    def seeded_sampler(self) -> EpochSeededSampler:
+        """The loader's sampler (set at construction)."""
+        sampler = self.sampler
+        if not isinstance(sampler, EpochSeededSampler):
+            raise TypeError('ResumableDataLoader needs its EpochSeededSampler')
+        return sampler
+
     def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         """Iterate over the epoch's batches, skipping those already trained on."""
         skip, self._skip = self._skip, 0
-        assert isinstance(self.sampler, EpochSeededSampler)
-        self.sampler.start = skip * int(self.batch_size or 1)
+        self.seeded_sampler.start = skip * int(self.batch_size or 1)
         self._yielded = skip
         for batch in super().__iter__():
             self._yielded += 1
@@ -109,8 +116,7 @@ class ResumableDataLoader(DataLoader[Any]):
             ``{'epoch', 'batches'}``: the epoch and the batches consumed by the
             training loop in it.
         """
-        assert isinstance(self.sampler, EpochSeededSampler)
-        return {'epoch': self.sampler.epoch, 'batches': self._yielded}
+        return {'epoch': self.seeded_sampler.epoch, 'batches': self._yielded}
 
     def load_state_dict(self, state_dict: dict[str, int]) -> None:
         """Continue from a saved position at the next iteration.
@@ -118,6 +124,5 @@ class ResumableDataLoader(DataLoader[Any]):
         Args:
             state_dict: A dict from :meth:`state_dict`.
         """
-        assert isinstance(self.sampler, EpochSeededSampler)
-        self.sampler.set_epoch(int(state_dict['epoch']))
+        self.seeded_sampler.set_epoch(int(state_dict['epoch']))
         self._skip = int(state_dict['batches'])
