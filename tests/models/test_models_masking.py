@@ -3,7 +3,7 @@ import torch
 from model_helpers import linear_wavelengths
 
 from torchgeo_spectral.models import SpectralMAE, two_stage_mask
-from torchgeo_spectral.models.masking import masked_count
+from torchgeo_spectral.models.masking import SpectralMaskMode, masked_count
 
 
 @pytest.mark.parametrize('mode', ['shared', 'per_position'])
@@ -70,6 +70,12 @@ def test_mask_is_deterministic_under_seed() -> None:
 def test_bad_ratios(spatial: float, spectral: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         two_stage_mask(1, 2, 1, spatial, spectral)
+
+
+@pytest.mark.parametrize('mode', ['shared', 'per_position'])
+def test_single_group_keeps_its_group(mode: SpectralMaskMode) -> None:
+    out = two_stage_mask(2, 1, 16, 0.5, 0.5, mode)
+    assert (~out.mask).sum(dim=1).tolist() == [8, 8]
 
 
 def test_mae_rejects_bad_ratios_at_construction(tiny_mae: SpectralMAE) -> None:

@@ -85,7 +85,8 @@ def two_stage_mask(
         num_groups: Spectral groups ``G``.
         num_positions: Patch positions ``N``.
         spatial_mask_ratio: Fraction of positions masked across all groups.
-        spectral_mask_ratio: Fraction of groups masked at the remaining positions.
+        spectral_mask_ratio: Fraction of groups masked at the remaining positions;
+            at least one group stays visible there.
         mode: ``'shared'`` or ``'per_position'`` spectral draws.
         generator: Random generator for reproducible masks (noise is drawn on the
             generator's device, then moved to ``device``).
@@ -95,8 +96,8 @@ def two_stage_mask(
         The mask and the visible-token indices.
 
     Raises:
-        ValueError: If a ratio is outside ``[0, 1)``, the mode is unknown, or no
-            token would stay visible.
+        ValueError: If a ratio is outside ``[0, 1)``, the mode is unknown, or the
+            spatial stage would mask every position.
     """
     check_ratio('spatial_mask_ratio', spatial_mask_ratio)
     check_ratio('spectral_mask_ratio', spectral_mask_ratio)
@@ -104,7 +105,10 @@ def two_stage_mask(
         msg = f"spectral_mask_mode must be 'shared' or 'per_position', got {mode!r}"
         raise ValueError(msg)
     keep_pos = num_positions - masked_count(spatial_mask_ratio, num_positions)
-    keep_grp = num_groups - masked_count(spectral_mask_ratio, num_groups)
+    # The spectral stage always leaves one group visible at each remaining
+    # position, so cubes with a single group (RGB, few bands) still train when
+    # batches of several sensors share one spectral_mask_ratio.
+    keep_grp = max(1, num_groups - masked_count(spectral_mask_ratio, num_groups))
     if keep_pos < 1 or keep_grp < 1:
         msg = (
             f'masking leaves no visible token: {keep_pos} of {num_positions} positions '
