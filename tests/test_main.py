@@ -10,7 +10,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(['--help'])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for sub in ('fit', 'validate', 'test', 'predict'):
+    for sub in ('fit', 'validate', 'test', 'predict', 'demo', 'predict-map', 'embed'):
         assert sub in out
 
 

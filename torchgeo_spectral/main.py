@@ -8,6 +8,14 @@ from torchgeo.main import main as torchgeo_main
 
 from torchgeo_spectral.rasterio_env import READ_OPTIONS
 
+#: Subcommands of this plugin, on top of TorchGeo's (Lightning's) own.
+PLUGIN_COMMANDS = (
+    'Plugin commands (each with --help):\n'
+    '  demo          pretrain and fine-tune on an embedded synthetic scene\n'
+    '  predict-map   tiled class map of a georeferenced raster (GeoTIFF)\n'
+    '  embed         per-patch and per-tile embeddings of a raster\n'
+)
+
 
 def main(args: Sequence[str] | None = None) -> None:
     """Run the ``torchgeo-spectral`` command line.
@@ -33,6 +41,9 @@ def main(args: Sequence[str] | None = None) -> None:
         return
     import torchgeo_spectral.datamodules
     import torchgeo_spectral.tasks  # noqa: F401
+
+    if argv[:1] in (['-h'], ['--help']):
+        print(PLUGIN_COMMANDS)
 
     # TorchGeo's CLI exports GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR, which hides
     # ENVI headers from GDAL; these configuration options take precedence.
