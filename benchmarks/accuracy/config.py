@@ -81,14 +81,14 @@ class BenchConfig:
     decoder_dim: int = 64
     decoder_depth: int = 1
     # Pretraining (identical for both MAEs).
-    pretrain_steps: int = 1000
+    pretrain_steps: int = 2500
     pretrain_batch: int = 32
     pretrain_size: int = 8
     pretrain_lr: float = 1e-3
     mask_ratio: float = 0.75
     pretrain_seed: int = 0
     # Downstream.
-    finetune_steps: int = 200
+    finetune_steps: int = 300
     finetune_batch: int = 64
     finetune_lr: float = 5e-4
     head_lr: float = 2e-3

@@ -608,17 +608,20 @@ def pretrain_torchgeo_mae(
     from torchgeo.tasks import MAE as MAETask
 
     torch.manual_seed(cfg.pretrain_seed)
-    task = MAETask(
-        model=register_timm_vit(cfg),
-        in_channels=cube.image.shape[0],
-        transform=nn.Identity(),
-        decoder_dim=cfg.decoder_dim,
-        decoder_depth=cfg.decoder_depth,
-        decoder_num_heads=decoder_heads(cfg),
-        mask_ratio=cfg.mask_ratio,
-        size=cfg.pretrain_size,
-        norm_pix_loss=True,
-    ).to(device)
+    with warnings.catch_warnings():
+        # torchgeo builds lightly's deprecated MAEDecoderTIMM: not ours to fix.
+        warnings.simplefilter('ignore', FutureWarning)
+        task = MAETask(
+            model=register_timm_vit(cfg),
+            in_channels=cube.image.shape[0],
+            transform=nn.Identity(),
+            decoder_dim=cfg.decoder_dim,
+            decoder_depth=cfg.decoder_depth,
+            decoder_num_heads=decoder_heads(cfg),
+            mask_ratio=cfg.mask_ratio,
+            size=cfg.pretrain_size,
+            norm_pix_loss=True,
+        ).to(device)
     task.train()
 
     def loss_fn(_: Cube, x: Tensor) -> Tensor:

@@ -463,7 +463,9 @@ def check_imagenet(state: RunState) -> None:
         state: The run state.
     """
     path = state.cfg.imagenet_weights
-    if 'imagenet_finetune' not in state.cfg.methods:
+    if 'imagenet_finetune' not in state.cfg.methods or (
+        'imagenet_finetune' in state.unavailable
+    ):
         return
     if path is None:
         state.unavailable['imagenet_finetune'] = (
@@ -472,6 +474,16 @@ def check_imagenet(state: RunState) -> None:
         )
     elif not path.exists():
         state.unavailable['imagenet_finetune'] = f'skipped: {path} does not exist'
+    else:
+        try:
+            neural.build_imagenet_encoder(state.cfg, 0)
+        except (ValueError, RuntimeError) as error:
+            state.unavailable['imagenet_finetune'] = (
+                f'skipped: {path} does not fit the benchmark ViT ({error}); set '
+                '--embed-dim/--depth/--num-heads to the checkpoint'
+            )
+        else:
+            state.notes.append(f'ImageNet-transfer row initialised from {path}.')
 
 
 def check_models(state: RunState) -> None:

@@ -67,21 +67,45 @@ def test_split_keeps_windows_apart(bench: ModuleType) -> None:
     np.testing.assert_array_equal(few.test[0], full.test[0])
 
 
+def test_imagenet_row_is_skipped_without_weights(bench: ModuleType) -> None:
+    runner = _import('benchmarks.accuracy.runner')
+    state = runner.setup(bench.BenchConfig.smoke(threads=0))
+    assert 'cannot be downloaded' in state.unavailable['imagenet_finetune']
+
+
 def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
+    from timm.models.vision_transformer import VisionTransformer
+
     config = _import('benchmarks.accuracy.config')
+    smoke = bench.BenchConfig.smoke()
     data = config.default_data_dir()
     if not (data / 'enmap_potsdam').is_dir():
         data = tmp_path / 'no-data'  # synthetic scene
+    # A stand-in for ImageNet weights with the smoke ViT's width and depth.
+    fake = VisionTransformer(
+        img_size=32,
+        patch_size=16,
+        embed_dim=smoke.embed_dim,
+        depth=smoke.depth,
+        num_heads=smoke.num_heads,
+    )
+    weights = tmp_path / 'vit.pth'
+    torch.save(fake.state_dict(), weights)
+    argv = ['--smoke', '--data', str(data), '--out', str(tmp_path / 'out')]
+    threads = torch.get_num_threads()
     start = time.perf_counter()
-    status = bench.main(['--smoke', '--data', str(data), '--out', str(tmp_path)])
+    status = bench.main([*argv, '--imagenet-weights', str(weights)])
     elapsed = time.perf_counter() - start
     assert status == 0
-    text = (tmp_path / 'accuracy.md').read_text()
+    out = tmp_path / 'out'
+    text = (out / 'accuracy.md').read_text()
     assert 'SMOKE RUN' in text
     assert 'Random forest' in text
-    assert 'ImageNet transfer only' in text  # listed, as unavailable
+    assert f'ImageNet-transfer row initialised from {weights}' in text
     assert 'Goal check' in text
-    assert (tmp_path / 'accuracy_budgets.png').stat().st_size > 0
-    assert (tmp_path / 'accuracy_bands.png').stat().st_size > 0
-    assert (tmp_path / 'accuracy.csv').exists()
+    assert 'min train-test distance' in text
+    assert (out / 'accuracy_budgets.png').stat().st_size > 0
+    assert (out / 'accuracy_bands.png').stat().st_size > 0
+    assert (out / 'accuracy.csv').exists()
+    assert torch.get_num_threads() == threads  # restored after the run
     print(f'smoke run: {elapsed:.1f} s')
