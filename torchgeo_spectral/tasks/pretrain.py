@@ -236,6 +236,27 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """
         return torch.Generator(device=device).manual_seed(VAL_MASK_SEED + offset)
 
+    def _evaluate(
+        self, batch: dict[str, Any], batch_idx: int, stage: str
+    ) -> tuple[Tensor, Tensor]:
+        """Log the masked-reconstruction loss of a batch under fixed masks.
+
+        Args:
+            batch: Batch with ``image`` and ``wavelength``.
+            batch_idx: Index of the batch (seeds its masks).
+            stage: ``'val'`` or ``'test'``, the prefix of the logged loss.
+
+        Returns:
+            The images and their wavelengths.
+        """
+        x = batch['image']
+        wavelengths = self.batch_wavelengths(batch)
+        output = self.model(
+            x, wavelengths, generator=self._generator(x.device, batch_idx)
+        )
+        self.log(f'{stage}_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
+        return x, wavelengths
+
     def validation_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
     ) -> None:
@@ -246,12 +267,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             batch_idx: Index of the batch.
             dataloader_idx: Index of the dataloader.
         """
-        x = batch['image']
-        wavelengths = self.batch_wavelengths(batch)
-        output = self.model(
-            x, wavelengths, generator=self._generator(x.device, batch_idx)
-        )
-        self.log('val_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
+        x, wavelengths = self._evaluate(batch, batch_idx, 'val')
         if batch_idx == 0 and not self.trainer.sanity_checking:
             self.log_reconstruction(x[:1], wavelengths)
 
@@ -265,12 +281,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             batch_idx: Index of the batch.
             dataloader_idx: Index of the dataloader.
         """
-        x = batch['image']
-        wavelengths = self.batch_wavelengths(batch)
-        output = self.model(
-            x, wavelengths, generator=self._generator(x.device, batch_idx)
-        )
-        self.log('test_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
+        self._evaluate(batch, batch_idx, 'test')
 
     def predict_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
