@@ -357,84 +357,80 @@ def _hyperion() -> Sensor:
     )
 
 
-def _rosis() -> Sensor:
-    """ROSIS (Pavia scenes), 103 bands 430-860 nm (approximation).
-
-    Returns:
-        The sensor table.
-    """
-    return _make_sensor(
-        'rosis',
-        _even(430.0, 860.0, 103),
+#: Sensors without a published per-band table: evenly spaced centres over the
+#: published range with the nominal FWHM, as (first nm, last nm, bands, FWHM nm,
+#: description).
+_EVENLY_SPACED: dict[str, tuple[float, float, int, float, str]] = {
+    'rosis': (
+        430.0,
+        860.0,
+        103,
         4.0,
-        _numbered('B', 103),
-        'ROSIS-03 (Pavia scenes), 103 bands: APPROXIMATION, evenly spaced centres '
-        '430-860 nm (no published per-band table), FWHM 4 nm.',
-    )
-
-
-def _hyspex_vnir() -> Sensor:
-    """HySpex VNIR-1800, 186 bands 400-1000 nm (approximation).
-
-    Returns:
-        The sensor table.
-    """
-    return _make_sensor(
-        'hyspex_vnir',
-        _even(400.0, 1000.0, 186),
+        (
+            'ROSIS-03 (Pavia scenes), 103 bands: APPROXIMATION, evenly spaced centres '
+            '430-860 nm (no published per-band table), FWHM 4 nm.'
+        ),
+    ),
+    'hyspex_vnir': (
+        400.0,
+        1000.0,
+        186,
         3.26,
-        _numbered('B', 186),
-        'HySpex VNIR-1800, 186 bands: APPROXIMATION, evenly spaced centres '
-        '400-1000 nm, FWHM = nominal spectral sampling 3.26 nm.',
-    )
-
-
-def _hyspex_swir() -> Sensor:
-    """HySpex SWIR-384, 288 bands 930-2500 nm (approximation).
-
-    Returns:
-        The sensor table.
-    """
-    return _make_sensor(
-        'hyspex_swir',
-        _even(930.0, 2500.0, 288),
+        (
+            'HySpex VNIR-1800, 186 bands: APPROXIMATION, evenly spaced centres '
+            '400-1000 nm, FWHM = nominal spectral sampling 3.26 nm.'
+        ),
+    ),
+    'hyspex_swir': (
+        930.0,
+        2500.0,
+        288,
         5.45,
-        _numbered('B', 288),
-        'HySpex SWIR-384, 288 bands: APPROXIMATION, evenly spaced centres '
-        '930-2500 nm, FWHM = nominal spectral sampling 5.45 nm.',
-    )
-
-
-def _specim_iq() -> Sensor:
-    """Specim IQ, 204 bands 397-1003 nm (approximation).
-
-    Returns:
-        The sensor table.
-    """
-    return _make_sensor(
-        'specim_iq',
-        _even(397.0, 1003.0, 204),
+        (
+            'HySpex SWIR-384, 288 bands: APPROXIMATION, evenly spaced centres '
+            '930-2500 nm, FWHM = nominal spectral sampling 5.45 nm.'
+        ),
+    ),
+    'specim_iq': (
+        397.0,
+        1003.0,
+        204,
         7.0,
-        _numbered('B', 204),
-        'Specim IQ, 204 bands: APPROXIMATION, evenly spaced centres 397-1003 nm, '
-        'nominal FWHM 7 nm.',
-    )
+        (
+            'Specim IQ, 204 bands: APPROXIMATION, evenly spaced centres 397-1003 nm, '
+            'nominal FWHM 7 nm.'
+        ),
+    ),
+    'desis': (
+        401.0,
+        999.0,
+        235,
+        3.5,
+        (
+            'DESIS (ISS), 235 bands: APPROXIMATION, evenly spaced centres 401-999 nm '
+            '(2.55 nm sampling), nominal FWHM 3.5 nm.'
+        ),
+    ),
+}
 
 
-def _desis() -> Sensor:
-    """DESIS, 235 bands 401-999 nm (approximation).
+def _evenly_spaced(name: str) -> Callable[[], Sensor]:
+    """Builder of one of the :data:`_EVENLY_SPACED` sensor tables.
+
+    Args:
+        name: Key of :data:`_EVENLY_SPACED`.
 
     Returns:
-        The sensor table.
+        A function that builds the table.
     """
-    return _make_sensor(
-        'desis',
-        _even(401.0, 999.0, 235),
-        3.5,
-        _numbered('B', 235),
-        'DESIS (ISS), 235 bands: APPROXIMATION, evenly spaced centres 401-999 nm '
-        '(2.55 nm sampling), nominal FWHM 3.5 nm.',
-    )
+    first, last, num, fwhm, description = _EVENLY_SPACED[name]
+
+    def build() -> Sensor:
+        return _make_sensor(
+            name, _even(first, last, num), fwhm, _numbered('B', num), description
+        )
+
+    return build
 
 
 def _sentinel2() -> Sensor:
@@ -546,18 +542,14 @@ def _rgb() -> Sensor:
 _REGISTRY: dict[str, Callable[[], Sensor]] = {
     'aviris_indian_pines': _aviris_indian_pines,
     'aviris_ng': _aviris_ng,
-    'desis': _desis,
     'enmap': _enmap,
     'hyperion': _hyperion,
-    'hyspex_swir': _hyspex_swir,
-    'hyspex_vnir': _hyspex_vnir,
     'landsat8': _landsat8,
     'landsat9': _landsat9,
     'prisma': _prisma,
     'rgb': _rgb,
-    'rosis': _rosis,
     'sentinel2': _sentinel2,
-    'specim_iq': _specim_iq,
+    **{name: _evenly_spaced(name) for name in _EVENLY_SPACED},
 }
 
 
