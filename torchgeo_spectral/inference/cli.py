@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ['INFERENCE_COMMANDS', 'build_parser', 'main']
 
@@ -106,21 +107,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .predict import predict_raster
 
     try:
-        wavelengths = _read_wavelengths(args.wavelengths)
+        common: dict[str, Any] = {
+            'wavelengths': _read_wavelengths(args.wavelengths),
+            'tile_size': args.tile_size,
+            'overlap': args.overlap,
+            'batch_size': args.batch_size,
+            'device': args.device,
+            'overwrite': args.overwrite,
+            'progress': not args.no_progress,
+        }
         if args.command == 'predict-map':
             result = predict_raster(
                 args.checkpoint,
                 args.input,
                 args.output,
                 probabilities=args.probabilities,
-                wavelengths=wavelengths,
-                tile_size=args.tile_size,
-                overlap=args.overlap,
-                batch_size=args.batch_size,
-                device=args.device,
-                overwrite=args.overwrite,
                 resume=args.resume,
-                progress=not args.no_progress,
+                **common,
             )
             print(
                 f'wrote {result.output}'
@@ -136,13 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.input,
                 args.output,
                 tiles_output=args.tiles,
-                wavelengths=wavelengths,
-                tile_size=args.tile_size,
-                overlap=args.overlap,
-                batch_size=args.batch_size,
-                device=args.device,
-                overwrite=args.overwrite,
-                progress=not args.no_progress,
+                **common,
             )
             written = [str(p) for p in (emb.raster, emb.tiles) if p is not None]
             print(
