@@ -46,8 +46,7 @@ def build_model(seed: int = 0) -> nn.Module:
     """
     torch.manual_seed(seed)
     try:
-        from torchgeo_spectral.models import SpectralViT
-        from torchgeo_spectral.tasks import SpectralDenseModel
+        from torchgeo_spectral.models import SpectralDenseModel, SpectralViT
 
         backbone = SpectralViT(
             patch_size=8,

@@ -5,10 +5,10 @@ import torch
 from torchgeo_spectral.datasets import (
     collate_spectral,
     concat_spectral_samples,
-    false_colour_bands,
     select_bands,
     sort_bands,
 )
+from torchgeo_spectral.plot import false_colour_bands
 
 
 def sample(waves: list[float]) -> dict[str, torch.Tensor]:

@@ -7,8 +7,8 @@ from lightning.pytorch import Trainer
 from task_helpers import TINY, TINY_MAE, Cubes, loader, wavelengths
 from torchgeo.tasks import Classification
 
+from torchgeo_spectral.models import BackboneMismatchError
 from torchgeo_spectral.tasks import (
-    BackboneMismatchError,
     SpectralClassificationTask,
     SpectralMAETask,
     SpectralPixelwiseRegressionTask,

@@ -7,12 +7,8 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from task_helpers import TINY_MAE, BySensor, Cubes, loader, wavelengths
 from torch.utils.data import DataLoader
 
-from torchgeo_spectral.tasks import (
-    MixedBandSetsError,
-    SpectralMAETask,
-    WavelengthError,
-    available_models,
-)
+from torchgeo_spectral.models import available_models
+from torchgeo_spectral.tasks import MixedBandSetsError, SpectralMAETask, WavelengthError
 
 
 def _trainer(tmp_path: Path, **kwargs: object) -> Trainer:

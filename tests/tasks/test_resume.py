@@ -8,7 +8,8 @@ from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from task_helpers import TINY_MAE, Cubes
 
-from torchgeo_spectral.tasks import ResumableDataLoader, SpectralMAETask
+from torchgeo_spectral.samplers import ResumableDataLoader
+from torchgeo_spectral.tasks import SpectralMAETask
 
 # 16 samples in batches of 4: 4 steps per epoch; 6 steps end mid-epoch 1.
 TOTAL_STEPS = 6

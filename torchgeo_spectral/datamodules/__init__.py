@@ -5,10 +5,13 @@
 * :class:`ProximalHyperspectralDataModule` and
   :class:`HyperspectralSceneDataModule`: seeded random splits of
   non-georeferenced datasets (TorchGeo ``NonGeoDataModule``).
+* :class:`MixedCubeFolderDataModule`: pretraining batches from a folder of cubes
+  of several sensors (proximal and remote), one band set per batch.
 * :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
 """
 
 from .augment import SpectralAugmentation
+from .mixed import BandSetBatchSampler, MixedCubeFolderDataModule
 from .nongeo import (
     HyperspectralSceneDataModule,
     ProximalHyperspectralDataModule,
@@ -18,10 +21,12 @@ from .raster import HyperspectralRasterDataModule, LabelRaster
 from .statistics import BandStatistics, RunningBandStatistics, compute_band_statistics
 
 __all__ = [
+    'BandSetBatchSampler',
     'BandStatistics',
     'HyperspectralRasterDataModule',
     'HyperspectralSceneDataModule',
     'LabelRaster',
+    'MixedCubeFolderDataModule',
     'ProximalHyperspectralDataModule',
     'RunningBandStatistics',
     'SpectralAugmentation',

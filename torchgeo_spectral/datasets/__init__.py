@@ -11,7 +11,6 @@
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
-from .plot import false_colour_bands, plot_spectral_sample
 from .proximal import ProximalHyperspectral
 from .raster import HyperspectralRaster
 from .scene import HyperspectralScene, SceneFile
@@ -47,8 +46,6 @@ __all__ = [
     'SceneFile',
     'collate_spectral',
     'concat_spectral_samples',
-    'false_colour_bands',
-    'plot_spectral_sample',
     'select_bands',
     'sort_bands',
 ]

@@ -16,9 +16,9 @@ from torch import Tensor
 from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
 
+from ..plot import plot_spectral_sample
 from ..sensors import get_sensor
 from .io import CubeInfo, find_cubes, read_cube, read_reference
-from .plot import plot_spectral_sample
 from .utils import BadBandSpec, select_bands
 
 __all__ = ['ProximalHyperspectral']

@@ -23,9 +23,9 @@ from torchgeo.datasets import GeoDataset, IntersectionDataset, RasterDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
 from torchgeo.datasets.utils import GeoSlice, array_to_tensor
 
+from ..plot import plot_spectral_sample
 from ..sensors import get_sensor
 from .io import CubeInfo, is_sidecar, rasterio_env
-from .plot import plot_spectral_sample
 from .utils import BadBandSpec, BandSelection, concat_spectral_samples, select_bands
 
 __all__ = ['HyperspectralRaster']

@@ -20,9 +20,9 @@ from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
 from torchgeo.datasets.utils import check_integrity, download_url
 
+from ..plot import plot_spectral_sample
 from .io import rasterio_env
 from .mat import load_mat_array
-from .plot import plot_spectral_sample
 from .utils import select_bands
 
 __all__ = ['HyperspectralScene', 'SceneFile']

@@ -53,7 +53,7 @@ def aviris_224() -> FloatArray:
     Returns:
         224 centres.
     """
-    table = Path(sensors.__file__).parent / 'sensor_tables' / 'aviris_indian_pines.csv'
+    table = Path(sensors.__file__).parent / 'data' / 'aviris_indian_pines.csv'
     known: dict[int, float] = {}
     with table.open() as f:
         rows = csv.DictReader(line for line in f if not line.startswith('#'))

@@ -6,8 +6,16 @@ with timm.
 """
 
 from . import registry as registry
+from .backbone import (
+    BackboneMismatchError,
+    available_models,
+    checkpoint_encoder_weights,
+    load_pretrained_backbone,
+    read_checkpoint_encoder,
+)
 from .encoding import SpectralEncoding, group_wavelengths, sincos_1d, sincos_2d
 from .features import SpectralFeaturePyramid
+from .heads import FeatureMapHead, SpectralDenseModel
 from .mae import MAEOutput, SpectralMAE
 from .masking import SpectralMask, two_stage_mask
 from .registry import spectral_vit_base, spectral_vit_small, spectral_vit_tiny
@@ -21,7 +29,10 @@ from .weights import (
 )
 
 __all__ = [
+    'BackboneMismatchError',
+    'FeatureMapHead',
     'MAEOutput',
+    'SpectralDenseModel',
     'SpectralEncoding',
     'SpectralFeaturePyramid',
     'SpectralMAE',
@@ -30,9 +41,13 @@ __all__ = [
     'SpectralViT',
     'SpectralViTWeights',
     'TransferReport',
+    'available_models',
+    'checkpoint_encoder_weights',
     'group_wavelengths',
     'load_imagenet_weights',
+    'load_pretrained_backbone',
     'load_spectral_weights',
+    'read_checkpoint_encoder',
     'save_encoder_weights',
     'sincos_1d',
     'sincos_2d',

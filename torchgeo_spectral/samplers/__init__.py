@@ -8,6 +8,8 @@
   TorchGeo dataset centred on the labelled pixels of a label raster.
 * :func:`block_rois` and :func:`split_geometries` give spatially disjoint
   regions of interest for TorchGeo samplers' ``roi``.
+* :class:`ResumableDataLoader` and :class:`EpochSeededSampler`: exact mid-epoch
+  resumption from checkpoints.
 """
 
 from .balanced import ClassBalancedSampler
@@ -17,6 +19,7 @@ from .geo import (
     read_label_raster,
     split_geometries,
 )
+from .resumable import EpochSeededSampler, ResumableDataLoader
 from .splits import (
     SpatialSplit,
     indices_for_pixels,
@@ -27,6 +30,8 @@ from .splits import (
 __all__ = (
     'ClassBalancedGeoSampler',
     'ClassBalancedSampler',
+    'EpochSeededSampler',
+    'ResumableDataLoader',
     'SpatialSplit',
     'block_rois',
     'indices_for_pixels',

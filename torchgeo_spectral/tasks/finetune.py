@@ -21,15 +21,15 @@ from torchgeo.tasks import (
 
 from torchgeo_spectral.models import SpectralViT
 
-from .backbone import (
+from ..models.backbone import (
     check_model_name,
     create_spectral_vit,
     freeze,
     load_pretrained_backbone,
     size_overrides,
 )
+from ..models.heads import SpectralDenseModel
 from .batches import SpectralBatchMixin
-from .heads import SpectralDenseModel
 from .wavelengths import WavelengthError
 
 #: A batch dictionary (TorchGeo's ``Sample`` of stacked tensors).
@@ -352,7 +352,7 @@ class SpectralRegressionTask(SpectralFineTuneMixin, Regression):
 class SpectralSegmentationTask(SpectralFineTuneMixin, SemanticSegmentation):
     """Semantic segmentation: spectral ViT feature map + light conv head.
 
-    The head (:class:`~torchgeo_spectral.tasks.heads.FeatureMapHead`) decodes
+    The head (:class:`~torchgeo_spectral.models.FeatureMapHead`) decodes
     the (B, D, H/p, W/p) feature map and upsamples to the input size.
     Arguments not documented here are those of
     :class:`torchgeo.tasks.SemanticSegmentation`.

@@ -12,14 +12,14 @@ from torchgeo.tasks import BaseTask
 
 from torchgeo_spectral.models import SpectralMAE, SpectralViT
 
-from .backbone import (
+from ..models.backbone import (
     ENCODER_CONFIG_KEY,
     check_model_name,
     create_spectral_vit,
     size_overrides,
 )
+from ..plot import reconstruction_figure, save_figure
 from .batches import SpectralBatchMixin
-from .figures import reconstruction_figure, save_figure
 from .optim import build_optimizer, parameter_groups, warmup_cosine
 
 #: Seed of the masks drawn in validation (the same masks every epoch).

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from torchgeo_spectral.tasks import BandSetBatchSampler, MixedCubeFolderDataModule
+from torchgeo_spectral.datamodules import BandSetBatchSampler, MixedCubeFolderDataModule
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'data'))
 from synthetic import cube, write_envi, write_geotiff

@@ -16,7 +16,8 @@ import timm
 import torch
 from torch import Tensor, nn
 
-from torchgeo_spectral.models import SpectralViT, load_spectral_weights
+from .spectral_vit import SpectralViT
+from .weights import load_spectral_weights
 
 #: Prefix of the encoder weights in a SpectralMAETask checkpoint's state dict.
 CKPT_ENCODER_PREFIX = 'model.encoder.'

@@ -3,7 +3,7 @@
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from torchgeo_spectral.models import SpectralViT
+from .spectral_vit import SpectralViT
 
 
 class FeatureMapHead(nn.Module):

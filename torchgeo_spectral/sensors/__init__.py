@@ -1,0 +1,32 @@
+"""Band tables of common spectral sensors, band-metadata I/O and SRF resampling.
+
+Every spectral image in this package travels with the centre wavelengths of its
+bands (nm, strictly increasing; see :mod:`torchgeo_spectral.wavelengths`). This
+package provides
+
+* :mod:`.tables`: :class:`Sensor` tables (centres, FWHM, band names) of common
+  sensors, from published metadata where it exists and from documented
+  approximations elsewhere (see :func:`list_sensors` and :func:`get_sensor`);
+* :mod:`.io`: :func:`read_wavelengths` and :func:`read_bad_bands`, which read band
+  metadata from ENVI headers and GeoTIFF band tags through rasterio;
+* :mod:`.resampling`: :func:`spectral_response`, :func:`resampling_matrix` and
+  :func:`resample_spectra`, which simulate one sensor from another with Gaussian
+  spectral response functions (SRFs).
+"""
+
+from ..wavelengths import validate_wavelengths
+from .io import read_bad_bands, read_wavelengths
+from .resampling import resample_spectra, resampling_matrix, spectral_response
+from .tables import Sensor, get_sensor, list_sensors
+
+__all__ = [
+    'Sensor',
+    'get_sensor',
+    'list_sensors',
+    'read_bad_bands',
+    'read_wavelengths',
+    'resample_spectra',
+    'resampling_matrix',
+    'spectral_response',
+    'validate_wavelengths',
+]
