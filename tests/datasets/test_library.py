@@ -258,8 +258,8 @@ def test_group_shares_band_set(library: SpectralLibrary) -> None:
 def test_arguments_checked(library: SpectralLibrary) -> None:
     with pytest.raises(ValueError, match=r'num_bands_range must be .* found \(2, 10\)'):
         scenes(library, num_bands_range=(2, 10))
-    with pytest.raises(ValueError, match=r'endmembers_range'):
-        scenes(library, endmembers_range=(1, 3))
+    with pytest.raises(ValueError, match=r'materials_range'):
+        scenes(library, materials_range=(1, 3))
     with pytest.raises(ValueError, match='size must be an integer >= 1'):
         scenes(library, size=0)
     with pytest.raises(ValueError, match='sensor_probability'):

@@ -13,7 +13,12 @@
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
-from .library import SpectralLibrary, SyntheticLibraryScenes, load_spectral_library
+from .library import (
+    LibraryScene,
+    SpectralLibrary,
+    SyntheticLibraryScenes,
+    load_spectral_library,
+)
 from .proximal import ProximalHyperspectral
 from .raster import HyperspectralRaster
 from .scene import HyperspectralScene, SceneFile
@@ -42,6 +47,7 @@ __all__ = [
     'HyperspectralScene',
     'IndianPines',
     'KennedySpaceCenter',
+    'LibraryScene',
     'PaviaCentre',
     'PaviaUniversity',
     'ProximalHyperspectral',

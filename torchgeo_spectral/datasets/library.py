@@ -53,7 +53,12 @@ from ..sensors import get_sensor, list_sensors, resample_spectra
 from ..sensors.io import _parse_list, _unit_scale
 from ..wavelengths import validate_fwhm, validate_wavelengths
 
-__all__ = ['SpectralLibrary', 'SyntheticLibraryScenes', 'load_spectral_library']
+__all__ = [
+    'LibraryScene',
+    'SpectralLibrary',
+    'SyntheticLibraryScenes',
+    'load_spectral_library',
+]
 
 Sample = dict[str, Tensor]
 FloatArray = npt.NDArray[np.float64]
@@ -398,10 +403,11 @@ class LibraryScene:
         wavelengths: Band centres in nm ``(C,)``.
         fwhm: Band widths in nm ``(C,)``.
         sensor: Sensor name, or ``'random'`` for a random band set.
-        endmembers: Library index of each endmember ``(K,)``.
-        endmember_labels: Class index of each endmember ``(K,)``.
-        abundances: Fraction of each endmember per pixel ``(K, H, W)``,
-            non-negative, summing to 1 over ``K``.
+        endmembers: Library index of each endmember ``(2K,)``: the first
+            spectrum of each of the ``K`` materials, then the second.
+        endmember_labels: Class index of each endmember ``(2K,)``.
+        abundances: Fraction of each endmember per pixel ``(2K, H, W)``,
+            non-negative, summing to 1 over the endmembers.
         shading: Brightness scale times the unshaded fraction per pixel
             ``(H, W)``, a factor of the mixture at every band.
         tilt: Spectral slope per pixel ``(H, W)``: band ``c`` of the mixture is
@@ -469,17 +475,21 @@ class SyntheticLibraryScenes(NonGeoDataset):
     Each sample is one scene, generated from ``(seed, index)`` alone, so every
     index always gives the same scene, in any order and in any worker:
 
-    1. **Endmembers.** ``K`` spectra (``endmembers_range``) are drawn from the
-       library, from at least two classes: distinct classes first, each
-       uniformly among the classes (not the spectra, so soils, 58 % of earthlib,
-       do not dominate), then a random spectrum of each class.
-    2. **Abundances.** Each endmember gets a smooth Gaussian-filtered noise
-       field (random length scale); a softmax over endmembers with a random
-       sharpness and random per-endmember prevalence (a logistic-normal draw, a
+    1. **Endmembers.** ``K`` materials (``materials_range``) are drawn, from
+       at least two classes: distinct classes first, each uniformly among the
+       classes (not the spectra, so soils, 58 % of earthlib, do not dominate);
+       each material takes two random library spectra of its class, so that the
+       scene has ``2K`` endmembers and within-class spectral variability.
+    2. **Abundances.** Each material gets a smooth Gaussian-filtered noise
+       field (random length scale); a softmax over materials with a random
+       sharpness and random per-material prevalence (a logistic-normal draw, a
        Dirichlet-like distribution) turns them into fractions that sum to 1:
        gentle gradients at low sharpness, patchy near-pure regions at high.
+       Another smooth field splits each material's fraction between its two
+       spectra.
     3. **Linear mixing** of the endmembers by the abundances.
-    4. **Illumination.** A smooth per-pixel brightness scale (topography), shade
+    4. **Illumination.** A smooth per-pixel brightness scale (topography, with
+       up to 8 % fine texture), shade
        (a dark patchy field that darkens a pixel by up to 60 %) and a smooth
        per-pixel spectral slope (a linear tilt in wavelength of up to 15 %).
     5. **Band set.** With probability ``sensor_probability`` a random sensor of
@@ -514,7 +524,7 @@ class SyntheticLibraryScenes(NonGeoDataset):
         sensors: Sequence[str] | None = None,
         num_bands_range: tuple[int, int] = (3, 400),
         sensor_probability: float = 0.5,
-        endmembers_range: tuple[int, int] = (2, 6),
+        materials_range: tuple[int, int] = (2, 6),
         group_size: int = 1,
         seed: int = 0,
         transforms: Callable[[Sample], Sample] | None = None,
@@ -534,8 +544,9 @@ class SyntheticLibraryScenes(NonGeoDataset):
                 random band sets, within 3-400.
             sensor_probability: Probability that a band set is a real sensor's
                 rather than a random one (ignored without sensors).
-            endmembers_range: Smallest and largest number (inclusive) of
-                endmembers per scene, within 2-20.
+            materials_range: Smallest and largest number (inclusive) of
+                materials per scene, within 2-20 (each with two library
+                spectra).
             group_size: Number of consecutive scenes that share a band set.
             seed: Seed of the whole dataset (non-negative).
             transforms: Function applied to each sample.
@@ -563,14 +574,14 @@ class SyntheticLibraryScenes(NonGeoDataset):
                 msg = f'{name} must be an integer >= {low}, found {value!r}'
                 raise ValueError(msg)
         _check_range(num_bands_range, 3, 400, 'num_bands_range')
-        _check_range(endmembers_range, 2, 20, 'endmembers_range')
+        _check_range(materials_range, 2, 20, 'materials_range')
         if not 0.0 <= sensor_probability <= 1.0:
             msg = f'sensor_probability must lie in [0, 1], found {sensor_probability}'
             raise ValueError(msg)
         self.length = length
         self.size = size
         self.num_bands_range = num_bands_range
-        self.endmembers_range = endmembers_range
+        self.materials_range = materials_range
         self.group_size = group_size
         self.seed = seed
         self.transforms = transforms
@@ -679,22 +690,23 @@ class SyntheticLibraryScenes(NonGeoDataset):
         size = self.size
 
         # 1. Endmembers: distinct classes first, then any class.
-        count = int(
-            rng.integers(self.endmembers_range[0], self.endmembers_range[1] + 1)
-        )
+        count = int(rng.integers(self.materials_range[0], self.materials_range[1] + 1))
         groups = len(self._class_members)
         distinct = rng.permutation(groups)[: min(count, groups)]
         extra = rng.integers(groups, size=count - distinct.size)
         chosen = np.concatenate([distinct, extra])
+        # Two spectra per material, blended by a smooth field below (within-
+        # class variability); the first set holds distinct classes.
         members = np.array(
             [
                 self._class_members[g][rng.integers(self._class_members[g].size)]
-                for g in chosen
+                for g in np.concatenate([chosen, chosen])
             ]
         )
         labels = self.library.labels[members]
 
-        # 2. Abundances: softmax of smooth fields (logistic-normal).
+        # 2. Abundances: softmax of smooth fields (logistic-normal), each
+        # material split between its two spectra by another smooth field.
         scale = size * rng.uniform(0.04, 0.25)
         sharpness = math.exp(rng.uniform(math.log(0.7), math.log(8.0)))
         prevalence = np.log(rng.dirichlet(np.ones(count)) + 1e-3)
@@ -702,12 +714,18 @@ class SyntheticLibraryScenes(NonGeoDataset):
         logits += prevalence[:, None, None]
         logits -= logits.max(axis=0, keepdims=True)
         odds = np.exp(logits)
-        abundances = odds / odds.sum(axis=0, keepdims=True)
+        materials = odds / odds.sum(axis=0, keepdims=True)
+        blend = _smooth_fields(rng, count, size, size * rng.uniform(0.05, 0.3))
+        blend = 1.0 / (1.0 + np.exp(-1.5 * blend))
+        abundances = np.concatenate([materials * (1.0 - blend), materials * blend])
 
         # 3-4. Illumination: brightness (topography) times unshaded fraction,
         # and a spectral tilt, all smooth per-pixel fields.
         fields = _smooth_fields(rng, 3, size, size * rng.uniform(0.1, 0.4))
-        brightness = rng.uniform(0.7, 1.2) * np.exp(rng.uniform(0.0, 0.2) * fields[0])
+        texture = _smooth_fields(rng, 1, size, rng.uniform(0.5, 2.0))[0]
+        brightness = rng.uniform(0.7, 1.2) * np.exp(
+            rng.uniform(0.0, 0.2) * fields[0] + rng.uniform(0.0, 0.08) * texture
+        )
         shade_cover = rng.uniform(-1.0, 1.5)
         shade = rng.uniform(0.0, 0.6) / (1.0 + np.exp(-4.0 * (fields[1] - shade_cover)))
         shading = brightness * (1.0 - shade)
@@ -726,7 +744,7 @@ class SyntheticLibraryScenes(NonGeoDataset):
         # sum_k S[k, c] A[k, p] g[p] (1 + t[p] r[c]), with g the shading, t the
         # tilt and r the relative wavelength, i.e. [S; S r]^T [A g; A g t].
         relative = (centres - 1425.0) / 1025.0
-        lit = abundances.reshape(count, -1) * shading.reshape(1, -1)
+        lit = abundances.reshape(members.size, -1) * shading.reshape(1, -1)
         weights = np.concatenate([lit, lit * tilt.reshape(1, -1)]).astype(np.float32)
         rows = np.concatenate([spectra, spectra * relative]).astype(np.float32)
         image = (rows.T @ weights).reshape(-1, size, size)
