@@ -8,9 +8,17 @@
   :class:`IndianPines`, :class:`PaviaUniversity`, :class:`PaviaCentre`,
   :class:`Salinas`, :class:`KennedySpaceCenter`, :class:`Botswana`,
   :class:`Houston2013`.
+* :class:`SyntheticLibraryScenes`: synthetic scenes mixing earthlib library
+  spectra (:func:`load_spectral_library`), seen by random sensors.
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
+from .library import (
+    LibraryScene,
+    SpectralLibrary,
+    SyntheticLibraryScenes,
+    load_spectral_library,
+)
 from .proximal import ProximalHyperspectral
 from .raster import HyperspectralRaster
 from .scene import HyperspectralScene, SceneFile
@@ -39,13 +47,17 @@ __all__ = [
     'HyperspectralScene',
     'IndianPines',
     'KennedySpaceCenter',
+    'LibraryScene',
     'PaviaCentre',
     'PaviaUniversity',
     'ProximalHyperspectral',
     'Salinas',
     'SceneFile',
+    'SpectralLibrary',
+    'SyntheticLibraryScenes',
     'collate_spectral',
     'concat_spectral_samples',
+    'load_spectral_library',
     'select_bands',
     'sort_bands',
 ]
