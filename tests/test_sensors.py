@@ -18,8 +18,8 @@ from torchgeo_spectral.sensors import (
     resample_spectra,
     resampling_matrix,
     spectral_response,
-    validate_wavelengths,
 )
+from torchgeo_spectral.wavelengths import check_wavelengths
 
 PUBLISHED_COUNTS = {
     'aviris_indian_pines': 200,
@@ -115,7 +115,7 @@ def test_table_counts_and_invariants(name: str, count: int) -> None:
     assert sensor.description
     assert '\n' not in sensor.description
     np.testing.assert_array_equal(
-        validate_wavelengths(sensor.wavelengths, count), sensor.wavelengths
+        check_wavelengths(sensor.wavelengths, count), sensor.wavelengths
     )
 
 
@@ -303,15 +303,15 @@ def test_indian_pines_table_matches_csv(shared_data: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------
-# validate_wavelengths
+# check_wavelengths
 # ---------------------------------------------------------------------------------
 
 
 def test_validate_accepts_lists_and_tensors() -> None:
-    out = validate_wavelengths([400, 500, 600], 3)
+    out = check_wavelengths([400, 500, 600], 3)
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [400.0, 500.0, 600.0])
-    from_tensor = validate_wavelengths(torch.tensor([400.0, 500.0]))
+    from_tensor = check_wavelengths(torch.tensor([400.0, 500.0]))
     np.testing.assert_array_equal(from_tensor, [400.0, 500.0])
 
 
@@ -334,12 +334,12 @@ def test_validate_rejects(
     values: list[float], num_bands: int | None, match: str
 ) -> None:
     with pytest.raises(ValueError, match=match):
-        validate_wavelengths(values, num_bands)
+        check_wavelengths(values, num_bands)
 
 
 def test_validate_uses_name() -> None:
     with pytest.raises(ValueError, match=r'^band centres: expected 4'):
-        validate_wavelengths([1.0, 2.0], 4, name='band centres')
+        check_wavelengths([1.0, 2.0], 4, source='band centres')
 
 
 # ---------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ def test_read_envi_no_wavelengths(tmp_path: Path) -> None:
 
 
 def test_read_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match='no such raster file'):
+    with pytest.raises(ValueError, match='no such file'):
         read_wavelengths(tmp_path / 'missing.tif')
 
 
