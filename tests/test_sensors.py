@@ -621,6 +621,26 @@ def test_resample_other_dims_and_integers() -> None:
     assert torch.equal(out, torch.full((3, 2), 7, dtype=torch.int32))
 
 
+def test_resample_keeps_nan_local() -> None:
+    # Issue 14: one NaN source band made every output band NaN.
+    src, dst = get_sensor('enmap'), get_sensor('sentinel2')
+    matrix = resampling_matrix(src.wavelengths, src.fwhm, dst.wavelengths, dst.fwhm)
+    band = int(np.argmin(np.abs(src.wavelengths - 665.0)))  # under S2 B4 (red)
+    touched = matrix[:, band] != 0
+    assert touched.any()
+    assert not touched.all()
+    x = np.ones((224, 2, 3), dtype=np.float32)
+    x[band, 0, 0] = np.nan
+    for data in (x, torch.from_numpy(x)):
+        y = np.asarray(
+            resample_spectra(data, src.wavelengths, src.fwhm, dst.wavelengths, dst.fwhm)
+        )
+        np.testing.assert_array_equal(np.isnan(y[:, 0, 0]), touched)
+        np.testing.assert_allclose(y[~touched, 0, 0], 1.0, rtol=1e-5)
+        assert not np.isnan(y[:, 1:, :]).any()
+        assert not np.isnan(y[:, 0, 1:]).any()
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 def test_resample_keeps_cuda_device() -> None:
     src, dst = get_sensor('aviris_ng'), get_sensor('sentinel2')
