@@ -116,15 +116,12 @@ class MissingWavelengthsError(WavelengthError):
 
 
 class Wavelengths(NamedTuple):
-    """Band centres and widths in nanometres, in the source's band order.
+    """Band centres and widths in nanometres, in the source's band order."""
 
-    Attributes:
-        centres: Centre wavelengths (nm), shape ``(C,)``, float64.
-        fwhm: Full widths at half maximum (nm), shape ``(C,)``, or None when the
-            source has none (or only invalid ones).
-    """
-
+    #: Centre wavelengths (nm), shape ``(C,)``, float64.
     centres: FloatArray
+    #: Full widths at half maximum (nm), shape ``(C,)``, or None when the source
+    #: has none (or only invalid ones).
     fwhm: FloatArray | None
 
 
@@ -171,7 +168,7 @@ def _as_float_vector(values: npt.ArrayLike | torch.Tensor, source: str) -> Float
         A new float64 1-D array.
 
     Raises:
-        WavelengthError: If the input is not numeric, not 1-D or empty.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the input is not numeric, not 1-D or empty.
     """
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
@@ -197,7 +194,7 @@ def _check_finite(array: FloatArray, source: str) -> None:
         source: Name of the source for error messages.
 
     Raises:
-        WavelengthError: If a value is NaN or infinite.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If a value is NaN or infinite.
     """
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
@@ -220,7 +217,7 @@ def normalize_units(units: str | None, *, source: str = 'wavelengths') -> str | 
         ``'nm'``, ``'um'``, or None when the units are not stated.
 
     Raises:
-        WavelengthError: For any other unit (wavenumbers, frequencies, indices).
+        ~torchgeo_spectral.wavelengths.WavelengthError: For any other unit (wavenumbers, frequencies, indices).
     """
     key = (units or '').strip().lower()
     if key in _NANOMETER_UNITS:
@@ -257,7 +254,7 @@ def _check_not_indices(array: FloatArray, source: str) -> None:
         source: Name of the source for error messages.
 
     Raises:
-        WavelengthError: If the values look like band indices.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the values look like band indices.
     """
     if array.size < 2 or not np.all(array == np.round(array)):
         return
@@ -283,7 +280,7 @@ def _scale(array: FloatArray, units: str | None, source: str) -> float:
         1 for nanometres, 1000 for micrometres.
 
     Raises:
-        WavelengthError: If units are not stated and the values fit neither
+        ~torchgeo_spectral.wavelengths.WavelengthError: If units are not stated and the values fit neither
             range, or stated units are contradicted by the values.
     """
     low, high = float(array.min()), float(array.max())
@@ -337,7 +334,7 @@ def _convert(
         Centres in nm and the scale factor of each band.
 
     Raises:
-        WavelengthError: See :func:`to_nanometers`.
+        ~torchgeo_spectral.wavelengths.WavelengthError: See :func:`to_nanometers`.
     """
     array = _as_float_vector(values, source)
     _check_finite(array, source)
@@ -387,7 +384,7 @@ def to_nanometers(
         A new 1-D float64 array of centres in nm, in the input order.
 
     Raises:
-        WavelengthError: Naming ``source`` and the values, if the values are not
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming ``source`` and the values, if the values are not
             a finite 1-D vector, look like band indices, carry unsupported or
             mislabelled units, fit no unit range, or end outside 200-15000 nm.
     """
@@ -415,7 +412,7 @@ def check_wavelengths(
         A new 1-D float64 array of the centres.
 
     Raises:
-        WavelengthError: If the centres are not 1-D, empty, of the wrong length
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the centres are not 1-D, empty, of the wrong length
             (``expected N, found M``), not finite, not positive, or not strictly
             increasing (``duplicated`` or ``unsorted``); the message names the
             offending indices and values.
@@ -467,7 +464,7 @@ def check_fwhm(
         A new 1-D float64 array.
 
     Raises:
-        WavelengthError: If not 1-D, of the wrong length, not finite or not
+        ~torchgeo_spectral.wavelengths.WavelengthError: If not 1-D, of the wrong length, not finite or not
             positive.
     """
     array = _as_float_vector(fwhm, source)
@@ -498,7 +495,7 @@ def sort_bands(
         that produce them (a stable sort).
 
     Raises:
-        WavelengthError: If the centres are duplicated, non-finite, non-positive
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the centres are duplicated, non-finite, non-positive
             or not a 1-D vector.
     """
     array = _as_float_vector(values, source)
@@ -573,7 +570,7 @@ def _parse_sidecar(path: Path) -> tuple[FloatArray, FloatArray | None]:
         Centres and FWHM (or None), as written in the file.
 
     Raises:
-        WavelengthError: Naming the file, if it cannot be read, holds no numbers
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the file, if it cannot be read, holds no numbers
             or has a non-numeric value in a numeric line.
     """
     try:
@@ -624,8 +621,8 @@ def _read_raster(
         Centres and FWHM as stored, and the units of each band.
 
     Raises:
-        MissingWavelengthsError: If the file carries no wavelengths.
-        WavelengthError: If the count disagrees with the bands (or
+        ~torchgeo_spectral.wavelengths.MissingWavelengthsError: If the file carries no wavelengths.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the count disagrees with the bands (or
             ``num_bands``), or the file's units contradict ``units``.
     """
     from .sensors.io import read_band_metadata
@@ -716,8 +713,8 @@ def read_wavelengths(
         Centres and FWHM (or None) in nm.
 
     Raises:
-        MissingWavelengthsError: If a file carries no wavelengths.
-        WavelengthError: Naming the source and values, for any rule of this
+        ~torchgeo_spectral.wavelengths.MissingWavelengthsError: If a file carries no wavelengths.
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the source and values, for any rule of this
             module that the centres break, a band count other than
             ``num_bands``, or a source that is neither a file nor a sensor.
         TypeError: If ``source`` is None.
@@ -787,7 +784,7 @@ def _dataset_wavelengths(dataset: object) -> npt.ArrayLike | torch.Tensor:
         One centre per returned band, in the dataset's units.
 
     Raises:
-        WavelengthError: If the dataset has no usable ``wavelengths``.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the dataset has no usable ``wavelengths``.
     """
     name = type(dataset).__name__
     values = getattr(dataset, 'wavelengths', None)
@@ -841,7 +838,7 @@ class AddWavelengths:
             key: Sample key of the image whose channels the centres describe.
 
         Raises:
-            WavelengthError: If the centres break the module's rules.
+            ~torchgeo_spectral.wavelengths.WavelengthError: If the centres break the module's rules.
         """
         if isinstance(source, str | os.PathLike) or not hasattr(source, 'wavelengths'):
             centres = read_wavelengths(source, units=units).centres  # type: ignore[arg-type]
@@ -869,7 +866,7 @@ class AddWavelengths:
             nm and the channels in increasing wavelength.
 
         Raises:
-            WavelengthError: If the image does not have one channel per centre.
+            ~torchgeo_spectral.wavelengths.WavelengthError: If the image does not have one channel per centre.
         """
         image: torch.Tensor = sample[self.key]
         channels = self.wavelengths.numel()

@@ -140,7 +140,7 @@ def read_npy_wavelengths(path: Path) -> npt.NDArray[np.float64] | None:
         Centres in nm in file band order, or None if there is no sidecar.
 
     Raises:
-        WavelengthError: Naming the sidecar, if it holds non-numeric or
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the sidecar, if it holds non-numeric or
             implausible values.
     """
     candidates = [

@@ -89,7 +89,7 @@ def open_raster_info(path: Path) -> RasterInfo:
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        WavelengthError: If the file's wavelengths break the rules of
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the file's wavelengths break the rules of
             :mod:`torchgeo_spectral.wavelengths` (units, plausibility, count).
     """
     path = _data_file(Path(path))
@@ -267,7 +267,7 @@ def spectral_order(
         already strictly increasing.
 
     Raises:
-        WavelengthError: If two bands share a wavelength.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If two bands share a wavelength.
     """
     ordered, order = sort_bands(wavelengths, source='band wavelengths')
     if (order == np.arange(order.size)).all():
