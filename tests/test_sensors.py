@@ -18,8 +18,8 @@ from torchgeo_spectral.sensors import (
     resample_spectra,
     resampling_matrix,
     spectral_response,
-    validate_wavelengths,
 )
+from torchgeo_spectral.wavelengths import check_wavelengths
 
 PUBLISHED_COUNTS = {
     'aviris_indian_pines': 200,
@@ -115,7 +115,7 @@ def test_table_counts_and_invariants(name: str, count: int) -> None:
     assert sensor.description
     assert '\n' not in sensor.description
     np.testing.assert_array_equal(
-        validate_wavelengths(sensor.wavelengths, count), sensor.wavelengths
+        check_wavelengths(sensor.wavelengths, count), sensor.wavelengths
     )
 
 
@@ -303,15 +303,15 @@ def test_indian_pines_table_matches_csv(shared_data: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------
-# validate_wavelengths
+# check_wavelengths
 # ---------------------------------------------------------------------------------
 
 
 def test_validate_accepts_lists_and_tensors() -> None:
-    out = validate_wavelengths([400, 500, 600], 3)
+    out = check_wavelengths([400, 500, 600], 3)
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [400.0, 500.0, 600.0])
-    from_tensor = validate_wavelengths(torch.tensor([400.0, 500.0]))
+    from_tensor = check_wavelengths(torch.tensor([400.0, 500.0]))
     np.testing.assert_array_equal(from_tensor, [400.0, 500.0])
 
 
@@ -334,12 +334,12 @@ def test_validate_rejects(
     values: list[float], num_bands: int | None, match: str
 ) -> None:
     with pytest.raises(ValueError, match=match):
-        validate_wavelengths(values, num_bands)
+        check_wavelengths(values, num_bands)
 
 
 def test_validate_uses_name() -> None:
     with pytest.raises(ValueError, match=r'^band centres: expected 4'):
-        validate_wavelengths([1.0, 2.0], 4, name='band centres')
+        check_wavelengths([1.0, 2.0], 4, source='band centres')
 
 
 # ---------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ def test_read_envi_no_wavelengths(tmp_path: Path) -> None:
 
 
 def test_read_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match='no such raster file'):
+    with pytest.raises(ValueError, match='no such file'):
         read_wavelengths(tmp_path / 'missing.tif')
 
 
@@ -619,6 +619,26 @@ def test_resample_other_dims_and_integers() -> None:
     )
     assert out.dtype == torch.int32
     assert torch.equal(out, torch.full((3, 2), 7, dtype=torch.int32))
+
+
+def test_resample_keeps_nan_local() -> None:
+    # Issue 14: one NaN source band made every output band NaN.
+    src, dst = get_sensor('enmap'), get_sensor('sentinel2')
+    matrix = resampling_matrix(src.wavelengths, src.fwhm, dst.wavelengths, dst.fwhm)
+    band = int(np.argmin(np.abs(src.wavelengths - 665.0)))  # under S2 B4 (red)
+    touched = matrix[:, band] != 0
+    assert touched.any()
+    assert not touched.all()
+    x = np.ones((224, 2, 3), dtype=np.float32)
+    x[band, 0, 0] = np.nan
+    for data in (x, torch.from_numpy(x)):
+        y = np.asarray(
+            resample_spectra(data, src.wavelengths, src.fwhm, dst.wavelengths, dst.fwhm)
+        )
+        np.testing.assert_array_equal(np.isnan(y[:, 0, 0]), touched)
+        np.testing.assert_allclose(y[~touched, 0, 0], 1.0, rtol=1e-5)
+        assert not np.isnan(y[:, 1:, :]).any()
+        assert not np.isnan(y[:, 0, 1:]).any()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')

@@ -45,8 +45,8 @@ def test_npy_sidecar_and_layouts(tmp_path: Path) -> None:
     assert len(ds) == 2
     assert torch.allclose(ds[0]['image'], ds[1]['image'])
     assert ds[0]['image'].shape == (3, 5, 7)
-    explicit = ProximalHyperspectral(tmp_path / 'chw.npy', wavelengths=[1.0, 2.0, 3.0])
-    assert explicit[0]['wavelength'].tolist() == [1.0, 2.0, 3.0]
+    explicit = ProximalHyperspectral(tmp_path / 'chw.npy', wavelengths=[0.5, 0.6, 0.7])
+    assert explicit[0]['wavelength'].tolist() == [500.0, 600.0, 700.0]  # um -> nm
 
 
 def test_tiff_and_sensor(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_tiff_and_sensor(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r'rgb\.tif.*no band wavelengths'):
         ProximalHyperspectral(tmp_path)
     with pytest.raises(ValueError, match=r'rgb\.tif: 3 bands but 4 wavelengths'):
-        ProximalHyperspectral(tmp_path, wavelengths=[1.0, 2.0, 3.0, 4.0])
+        ProximalHyperspectral(tmp_path, wavelengths=[400.0, 500.0, 600.0, 700.0])
 
 
 def test_duplicate_wavelengths(tmp_path: Path) -> None:

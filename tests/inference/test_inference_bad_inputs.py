@@ -40,7 +40,11 @@ def test_fixed_wavelengths_used_when_raster_has_none(
     info = ModelInfo(wavelengths=(450.0, 600.0, 750.0, 900.0))
     predict_raster(PointwiseModel(4, 2), src, tmp_path / 'b.tif', info=info, **KW)
     predict_raster(
-        PointwiseModel(4, 2), src, tmp_path / 'c.tif', wavelengths=[1, 2, 3, 4], **KW
+        PointwiseModel(4, 2),
+        src,
+        tmp_path / 'c.tif',
+        wavelengths=[450, 600, 750, 900],
+        **KW,
     )
     assert (tmp_path / 'b.tif').exists()
     assert (tmp_path / 'c.tif').exists()

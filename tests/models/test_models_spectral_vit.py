@@ -111,9 +111,6 @@ def test_unknown_wavelengths_error(tiny_vit: SpectralViT) -> None:
     ('x_shape', 'wavelengths', 'match'),
     [
         ((1, 3, 8, 8), [400.0, 500.0], 'expected C=3 .*found 2'),
-        ((1, 3, 8, 8), [400.0, 500.0, float('nan')], 'finite'),
-        ((1, 3, 8, 8), [400.0, 600.0, 500.0], 'strictly increasing'),
-        ((1, 3, 8, 8), [400.0, 400.0, 500.0], 'strictly increasing'),
         ((1, 3, 8, 10), [400.0, 500.0, 600.0], 'multiples of the patch size'),
         ((1, 3, 6, 8), [400.0, 500.0, 600.0], 'multiples of the patch size'),
         ((3, 8, 8), [400.0, 500.0, 600.0], r'\(B, C, H, W\)'),

@@ -9,7 +9,7 @@ Georeferencing is not needed for masked-autoencoder pretraining and is ignored.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,16 +114,25 @@ class BandSetBatchSampler(Sampler[list[int]]):
         return len(self._batches())
 
 
-def _band_key(wavelengths: Tensor) -> tuple[float, ...]:
-    """Hashable identity of a band set (centres rounded to 0.1 nm).
+def _band_key(
+    wavelengths: Tensor, known: Iterable[tuple[float, ...]] = ()
+) -> tuple[float, ...]:
+    """Hashable identity of a band set: the first known one it matches.
+
+    Band sets match by :func:`~torchgeo_spectral.wavelengths.same_band_set` (the
+    package's one tolerance), so that cubes grouped together here are also
+    collated together.
 
     Args:
         wavelengths: Band centres in nm.
+        known: Keys of the band sets seen so far.
 
     Returns:
-        The rounded centres.
+        The matching key, or the centres themselves for a new band set.
     """
-    return tuple(round(float(w), 1) for w in wavelengths)
+    from ..wavelengths import find_band_set
+
+    return find_band_set(wavelengths, known) or tuple(float(w) for w in wavelengths)
 
 
 class MixedCubeFolderDataModule(NonGeoDataModule):
@@ -207,7 +216,7 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
             except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
                 self.skipped[path.name] = f'{type(error).__name__}: {error}'
                 continue
-            key = _band_key(cube.wavelengths)
+            key = _band_key(cube.wavelengths, groups)
             groups.setdefault(key, []).append(cube)
             self.groups.setdefault(key, []).append(path.name)
         if not groups:

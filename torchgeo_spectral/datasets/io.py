@@ -20,7 +20,8 @@ import rasterio.errors
 from rasterio.windows import Window
 
 from ..rasterio_env import read_env as rasterio_env
-from ..sensors import read_bad_bands, read_wavelengths
+from ..sensors import read_bad_bands
+from ..wavelengths import MissingWavelengthsError, read_wavelengths
 
 __all__ = [
     'ENVI_DATA_SUFFIXES',
@@ -127,9 +128,10 @@ def find_cubes(root: Path) -> list[Path]:
 def read_npy_wavelengths(path: Path) -> npt.NDArray[np.float64] | None:
     """Wavelength sidecar of a ``.npy`` cube.
 
-    Looks for ``<stem>.wavelengths.txt`` / ``.csv`` (numbers separated by commas,
-    whitespace or newlines) and then ``wavelengths.txt`` / ``.csv`` in the same
-    folder (shared by all cubes there).
+    Looks for ``<stem>.wavelengths.txt`` / ``.csv`` and then ``wavelengths.txt`` /
+    ``.csv`` in the same folder (shared by all cubes there), read by
+    :func:`~torchgeo_spectral.wavelengths.read_wavelengths` (one centre per line,
+    or comma separated on one line; units by the module's rule).
 
     Args:
         path: The ``.npy`` cube.
@@ -138,19 +140,15 @@ def read_npy_wavelengths(path: Path) -> npt.NDArray[np.float64] | None:
         Centres in nm in file band order, or None if there is no sidecar.
 
     Raises:
-        ValueError: Naming the sidecar, if it holds non-numeric values.
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the sidecar, if it holds non-numeric or
+            implausible values.
     """
     candidates = [
         path.with_name(f'{path.stem}.wavelengths{ext}') for ext in ('.txt', '.csv')
     ] + [path.with_name(f'wavelengths{ext}') for ext in ('.txt', '.csv')]
     for candidate in candidates:
         if candidate.is_file():
-            text = candidate.read_text().replace(',', ' ').split()
-            try:
-                return np.array([float(v) for v in text], dtype=np.float64)
-            except ValueError as error:
-                msg = f'{candidate}: wavelength sidecar has a non-numeric value'
-                raise ValueError(msg) from error
+            return read_wavelengths(candidate).centres
     return None
 
 
@@ -208,11 +206,8 @@ class CubeInfo:
         try:
             with rasterio_env(), warnings.catch_warnings():
                 warnings.simplefilter('ignore', UserWarning)
-                centres, _ = read_wavelengths(path)
-            wavelengths = np.asarray(centres, dtype=np.float64)
-        except ValueError as error:
-            if 'no band wavelengths' not in str(error):
-                raise
+                wavelengths = read_wavelengths(path).centres
+        except MissingWavelengthsError:
             wavelengths = None
         with rasterio_env():
             good = read_bad_bands(path)

@@ -18,6 +18,7 @@ from torchgeo.datasets.errors import DatasetNotFoundError
 
 from ..plot import plot_spectral_sample
 from ..sensors import get_sensor
+from ..wavelengths import same_band_set, to_nanometers
 from .io import CubeInfo, find_cubes, read_cube, read_reference
 from .utils import BadBandSpec, select_bands
 
@@ -147,7 +148,6 @@ class ProximalHyperspectral(NonGeoDataset):
         drop_bad_bands: bool = False,
         transforms: Callable[[Sample], Sample] | None = None,
         eps: float = 1e-6,
-        wavelength_tolerance: float = 1.0,
     ) -> None:
         """Initialize a new ProximalHyperspectral dataset.
 
@@ -166,7 +166,6 @@ class ProximalHyperspectral(NonGeoDataset):
             drop_bad_bands: Drop bad bands.
             transforms: Function applied to each sample.
             eps: Smallest white-minus-dark denominator.
-            wavelength_tolerance: Largest difference (nm) between cubes' centres.
 
         Raises:
             DatasetNotFoundError: If ``root`` holds no cube.
@@ -193,7 +192,7 @@ class ProximalHyperspectral(NonGeoDataset):
         elif sensor is not None:
             expected = get_sensor(sensor).num_bands
         self.infos = [CubeInfo.read(p, expected) for p in paths]
-        file_w = self._wavelengths(wavelengths, sensor, wavelength_tolerance)
+        file_w = self._wavelengths(wavelengths, sensor)
         self.selection = select_bands(
             file_w,
             bad_bands=bad_bands,
@@ -211,14 +210,13 @@ class ProximalHyperspectral(NonGeoDataset):
 
     # ------------------------------------------------------------- metadata
     def _wavelengths(
-        self, wavelengths: Sequence[float] | None, sensor: str | None, tol: float
+        self, wavelengths: Sequence[float] | None, sensor: str | None
     ) -> npt.NDArray[np.float64]:
         """Band centres (file order) shared by every cube.
 
         Args:
             wavelengths: Explicit centres, or None.
             sensor: Sensor name, or None.
-            tol: Tolerance in nm between cubes.
 
         Returns:
             Centres in nm, file order.
@@ -228,11 +226,10 @@ class ProximalHyperspectral(NonGeoDataset):
                 has no or different wavelengths.
         """
         if wavelengths is not None or sensor is not None:
-            centres = np.asarray(
-                wavelengths
+            centres = (
+                to_nanometers(wavelengths, source='wavelengths=')
                 if wavelengths is not None
-                else get_sensor(str(sensor)).wavelengths,
-                dtype=np.float64,
+                else np.asarray(get_sensor(str(sensor)).wavelengths, dtype=np.float64)
             )
             for info in self.infos:
                 if info.count != centres.size:
@@ -251,10 +248,7 @@ class ProximalHyperspectral(NonGeoDataset):
                 )
                 raise ValueError(msg)
             assert first.wavelengths is not None
-            same = info.wavelengths.shape == first.wavelengths.shape and bool(
-                np.all(np.abs(info.wavelengths - first.wavelengths) <= tol)
-            )
-            if not same:
+            if not same_band_set(info.wavelengths, first.wavelengths):
                 msg = (
                     f'{info.path}: band set ({info.count} bands) differs from '
                     f'{first.path} ({first.count} bands); a dataset holds one band '

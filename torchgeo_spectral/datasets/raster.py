@@ -25,6 +25,7 @@ from torchgeo.datasets.utils import GeoSlice, array_to_tensor
 
 from ..plot import plot_spectral_sample
 from ..sensors import get_sensor
+from ..wavelengths import same_band_set, to_nanometers
 from .io import CubeInfo, is_sidecar, rasterio_env
 from .utils import BadBandSpec, BandSelection, concat_spectral_samples, select_bands
 
@@ -59,24 +60,6 @@ class _BandSet:
             span = f'{self.wavelengths.min():.1f}-{self.wavelengths.max():.1f} nm'
         shown = ', '.join(self.files[:3]) + (' ...' if len(self.files) > 3 else '')
         return f'{self.count} bands ({span}): {shown}'
-
-
-def _same_band_set(
-    a: npt.NDArray[np.float64] | None, b: npt.NDArray[np.float64] | None, tol: float
-) -> bool:
-    """Whether two wavelength vectors describe the same band set.
-
-    Args:
-        a: Centres in nm or None.
-        b: Centres in nm or None.
-        tol: Largest allowed difference in nm.
-
-    Returns:
-        True if both are None, or both have the same length and agree within tol.
-    """
-    if a is None or b is None:
-        return a is None and b is None
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol))
 
 
 def _georeferenced(path: str) -> bool:
@@ -123,12 +106,15 @@ class HyperspectralRaster(RasterDataset):
     **Wavelengths** come from, in order: ``wavelengths=`` (file band order),
     ``sensor=`` (a :func:`~torchgeo_spectral.sensors.get_sensor` table; file band
     *i* is taken as the sensor's *i*-th band in increasing wavelength), or the
-    file metadata (ENVI header, GeoTIFF band tags). Bands are always returned in
-    increasing wavelength; unsorted files are reordered, duplicated centres are
-    an error.
+    file metadata (ENVI header, GeoTIFF band tags), converted to nm once, here,
+    by the rule of :mod:`torchgeo_spectral.wavelengths` (stated units, else
+    0.2-15 is micrometres and 200-15000 nanometres; band indices and mislabelled
+    units are errors naming the file). Bands are always returned in increasing
+    wavelength; unsorted files are reordered, duplicated centres are an error.
 
     **Band sets.** A sample never mixes band sets. Files are grouped by band count
-    and wavelengths (equal within ``wavelength_tolerance`` nm). Files that do not
+    and wavelengths (:func:`~torchgeo_spectral.wavelengths.same_band_set`, within
+    :data:`~torchgeo_spectral.wavelengths.BAND_SET_TOLERANCE_NM`). Files that do not
     match the requested band set (``wavelengths=``, ``sensor=`` or ``num_bands=``)
     are skipped with a warning; if no band set was requested and the files form
     several groups, a :class:`ValueError` lists the groups (use one dataset per
@@ -181,7 +167,6 @@ class HyperspectralRaster(RasterDataset):
         separate_files: bool = False,
         filename_glob: str | None = None,
         filename_regex: str | None = None,
-        wavelength_tolerance: float = 1.0,
     ) -> None:
         """Initialize a new HyperspectralRaster.
 
@@ -194,8 +179,9 @@ class HyperspectralRaster(RasterDataset):
             transforms: Function applied to each sample.
             cache: Cache open file handles.
             sensor: Sensor table name giving band names and wavelengths.
-            wavelengths: Band centres in nm in file band order (or ``bands``
-                order with ``separate_files``).
+            wavelengths: Band centres in file band order (or ``bands`` order
+                with ``separate_files``), in nm (micrometres are converted by
+                the rule of :func:`~torchgeo_spectral.wavelengths.to_nanometers`).
             num_bands: Only use files with this many bands.
             bad_bands: Extra bad bands: 0-based indices (file order) or
                 ``(low, high)`` nm ranges.
@@ -208,8 +194,6 @@ class HyperspectralRaster(RasterDataset):
                 first band with ``separate_files``).
             filename_regex: Regular expression of the file names (a ``band``
                 group is required with ``separate_files``).
-            wavelength_tolerance: Largest difference (nm) between files' band
-                centres to treat them as one band set.
 
         Raises:
             DatasetNotFoundError: If no usable file is found.
@@ -239,9 +223,7 @@ class HyperspectralRaster(RasterDataset):
         else:
             if filename_glob is not None:
                 self.filename_glob = filename_glob
-            band_set = self._choose_band_set(
-                sensor, wavelengths, num_bands, wavelength_tolerance
-            )
+            band_set = self._choose_band_set(sensor, wavelengths, num_bands)
             self._selected = list(band_set.files)
             file_wavelengths = self._file_wavelengths(band_set, sensor, wavelengths)
             names = self._band_names(band_set.count, sensor)
@@ -331,7 +313,6 @@ class HyperspectralRaster(RasterDataset):
         sensor: str | None,
         wavelengths: Sequence[float] | None,
         num_bands: int | None,
-        tol: float,
     ) -> _BandSet:
         """Group files by band set and pick the one to use.
 
@@ -339,7 +320,6 @@ class HyperspectralRaster(RasterDataset):
             sensor: Sensor name, or None.
             wavelengths: Explicit centres, or None.
             num_bands: Requested band count, or None.
-            tol: Wavelength tolerance in nm.
 
         Returns:
             The chosen band set.
@@ -375,9 +355,7 @@ class HyperspectralRaster(RasterDataset):
                 )
                 continue
             for i, group in enumerate(groups):
-                if group.count == info.count and _same_band_set(
-                    group.wavelengths, key, tol
-                ):
+                if group.count == info.count and same_band_set(group.wavelengths, key):
                     groups[i] = _BandSet(
                         group.count, group.wavelengths, (*group.files, str(info.path))
                     )
@@ -417,10 +395,10 @@ class HyperspectralRaster(RasterDataset):
             Centres in nm, file order.
 
         Raises:
-            ValueError: If the explicit centres are not numeric.
+            ~torchgeo_spectral.wavelengths.WavelengthError: If the explicit centres break the wavelength rules.
         """
         if wavelengths is not None:
-            return np.asarray(wavelengths, dtype=np.float64)
+            return to_nanometers(wavelengths, source='wavelengths=')
         if sensor is not None:
             return np.asarray(get_sensor(sensor).wavelengths, dtype=np.float64)
         assert band_set.wavelengths is not None
@@ -542,7 +520,7 @@ class HyperspectralRaster(RasterDataset):
             centres = [table.wavelengths[table.band_names.index(b)] for b in names]
         elif wavelengths is not None and bands is not None:
             names = list(bands)
-            centres = list(wavelengths)
+            centres = to_nanometers(wavelengths, source='wavelengths=').tolist()
             if len(centres) != len(names):
                 msg = f'{len(centres)} wavelengths given for {len(names)} bands'
                 raise ValueError(msg)

@@ -1,4 +1,8 @@
-"""Wavelength ordering, bad-band selection and collation of spectral samples."""
+"""Bad-band selection and collation of spectral samples.
+
+Sorting and comparing band centres is done by :mod:`torchgeo_spectral.wavelengths`
+(:func:`sort_bands` is re-exported here for compatibility).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import numpy.typing as npt
 import torch
 from torch import Tensor
 
-from ..sensors import validate_wavelengths
+from ..wavelengths import MixedBandSetsError, same_band_set, sort_bands
 
 __all__ = [
     'BadBandSpec',
@@ -26,29 +30,6 @@ Sample = dict[str, Tensor]
 #: A bad-band entry: a 0-based band index (in file order) or an inclusive
 #: ``(low, high)`` wavelength range in nm.
 BadBandSpec = int | tuple[float, float] | Sequence[float]
-
-
-def sort_bands(
-    wavelengths: npt.ArrayLike, *, name: str = 'wavelengths'
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
-    """Sort band centres and return them with the permutation that sorts them.
-
-    Args:
-        wavelengths: Band centres in nm, in file order (any order).
-        name: Name used in error messages (e.g. the file path).
-
-    Returns:
-        The strictly increasing centres and the indices (into file order) that
-        produce them.
-
-    Raises:
-        ValueError: If the centres are duplicated, non-finite or non-positive.
-    """
-    array = np.asarray(wavelengths, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f'{name}: wavelengths must be 1-D, got shape {array.shape}')
-    order = np.argsort(array, kind='stable')
-    return validate_wavelengths(array[order], name=name), order
 
 
 @dataclass(frozen=True)
@@ -142,7 +123,7 @@ def select_bands(
             dropped, or a bad-band entry is invalid.
     """
     array = np.asarray(wavelengths, dtype=np.float64)
-    sorted_w, order = sort_bands(array, name=name)
+    sorted_w, order = sort_bands(array, source=name)
     good = _bad_band_mask(array, bad_bands, file_good, name=name)[order]
     if drop_bad_bands:
         if not good.any():
@@ -161,20 +142,19 @@ def _check_wavelength_rows(values: Sequence[Tensor]) -> Tensor:
         A ``(B, C)`` tensor.
 
     Raises:
-        ValueError: If the samples have different band sets.
+        ~torchgeo_spectral.wavelengths.MixedBandSetsError: If the samples have different band sets (see
+            :func:`~torchgeo_spectral.wavelengths.same_band_set`).
     """
     first = values[0]
     for i, value in enumerate(values[1:], start=1):
-        if value.shape != first.shape or not torch.allclose(
-            value.to(first.dtype), first, rtol=0.0, atol=1e-3
-        ):
+        if not same_band_set(value, first):
             msg = (
                 'collate_spectral: a batch must not mix band sets, but sample '
                 f'{i} has {value.numel()} bands ({_describe(value)}) while sample 0 '
                 f'has {first.numel()} bands ({_describe(first)}); group samples by '
                 'sensor/band set (one dataset per band set)'
             )
-            raise ValueError(msg)
+            raise MixedBandSetsError(msg)
     return torch.stack(list(values))
 
 
@@ -197,7 +177,10 @@ def collate_spectral(samples: Iterable[Sample]) -> Sample:
 
     Every key is stacked along a new batch dimension, like TorchGeo's
     :func:`~torchgeo.datasets.stack_samples`; ``wavelength`` becomes ``(B, C)``
-    and every row is checked to be the same band set.
+    and every row is checked, once per batch, to be the same band set as the
+    first (:func:`~torchgeo_spectral.wavelengths.same_band_set`, within
+    :data:`~torchgeo_spectral.wavelengths.BAND_SET_TOLERANCE_NM`). Rows keep
+    their own values.
 
     Args:
         samples: Samples with equally shaped tensors.
@@ -206,8 +189,8 @@ def collate_spectral(samples: Iterable[Sample]) -> Sample:
         The batch.
 
     Raises:
-        ValueError: If the samples are empty, lack a key another sample has, or
-            mix band sets (different ``wavelength``).
+        ValueError: If the samples are empty or lack a key another sample has.
+        ~torchgeo_spectral.wavelengths.MixedBandSetsError: If they mix band sets (different ``wavelength``).
     """
     samples = list(samples)
     if not samples:

@@ -15,28 +15,25 @@ INFERENCE_COMMANDS = ('predict-map', 'embed')
 
 
 def _read_wavelengths(path: str | None) -> list[float] | None:
-    """Read band centres (nm) from a text/CSV file: one per line or comma-separated.
+    """Read band centres from a text/CSV file, converted to nm.
 
-    The first numeric column of each line is used; non-numeric lines (headers)
-    are skipped.
+    Read by :func:`torchgeo_spectral.wavelengths.read_wavelengths`: one centre per
+    line (first column; header lines skipped) or comma separated on one line;
+    micrometres convert to nm, band indices and implausible values are errors
+    naming the file.
 
     Args:
         path: File path, or None.
 
     Returns:
-        The wavelengths, or None.
+        The wavelengths in nm, or None.
     """
     if path is None:
         return None
-    values: list[float] = []
-    for line in Path(path).read_text().splitlines():
-        for part in line.replace(';', ',').split(','):
-            try:
-                values.append(float(part))
-            except ValueError:
-                continue
-            break
-    return values
+    from ..wavelengths import read_wavelengths
+
+    centres: list[float] = read_wavelengths(Path(path)).centres.tolist()
+    return centres
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -54,8 +51,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--wavelengths',
         metavar='FILE',
-        help='band centres in nm (one per line or CSV first column), when the '
-        'raster does not carry them',
+        help='band centres in nm or micrometers (one per line or CSV first '
+        'column), when the raster does not carry them',
     )
     parser.add_argument('--overwrite', action='store_true', help='replace outputs')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,61 +15,23 @@ from rasterio.crs import CRS
 from rasterio.windows import Window
 
 from ..rasterio_env import read_env
+from ..wavelengths import (
+    BAND_SET_TOLERANCE_NM,
+    MissingWavelengthsError,
+    read_wavelengths,
+    same_band_set,
+    sort_bands,
+    to_nanometers,
+)
 from .tiling import Tile, clip_span
 
 __all__ = [
     'RasterInfo',
     'TileReader',
     'open_raster_info',
-    'read_wavelengths',
     'resolve_wavelengths',
     'spectral_order',
 ]
-
-_MICRO = {'micrometers', 'micrometer', 'microns', 'micron', 'um', 'µm'}
-
-
-def _to_nm(values: list[float], units: str | None) -> list[float]:
-    """Convert wavelengths to nanometres.
-
-    Args:
-        values: Wavelengths.
-        units: Their unit name, if known.
-
-    Returns:
-        Wavelengths in nm (micrometres, or unitless values below 100, are scaled).
-    """
-    unit = (units or '').strip().lower()
-    if unit in _MICRO or (not unit and values and max(values) < 100):
-        return [v * 1000.0 for v in values]
-    return values
-
-
-def read_wavelengths(src: Any) -> tuple[float, ...] | None:
-    """Band centre wavelengths (nm) stored in a raster's metadata.
-
-    Looks at per-band ``wavelength`` tags (EnMAP-style GeoTIFFs, GDAL's ENVI
-    driver) and at the ENVI header's ``wavelength`` list.
-
-    Args:
-        src: An open rasterio dataset.
-
-    Returns:
-        One wavelength per band, or None when the raster does not carry them.
-    """
-    envi = src.tags(ns='ENVI') if src.driver == 'ENVI' else {}
-    units = envi.get('wavelength_units') or src.tags().get('wavelength_units')
-    per_band = [src.tags(i).get('wavelength') for i in range(1, src.count + 1)]
-    values: list[float] | None = None
-    if all(v is not None for v in per_band):
-        values = [float(str(v)) for v in per_band]
-        units = src.tags(1).get('wavelength_units', units)
-    elif 'wavelength' in envi:
-        parts = re.split(r'[,\s]+', envi['wavelength'].strip('{} '))
-        values = [float(p) for p in parts if p]
-    if values is None or len(values) != src.count:
-        return None
-    return tuple(_to_nm(values, units))
 
 
 @dataclass(frozen=True)
@@ -128,10 +89,18 @@ def open_raster_info(path: Path) -> RasterInfo:
 
     Raises:
         FileNotFoundError: If the file does not exist.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the file's wavelengths break the rules of
+            :mod:`torchgeo_spectral.wavelengths` (units, plausibility, count).
     """
     path = _data_file(Path(path))
     if not path.exists():
         raise FileNotFoundError(f'input raster {path} does not exist')
+    try:
+        wavelengths: tuple[float, ...] | None = tuple(
+            read_wavelengths(path).centres.tolist()
+        )
+    except MissingWavelengthsError:
+        wavelengths = None
     with read_env(), rasterio.open(path) as src:
         info = RasterInfo(
             path=path,
@@ -141,7 +110,7 @@ def open_raster_info(path: Path) -> RasterInfo:
             crs=src.crs,
             transform=src.transform,
             nodata=src.nodata,
-            wavelengths=read_wavelengths(src),
+            wavelengths=wavelengths,
         )
     if info.crs is None:
         warnings.warn(
@@ -218,12 +187,15 @@ def resolve_wavelengths(
     expected: Sequence[float] | None,
     expected_channels: int | None,
     sensor: str | None = None,
-    tolerance_nm: float = 5.0,
 ) -> tuple[float, ...]:
     """Choose the band wavelengths fed to the model and check them against it.
 
     Order of preference: ``wavelengths`` given by the caller, those in the
     raster's metadata, then the model's own (when it was fixed to a sensor).
+    Caller's wavelengths are converted to nm by
+    :func:`~torchgeo_spectral.wavelengths.to_nanometers` (micrometres convert;
+    band indices and implausible values are errors); they match the model's when
+    :func:`~torchgeo_spectral.wavelengths.same_band_set` says so.
 
     Args:
         info: Input raster metadata.
@@ -231,7 +203,6 @@ def resolve_wavelengths(
         expected: Wavelengths the model was fixed to, or None (any sensor).
         expected_channels: Band count the model was fixed to, or None.
         sensor: Name of the model's sensor, for messages.
-        tolerance_nm: Largest accepted difference to the model's wavelengths.
 
     Returns:
         One wavelength (nm) per raster band.
@@ -253,7 +224,7 @@ def resolve_wavelengths(
             f'{expected_channels}{what}'
         )
     if wavelengths is not None:
-        found = tuple(float(w) for w in wavelengths)
+        found = tuple(to_nanometers(wavelengths, source='wavelengths').tolist())
         if len(found) != info.count:
             raise ValueError(
                 f'{len(found)} wavelengths given for {info.count} bands of {info.path}'
@@ -273,13 +244,12 @@ def resolve_wavelengths(
         order = np.argsort(found, kind='stable')
         mine = np.asarray(found, dtype=np.float64)[order]
         theirs = np.sort(np.asarray(expected, dtype=np.float64))
-        diff = np.abs(mine - theirs)
-        if float(diff.max()) > tolerance_nm:
-            i = int(np.argmax(diff))
+        if not same_band_set(mine, theirs):
+            i = int(np.argmax(np.abs(mine - theirs)))
             raise ValueError(
                 f'band wavelengths of {info.path} do not match the model{what}: '
                 f'band {int(order[i]) + 1} is at {mine[i]:.2f} nm where the model '
-                f'expects {theirs[i]:.2f} nm (tolerance {tolerance_nm} nm)'
+                f'expects {theirs[i]:.2f} nm (tolerance {BAND_SET_TOLERANCE_NM} nm)'
             )
     return found
 
@@ -297,17 +267,9 @@ def spectral_order(
         already strictly increasing.
 
     Raises:
-        ValueError: If two bands share a wavelength.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If two bands share a wavelength.
     """
-    wl = np.asarray(wavelengths, dtype=np.float64)
-    order = np.argsort(wl, kind='stable')
-    ordered = wl[order]
-    if len(ordered) > 1 and (np.diff(ordered) <= 0).any():
-        i = int(np.argmin(np.diff(ordered)))
-        raise ValueError(
-            f'bands {int(order[i]) + 1} and {int(order[i + 1]) + 1} share the '
-            f'wavelength {ordered[i]:.2f} nm; give distinct band centres'
-        )
-    if (order == np.arange(len(wl))).all():
-        return None, tuple(float(w) for w in wl)
-    return [int(i) for i in order], tuple(float(w) for w in ordered)
+    ordered, order = sort_bands(wavelengths, source='band wavelengths')
+    if (order == np.arange(order.size)).all():
+        return None, tuple(ordered.tolist())
+    return [int(i) for i in order], tuple(ordered.tolist())

@@ -8,6 +8,7 @@ import torch
 from timm.models.vision_transformer import Block
 from torch import Tensor, nn
 
+from ..wavelengths import check_wavelengths, to_nanometers
 from .encoding import SpectralEncoding, group_wavelengths, sincos_2d
 from .validation import WavelengthsLike, check_cube, prepare_wavelengths
 
@@ -291,7 +292,7 @@ class SpectralViT(nn.Module):
             if w.ndim != 1 or w.numel() == 0:
                 msg = f'wavelengths must have shape (C,), found {tuple(w.shape)}'
                 raise ValueError(msg)
-            prepare_wavelengths(w, 1, w.numel(), w.device)
+            check_wavelengths(to_nanometers(w, 'nm', source='SpectralViT wavelengths'))
             if in_chans is not None and in_chans != w.numel():
                 msg = (
                     f'in_chans={in_chans} disagrees with the {w.numel()} wavelengths '

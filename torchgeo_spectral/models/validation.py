@@ -43,7 +43,13 @@ def check_cube(x: Tensor, patch_size: int, *, check_finite: bool = True) -> None
 def prepare_wavelengths(
     wavelengths: WavelengthsLike, batch: int, num_bands: int, device: torch.device
 ) -> Tensor:
-    """Validate band centres and return them as a ``(B, C)`` float tensor.
+    """Check the SHAPE of band centres and return them as a ``(B, C)`` tensor.
+
+    The values are not checked: band centres are read, converted to nm and
+    validated once where they enter (datasets, the CLI, task and model
+    arguments; see :mod:`torchgeo_spectral.wavelengths`), and collate checks that
+    a batch holds one band set. Repeating those checks per forward pass would
+    cost a device synchronisation each time.
 
     Args:
         wavelengths: Band centres in nm, shape ``(C,)`` (shared by the batch) or
@@ -56,12 +62,9 @@ def prepare_wavelengths(
         Wavelengths of shape ``(B, C)`` (float32, on ``device``).
 
     Raises:
-        ValueError: If the shape does not match ``C`` (or ``B``), a value is not
-            finite or positive, or the centres are not strictly increasing.
+        ValueError: If the shape does not match ``C`` (or ``B``).
     """
     w = torch.as_tensor(wavelengths, device=device)
-    if not w.is_floating_point():
-        w = w.to(torch.float64)
     if w.ndim not in (1, 2):
         msg = f'wavelengths must have shape (C,) or (B, C), found {tuple(w.shape)}'
         raise ValueError(msg)
@@ -74,15 +77,6 @@ def prepare_wavelengths(
     if w.ndim == 2 and w.shape[0] != batch:
         msg = f'expected wavelengths of shape ({batch}, {num_bands}), found {tuple(w.shape)}'
         raise ValueError(msg)
-    if w.device.type != 'meta':
-        if not bool(torch.isfinite(w).all()) or not bool((w > 0).all()):
-            msg = 'wavelengths must be finite and positive (nm)'
-            raise ValueError(msg)
-        if num_bands > 1 and not bool((w.diff(dim=-1) > 0).all()):
-            msg = (
-                'wavelengths must be strictly increasing (sort the bands by wavelength)'
-            )
-            raise ValueError(msg)
     return w.to(torch.float32).expand(batch, num_bands)
 
 

@@ -7,15 +7,17 @@ package provides
 * :mod:`.tables`: :class:`Sensor` tables (centres, FWHM, band names) of common
   sensors, from published metadata where it exists and from documented
   approximations elsewhere (see :func:`list_sensors` and :func:`get_sensor`);
-* :mod:`.io`: :func:`read_wavelengths` and :func:`read_bad_bands`, which read band
-  metadata from ENVI headers and GeoTIFF band tags through rasterio;
+* :mod:`.io`: :func:`read_band_metadata` and :func:`read_bad_bands`, which read
+  band metadata from ENVI headers and GeoTIFF band tags through rasterio (raw:
+  :func:`read_wavelengths`, from :mod:`torchgeo_spectral.wavelengths`, decides
+  the units and converts to nm);
 * :mod:`.resampling`: :func:`spectral_response`, :func:`resampling_matrix` and
   :func:`resample_spectra`, which simulate one sensor from another with Gaussian
   spectral response functions (SRFs).
 """
 
-from ..wavelengths import validate_wavelengths
-from .io import read_bad_bands, read_wavelengths
+from ..wavelengths import read_wavelengths
+from .io import read_bad_bands, read_band_metadata
 from .resampling import resample_spectra, resampling_matrix, spectral_response
 from .tables import Sensor, get_sensor, list_sensors
 
@@ -24,9 +26,9 @@ __all__ = [
     'get_sensor',
     'list_sensors',
     'read_bad_bands',
+    'read_band_metadata',
     'read_wavelengths',
     'resample_spectra',
     'resampling_matrix',
     'spectral_response',
-    'validate_wavelengths',
 ]

@@ -1,15 +1,16 @@
-"""Band metadata I/O: wavelengths, FWHM and bad-band lists of raster files.
+"""Band metadata I/O: raw wavelengths, FWHM and bad-band lists of raster files.
 
-Reads ENVI headers and GeoTIFF band tags through rasterio.
+Reads ENVI headers and GeoTIFF band tags through rasterio. Wavelengths come back
+as stored, with the units the file states; the units rule, plausibility checks and
+conversion to nm live in :mod:`torchgeo_spectral.wavelengths`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,30 +18,12 @@ import rasterio
 from rasterio.errors import RasterioIOError
 
 from ..rasterio_env import read_env
-from ..wavelengths import _format_indices
 
-__all__ = ['read_bad_bands', 'read_wavelengths']
+__all__ = ['RawBandMetadata', 'read_bad_bands', 'read_band_metadata']
 
 FloatArray = npt.NDArray[np.float64]
 
 
-_NANOMETRE_UNITS = frozenset(
-    {'nm', 'nanometer', 'nanometers', 'nanometre', 'nanometres'}
-)
-_MICROMETRE_UNITS = frozenset(
-    {
-        'um',
-        'µm',
-        'μm',
-        'micron',
-        'microns',
-        'micrometer',
-        'micrometers',
-        'micrometre',
-        'micrometres',
-    }
-)
-_UNKNOWN_UNITS = frozenset({'', 'unknown', 'none', 'n/a'})
 _BAND_NAME_RE = re.compile(
     r'^\s*(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*'
     r'(nm|nanometers?|nanometres?|um|µm|μm|microns?|micrometers?|micrometres?)\s*$',
@@ -101,41 +84,29 @@ def _parse_list(text: str, path: object, key: str) -> FloatArray:
         raise ValueError(msg) from error
 
 
-def _unit_scale(units: str | None, values: FloatArray, path: object) -> float:
-    """Factor converting wavelengths in ``units`` to nm.
+class RawBandMetadata(NamedTuple):
+    """Band wavelengths as a raster stores them, before any unit decision.
 
-    Without units (or ``Unknown``), values all below 30 are taken as micrometres
-    and larger ones as nanometres.
+    Units, plausibility and conversion to nm are decided by
+    :func:`torchgeo_spectral.wavelengths.read_wavelengths`, not here.
 
-    Args:
-        units: Unit string from the file, or None.
-        values: The wavelengths (for the unit-less guess).
-        path: File path (for error messages).
-
-    Returns:
-        1 for nanometres, 1000 for micrometres.
-
-    Raises:
-        ValueError: If the unit is neither (e.g. wavenumbers or band indices).
+    Attributes:
+        centres: Centre wavelengths as stored, file band order.
+        fwhm: FWHM as stored, or None.
+        units: The units the file states for each band (None where it states
+            none), as written (``'Micrometers'``, ``'nm'`` ...).
+        num_bands: Number of bands of the raster.
+        where: Which metadata held them (for messages).
     """
-    key = (units or '').strip().lower()
-    if key in _NANOMETRE_UNITS:
-        return 1.0
-    if key in _MICROMETRE_UNITS:
-        return 1000.0
-    if key in _UNKNOWN_UNITS:
-        finite = values[np.isfinite(values)]
-        return 1000.0 if finite.size and finite.max() < 30 else 1.0
-    msg = (
-        f'{path}: unsupported wavelength units {units!r} '
-        '(expected nanometers or micrometers)'
-    )
-    raise ValueError(msg)
+
+    centres: FloatArray
+    fwhm: FloatArray | None
+    units: tuple[str | None, ...]
+    num_bands: int
+    where: str
 
 
-def _envi_wavelengths(
-    src: Any, path: object
-) -> tuple[FloatArray, FloatArray | None] | None:
+def _envi_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
     """Wavelengths from the ENVI header domain.
 
     Args:
@@ -143,20 +114,18 @@ def _envi_wavelengths(
         path: File path (for error messages).
 
     Returns:
-        Centres (nm) and FWHM (nm or None), or None if the header has none.
+        The raw metadata, or None if the header has none.
     """
     tags = {key.lower(): value for key, value in src.tags(ns='ENVI').items()}
     if 'wavelength' not in tags:
         return None
     centres = _parse_list(tags['wavelength'], path, 'wavelength')
-    scale = _unit_scale(tags.get('wavelength_units'), centres, path)
-    fwhm = _parse_list(tags['fwhm'], path, 'fwhm') * scale if 'fwhm' in tags else None
-    return centres * scale, fwhm
+    fwhm = _parse_list(tags['fwhm'], path, 'fwhm') if 'fwhm' in tags else None
+    units = (tags.get('wavelength_units'),) * centres.size
+    return RawBandMetadata(centres, fwhm, units, int(src.count), 'ENVI header')
 
 
-def _band_tag_wavelengths(
-    src: Any, path: object
-) -> tuple[FloatArray, FloatArray | None] | None:
+def _band_tag_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
     """Wavelengths from per-band tags (``wavelength``, ``fwhm``, units).
 
     Args:
@@ -164,7 +133,7 @@ def _band_tag_wavelengths(
         path: File path (for error messages).
 
     Returns:
-        Centres (nm) and FWHM (nm or None), or None if no band has a wavelength.
+        The raw metadata, or None if no band has a wavelength.
 
     Raises:
         ValueError: If only some bands have a wavelength (or FWHM), or a value
@@ -197,25 +166,14 @@ def _band_tag_wavelengths(
     except ValueError as error:
         msg = f'{path}: cannot parse band wavelength/fwhm tags: {error}'
         raise ValueError(msg) from error
-    units = [
+    units = tuple(
         tags.get('wavelength_units', dataset_tags.get('wavelength_units'))
         for tags in band_tags
-    ]
-    if len(set(units)) == 1:
-        scale: FloatArray | float = _unit_scale(units[0], centres, path)
-    else:
-        scale = np.array(
-            [
-                _unit_scale(unit, centres[i : i + 1], path)
-                for i, unit in enumerate(units)
-            ]
-        )
-    return centres * scale, None if fwhm is None else fwhm * scale
+    )
+    return RawBandMetadata(centres, fwhm, units, int(src.count), 'band tags')
 
 
-def _imagery_wavelengths(
-    src: Any, path: object
-) -> tuple[FloatArray, FloatArray | None] | None:
+def _imagery_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
     """Wavelengths from GDAL's IMAGERY domain (``CENTRAL_WAVELENGTH_UM``).
 
     Args:
@@ -223,7 +181,7 @@ def _imagery_wavelengths(
         path: File path (for error messages).
 
     Returns:
-        Centres (nm) and FWHM (nm or None), or None if absent.
+        The raw metadata (micrometres), or None if absent.
 
     Raises:
         ValueError: If only some bands have a centre, or a value is not numeric.
@@ -239,17 +197,18 @@ def _imagery_wavelengths(
     try:
         centres = np.array([float(tags['CENTRAL_WAVELENGTH_UM']) for tags in band_tags])
         fwhm = (
-            np.array([float(tags['FWHM_UM']) for tags in band_tags]) * 1000.0
+            np.array([float(tags['FWHM_UM']) for tags in band_tags])
             if all('FWHM_UM' in tags for tags in band_tags)
             else None
         )
     except ValueError as error:
         msg = f'{path}: cannot parse IMAGERY wavelength tags: {error}'
         raise ValueError(msg) from error
-    return centres * 1000.0, fwhm
+    units = ('um',) * centres.size
+    return RawBandMetadata(centres, fwhm, units, int(src.count), 'IMAGERY domain')
 
 
-def _band_name_wavelengths(src: Any) -> tuple[FloatArray, None] | None:
+def _band_name_wavelengths(src: Any) -> RawBandMetadata | None:
     """Wavelengths from band names such as ``'376.44 Nanometers'``.
 
     Some ENVI headers carry wavelengths only as band names; they count only when
@@ -259,24 +218,22 @@ def _band_name_wavelengths(src: Any) -> tuple[FloatArray, None] | None:
         src: Open rasterio dataset.
 
     Returns:
-        Centres (nm) and None, or None if the names are not all wavelengths.
+        The raw metadata, or None if the names are not all wavelengths.
     """
     matches = [_BAND_NAME_RE.match(name or '') for name in src.descriptions]
     if not matches or not all(matches):
         return None
-    values = []
+    values, units = [], []
     for match in matches:
         assert match is not None  # checked above, for the type checker
-        unit = match.group(2).lower()
-        scale = 1.0 if unit in _NANOMETRE_UNITS else 1000.0
-        values.append(float(match.group(1)) * scale)
-    return np.array(values, dtype=np.float64), None
+        values.append(float(match.group(1)))
+        units.append(match.group(2))
+    centres = np.array(values, dtype=np.float64)
+    return RawBandMetadata(centres, None, tuple(units), int(src.count), 'band names')
 
 
-def read_wavelengths(
-    path: str | os.PathLike[str],
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Band centres and FWHM of a raster file, in file band order.
+def read_band_metadata(path: str | os.PathLike[str]) -> RawBandMetadata | None:
+    """Band wavelengths of a raster file as stored, in file band order.
 
     Sources, in order of preference:
 
@@ -286,62 +243,29 @@ def read_wavelengths(
     3. GDAL's ``IMAGERY`` domain (``CENTRAL_WAVELENGTH_UM``, ``FWHM_UM``);
     4. band names that are all wavelengths with units (``'376.44 Nanometers'``).
 
-    Micrometres are converted to nm; without units, values below 30 are taken as
-    micrometres. The order is not checked (products with overlapping
-    spectrometers are not sorted); pass the result to
-    :func:`validate_wavelengths` after sorting the bands if needed.
+    This is the raw reader: use
+    :func:`torchgeo_spectral.wavelengths.read_wavelengths`, which decides units
+    and plausibility and converts to nm.
 
     Args:
         path: Raster readable by rasterio (GeoTIFF, ENVI data file or its
             ``.hdr``).
 
     Returns:
-        Centres in nm, shape ``(C,)``, and FWHM in nm, shape ``(C,)``, or None
-        when the file has no (usable) FWHM.
+        The stored values, or None when the file carries no wavelengths.
 
     Raises:
-        ValueError: Naming the file, if it cannot be opened, has no wavelengths,
-            has a different number of wavelengths (or FWHM) than bands, or has
-            non-finite or non-positive wavelengths.
+        ValueError: Naming the file, if it cannot be opened or its tags are
+            partial or not numeric.
     """
     with _open(path) as src:
-        count = int(src.count)
-        found = (
+        found: RawBandMetadata | None = (
             _envi_wavelengths(src, path)
             or _band_tag_wavelengths(src, path)
             or _imagery_wavelengths(src, path)
             or _band_name_wavelengths(src)
         )
-    if found is None:
-        msg = (
-            f'{path}: no band wavelengths found (looked for ENVI "wavelength", '
-            'band tags "wavelength", IMAGERY "CENTRAL_WAVELENGTH_UM" and '
-            'wavelength band names)'
-        )
-        raise ValueError(msg)
-    centres, fwhm = found
-    if centres.size != count:
-        msg = f'{path}: found {centres.size} wavelengths for {count} bands'
-        raise ValueError(msg)
-    bad = np.flatnonzero(~np.isfinite(centres) | (centres <= 0))
-    if bad.size:
-        msg = (
-            f'{path}: invalid (non-finite or non-positive) wavelengths at '
-            f'{_format_indices(bad, centres[bad])}'
-        )
-        raise ValueError(msg)
-    if fwhm is not None:
-        if fwhm.size != count:
-            msg = f'{path}: found {fwhm.size} FWHM values for {count} bands'
-            raise ValueError(msg)
-        if not np.all(np.isfinite(fwhm) & (fwhm > 0)):
-            warnings.warn(
-                f'{path}: FWHM has non-finite or non-positive values; ignoring it',
-                UserWarning,
-                stacklevel=2,
-            )
-            fwhm = None
-    return centres, fwhm
+    return found
 
 
 def read_bad_bands(path: str | os.PathLike[str]) -> np.ndarray | None:

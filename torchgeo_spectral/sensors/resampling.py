@@ -17,8 +17,8 @@ import torch
 from ..wavelengths import (
     _as_float_vector,
     _format_indices,
-    validate_fwhm,
-    validate_wavelengths,
+    check_fwhm,
+    check_wavelengths,
 )
 
 __all__ = ['resample_spectra', 'resampling_matrix', 'spectral_response']
@@ -52,8 +52,8 @@ def spectral_response(
         ValueError: If the inputs are invalid, or a band's response vanishes on
             the grid (the band lies outside it).
     """
-    centres = validate_wavelengths(wavelengths)
-    widths = validate_fwhm(fwhm, centres.size, name='fwhm')
+    centres = check_wavelengths(wavelengths)
+    widths = check_fwhm(fwhm, centres.size, source='fwhm')
     points = _as_float_vector(grid, 'grid')
     if not np.all(np.isfinite(points)):
         msg = 'grid has non-finite values'
@@ -177,12 +177,12 @@ def _prepare_pair(
     Returns:
         Read-only matrix of shape ``(C_dst, C_src)``.
     """
-    src = validate_wavelengths(src_wavelengths, name='src_wavelengths')
+    src = check_wavelengths(src_wavelengths, source='src_wavelengths')
     src_widths = (
-        None if src_fwhm is None else validate_fwhm(src_fwhm, src.size, name='src_fwhm')
+        None if src_fwhm is None else check_fwhm(src_fwhm, src.size, source='src_fwhm')
     )
-    dst = validate_wavelengths(dst_wavelengths, name='dst_wavelengths')
-    dst_widths = validate_fwhm(dst_fwhm, dst.size, name='dst_fwhm')
+    dst = check_wavelengths(dst_wavelengths, source='dst_wavelengths')
+    dst_widths = check_fwhm(dst_fwhm, dst.size, source='dst_fwhm')
     return _cached_matrix(
         tuple(src.tolist()),
         None if src_widths is None else tuple(src_widths.tolist()),
@@ -264,7 +264,9 @@ def resample_spectra(
 
     Applies :func:`resampling_matrix` along the band dimension. Floating inputs
     keep their dtype (half precision is computed in float32); integer inputs are
-    computed in floating point and rounded back.
+    computed in floating point and rounded back. NaN stays local: an output band
+    is NaN exactly where a source band with a non-zero weight in it is NaN, so a
+    NaN source band spoils only the output bands whose response touches it.
 
     Args:
         x: Spectra or cubes, a tensor or NumPy array with the ``C_src`` bands
@@ -330,7 +332,15 @@ def _resample_tensor(x: torch.Tensor, matrix: FloatArray, dim: int) -> torch.Ten
     # np.array copies the read-only cached matrix (torch wants writable memory).
     weights = torch.as_tensor(np.array(matrix), dtype=compute, device=x.device)
     moved = torch.movedim(x.to(compute), dim, -1)
-    out = torch.movedim(moved @ weights.T, -1, dim)
+    nan = torch.isnan(moved)
+    if bool(nan.any()):
+        # 0 * NaN is NaN: zero the NaN bands, then mark the outputs they touch.
+        touched = nan.to(compute) @ (weights != 0).to(compute).T > 0
+        result = torch.where(nan, torch.zeros_like(moved), moved) @ weights.T
+        result = result.masked_fill(touched, float('nan'))
+    else:
+        result = moved @ weights.T
+    out = torch.movedim(result, -1, dim)
     if not x.dtype.is_floating_point:
         out = out.round()
     return out.to(x.dtype)
@@ -355,7 +365,16 @@ def _resample_array(x: np.ndarray, matrix: FloatArray, dim: int) -> np.ndarray:
         raise ValueError(msg)
     compute = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     moved = np.moveaxis(x.astype(compute, copy=False), dim, -1)
-    out = np.moveaxis(moved @ matrix.T.astype(compute), -1, dim)
+    weights = matrix.T.astype(compute)
+    nan = np.isnan(moved)
+    if nan.any():
+        # 0 * NaN is NaN: zero the NaN bands, then mark the outputs they touch.
+        touched = nan.astype(compute) @ (weights != 0).astype(compute) > 0
+        product = np.where(nan, 0, moved) @ weights
+        product[touched] = np.nan
+    else:
+        product = moved @ weights
+    out = np.moveaxis(product, -1, dim)
     if np.issubdtype(x.dtype, np.integer):
         out = np.rint(out)
     result: np.ndarray = out.astype(x.dtype, copy=False)

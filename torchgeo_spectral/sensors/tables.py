@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
-from ..wavelengths import validate_fwhm, validate_wavelengths
+from ..wavelengths import check_fwhm, check_wavelengths
 
 __all__ = ['Sensor', 'get_sensor', 'list_sensors']
 
@@ -55,13 +55,13 @@ class Sensor:
 
         Raises:
             ValueError: If the wavelengths are invalid (see
-                :func:`validate_wavelengths`), the FWHM are not positive, or the
+                :func:`~torchgeo_spectral.wavelengths.check_wavelengths`), the FWHM are not positive, or the
                 band names do not match the band count or repeat.
         """
-        wavelengths = validate_wavelengths(
-            self.wavelengths, name=f'{self.name} wavelengths'
+        wavelengths = check_wavelengths(
+            self.wavelengths, source=f'{self.name} wavelengths'
         )
-        fwhm = validate_fwhm(self.fwhm, wavelengths.size, name=f'{self.name} fwhm')
+        fwhm = check_fwhm(self.fwhm, wavelengths.size, source=f'{self.name} fwhm')
         names = tuple(str(band) for band in self.band_names)
         if len(names) != wavelengths.size:
             msg = (
@@ -545,8 +545,15 @@ def get_sensor(name: str) -> Sensor:
         The (immutable, shared) sensor table.
 
     Raises:
+        TypeError: If ``name`` is not a string (e.g. None).
         ValueError: If the sensor is unknown; the message lists the known names.
     """
+    if not isinstance(name, str):
+        msg = (
+            f'sensor name must be a string, got {name!r} '
+            f'({type(name).__name__}); known sensors: {", ".join(list_sensors())}'
+        )
+        raise TypeError(msg)
     key = _normalise_name(name)
     if key not in _REGISTRY:
         msg = f'unknown sensor {name!r}; known sensors: {", ".join(list_sensors())}'
