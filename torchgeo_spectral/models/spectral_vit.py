@@ -809,34 +809,43 @@ class SpectralViT(nn.Module):
     # -------------------------------------------------------------- outputs
 
     def forward_tokens(
-        self, x: Tensor, wavelengths: WavelengthsLike | None = None
+        self,
+        x: Tensor,
+        wavelengths: WavelengthsLike | None = None,
+        fwhm: WavelengthsLike | None = None,
     ) -> Tensor:
         """Normalised token features.
 
         Args:
             x: Cube ``(B, C, H, W)``.
             wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None``.
+            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None`` (the
+                fixed ones when ``wavelengths`` is ``None`` too).
 
         Returns:
             ``(B, G * N, D)`` (group-major) in joint mode, ``(B, N, D)`` in pooled
             mode.
         """
-        tokens, _ = self.embed(x, wavelengths)
+        tokens, _ = self.embed(x, wavelengths, fwhm)
         return self.run_blocks(self.pool_groups(tokens))
 
     def forward_features(
-        self, x: Tensor, wavelengths: WavelengthsLike | None = None
+        self,
+        x: Tensor,
+        wavelengths: WavelengthsLike | None = None,
+        fwhm: WavelengthsLike | None = None,
     ) -> Tensor:
         """Unpooled features (timm convention); same as :meth:`forward_tokens`.
 
         Args:
             x: Cube ``(B, C, H, W)``.
             wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None``.
+            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
 
         Returns:
             Token features ``(B, T, D)``.
         """
-        return self.forward_tokens(x, wavelengths)
+        return self.forward_tokens(x, wavelengths, fwhm)
 
     def tokens_to_feature_map(self, tokens: Tensor, grid_h: int, grid_w: int) -> Tensor:
         """Average token features over spectral groups into a spatial map.
@@ -855,18 +864,27 @@ class SpectralViT(nn.Module):
         return fmap.transpose(1, 2).reshape(batch, dim, grid_h, grid_w)
 
     def forward_feature_map(
-        self, x: Tensor, wavelengths: WavelengthsLike | None = None
+        self,
+        x: Tensor,
+        wavelengths: WavelengthsLike | None = None,
+        fwhm: WavelengthsLike | None = None,
     ) -> Tensor:
-        """Spatial feature map pooled over spectral groups.
+        """Spatial feature map pooled over spectral groups: the one dense route.
+
+        Every dense consumer (:class:`SpectralFeaturePyramid`, the dense heads,
+        inference) builds on this map. With ``patch_size=1`` it keeps the full
+        resolution (one feature per pixel, for any ``H`` and ``W``, odd windows
+        included), so a labelled pixel is classified from its own token.
 
         Args:
             x: Cube ``(B, C, H, W)``.
             wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None``.
+            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
 
         Returns:
             Feature map ``(B, D, H / p, W / p)``.
         """
-        tokens = self.forward_tokens(x, wavelengths)
+        tokens = self.forward_tokens(x, wavelengths, fwhm)
         p = self.patch_size
         return self.tokens_to_feature_map(tokens, x.shape[-2] // p, x.shape[-1] // p)
 
@@ -886,19 +904,25 @@ class SpectralViT(nn.Module):
         logits: Tensor = self.head(pooled)
         return logits
 
-    def forward(self, x: Tensor, wavelengths: WavelengthsLike | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        wavelengths: WavelengthsLike | None = None,
+        fwhm: WavelengthsLike | None = None,
+    ) -> Tensor:
         """Classify a cube (or embed it when ``num_classes == 0``).
 
         Args:
             x: Cube ``(B, C, H, W)``.
             wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None`` for
                 the wavelengths fixed at construction.
+            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
 
         Returns:
             Logits ``(B, num_classes)``, or the pooled embedding ``(B, D)`` when the
             model has no head.
         """
-        return self.forward_head(self.forward_features(x, wavelengths))
+        return self.forward_head(self.forward_features(x, wavelengths, fwhm))
 
     def config(self) -> dict[str, Any]:
         """Architecture settings, as stored with exported weights.
