@@ -196,3 +196,19 @@ def test_reconstruct(tiny_mae: SpectralMAE, target: str) -> None:
     band_mask = mask.float().mean(dim=(2, 3))  # (B, C)
     torch.testing.assert_close(band_mask[:, :8], token_mask[:, :1].expand(2, 8))
     torch.testing.assert_close(band_mask[:, 8:], token_mask[:, 1:].expand(2, 5))
+
+
+@pytest.mark.parametrize('token_mode', ['joint', 'pooled'])
+def test_mae_with_wavelength_projection(token_mode: str) -> None:
+    torch.manual_seed(0)
+    encoder = SpectralViT(
+        **TINY,  # type: ignore[arg-type]
+        projection='wavelength',
+        token_mode=token_mode,  # type: ignore[arg-type]
+    )
+    mae = SpectralMAE(
+        encoder, decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2
+    )
+    out = mae(torch.randn(2, 13, 8, 8), linear_wavelengths(13))
+    out.loss.backward()
+    assert encoder.patch_embed.bases.grad is not None  # type: ignore[union-attr]
