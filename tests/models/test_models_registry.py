@@ -119,3 +119,26 @@ def test_features_only_small_patch() -> None:
         (1, 32, 2, 2),
         (1, 32, 1, 1),
     ]
+
+
+def test_unknown_pretrained_tag_lists_valid_tags() -> None:
+    with pytest.raises(ValueError, match='unknown pretrained tag') as info:
+        timm.create_model('spectral_vit_tiny.foo')
+    message = str(info.value)
+    assert "'spectral_vit_tiny.foo'" in message
+    assert 'spectral_vit_tiny.enmap' in message
+    assert 'spectral_vit_tiny.sentinel2' in message
+
+
+def test_features_only_pixel_tokens_odd_window() -> None:
+    """p = 1 on an odd window: the pyramid builds on the full-resolution map."""
+    torch.manual_seed(0)
+    vit = SpectralViT(embed_dim=32, depth=1, num_heads=2, patch_size=1)
+    model = SpectralFeaturePyramid(vit, out_indices=(0, 1, 2, 3))
+    x = torch.randn(1, 5, 5, 5)
+    with torch.no_grad():
+        feats = model(x, linear_wavelengths(5))
+        fmap = vit.forward_feature_map(x, linear_wavelengths(5))
+    assert fmap.shape == (1, 32, 5, 5)
+    assert [tuple(f.shape) for f in feats] == [(1, 32, 2, 2)] + [(1, 32, 1, 1)] * 3
+    torch.testing.assert_close(feats[3], fmap.amax(dim=(2, 3), keepdim=True))

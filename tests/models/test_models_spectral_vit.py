@@ -3,6 +3,7 @@ import torch
 from model_helpers import TINY, linear_wavelengths
 
 from torchgeo_spectral.models import SpectralViT
+from torchgeo_spectral.models.spectral_vit import WavelengthPatchEmbed
 
 
 @pytest.mark.parametrize('num_bands', [1, 3, 13, 103, 224, 425])
@@ -147,3 +148,71 @@ def test_constructor_errors() -> None:
         SpectralViT(**TINY, token_mode='bogus')  # type: ignore[arg-type]
     with pytest.raises(ValueError, match='embed_dim'):
         SpectralViT(embed_dim=30, num_heads=2, depth=1)
+
+
+def test_wavelength_projection_follows_wavelength_not_position() -> None:
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY, projection='wavelength')  # type: ignore[arg-type]
+    embed = model.patch_embed
+    assert isinstance(embed, WavelengthPatchEmbed)
+    a = torch.tensor([[500.0, 510.0, 520.0, 530.0, 540.0, 550.0, 560.0, 570.0]])
+    b = torch.tensor([[470.0, 480.0, 490.0, 500.0, 700.0, 800.0, 900.0, 950.0]])
+    with torch.no_grad():
+        ka, kb = embed.band_kernels(a, None), embed.band_kernels(b, None)
+        # 500 nm is slot 0 of one sensor and slot 3 of the other: same kernel.
+        torch.testing.assert_close(ka[0, 0], kb[0, 3])
+        assert not torch.allclose(ka[0, 0], ka[0, 1])
+        # Padding slots of the last group get no weight; real ones are rescaled.
+        groups = embed.group_kernels(a[:, :5], None)
+        assert groups.shape == (1, 1, 32, 8 * 16)
+        assert torch.all(groups[0, 0, :, 5 * 16 :] == 0)
+        torch.testing.assert_close(
+            groups[0, 0, :, :16], ka[0, 0] * 8 / 5, rtol=1e-5, atol=1e-6
+        )
+
+
+@pytest.mark.parametrize('num_bands', [3, 13])
+def test_wavelength_projection_model(num_bands: int) -> None:
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY, projection='wavelength').eval()  # type: ignore[arg-type]
+    x = torch.randn(2, num_bands, 8, 8)
+    w = linear_wavelengths(num_bands)
+    with torch.no_grad():
+        shared = model(x, w)
+        per_sample = model(x, torch.stack([w, w + 10.0]))
+    assert shared.shape == (2, 32)
+    torch.testing.assert_close(shared[0], per_sample[0])
+    assert not torch.allclose(shared[1], per_sample[1])
+    assert model.config()['projection'] == 'wavelength'
+    with pytest.raises(ValueError, match='projection'):
+        SpectralViT(**TINY, projection='bogus')  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize('projection', ['shared', 'wavelength'])
+def test_embed_visible_matches_full_embedding(projection: str) -> None:
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY, projection=projection)  # type: ignore[arg-type]
+    x = torch.randn(2, 13, 8, 8)
+    w = linear_wavelengths(13)
+    index = torch.tensor([[0, 3, 5, 6], [1, 2, 4, 7]])
+    with torch.no_grad():
+        full, centres = model.embed(x, w)
+        picked, centres_v = model.embed_visible(x, index, w[None].expand(2, -1))
+    expected = full.flatten(1, 2).gather(1, index[..., None].expand(-1, -1, 32))
+    torch.testing.assert_close(picked, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(centres, centres_v)
+
+
+@pytest.mark.parametrize('size', [(5, 5), (7, 3), (1, 1)])
+def test_pixel_features_at_patch_size_one(size: tuple[int, int]) -> None:
+    torch.manual_seed(0)
+    model = SpectralViT(**{**TINY, 'patch_size': 1}).eval()  # type: ignore[arg-type]
+    x = torch.randn(1, 13, *size)
+    with torch.no_grad():
+        fmap = model.forward_feature_map(x, linear_wavelengths(13))
+        assert fmap.shape == (1, 32, *size)
+        # The centre pixel's feature changes when only that pixel changes.
+        y = x.clone()
+        y[..., size[0] // 2, size[1] // 2] += 1.0
+        diff = (model.forward_feature_map(y, linear_wavelengths(13)) - fmap).abs()
+    assert diff[..., size[0] // 2, size[1] // 2].sum() > 0

@@ -73,7 +73,7 @@ def _level(dim: int, out_dim: int, patch_size: int, stride: int) -> nn.Module:
         raise ValueError(msg)
     if factor == 1:
         return nn.Identity()
-    return nn.MaxPool2d(kernel_size=factor, stride=factor)
+    return nn.MaxPool2d(kernel_size=factor, stride=factor, ceil_mode=True)
 
 
 class SpectralFeaturePyramid(nn.Module):

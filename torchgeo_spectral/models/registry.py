@@ -30,6 +30,7 @@ __all__ = [
     'spectral_vit_base',
     'spectral_vit_small',
     'spectral_vit_tiny',
+    'valid_tags',
 ]
 
 #: Width, depth and heads of the registered architectures (those of ViT-Ti/S/B).
@@ -91,6 +92,18 @@ def _default_cfgs() -> dict[str, SpectralPretrainedCfg]:
 default_cfgs = generate_default_cfgs(_default_cfgs())  # type: ignore[arg-type]
 
 
+def valid_tags(variant: str) -> list[str]:
+    """Every pretrained tag of a registered architecture (one per sensor).
+
+    Args:
+        variant: Architecture name, e.g. ``'spectral_vit_tiny'``.
+
+    Returns:
+        Sorted full names, e.g. ``['spectral_vit_tiny.aviris_ng', ...]``.
+    """
+    return [f'{variant}.{sensor}' for sensor in sorted(list_sensors())]
+
+
 def _resolve_cfg(
     variant: str, pretrained_cfg: Any, overlay: dict[str, Any] | None
 ) -> SpectralPretrainedCfg:
@@ -110,12 +123,14 @@ def _resolve_cfg(
     cfg: Any = pretrained_cfg
     if cfg is None or isinstance(cfg, str):
         name = f'{variant}.{cfg}' if cfg else variant
-        cfg = get_pretrained_cfg(name)
+        try:
+            cfg = get_pretrained_cfg(name)
+        except RuntimeError:
+            cfg = None
         if cfg is None:
-            msg = (
-                f'unknown pretrained tag {name!r}; sensors: {", ".join(list_sensors())}'
-            )
-            raise ValueError(msg)
+            tags = ', '.join(valid_tags(variant))
+            msg = f'unknown pretrained tag {name!r}; valid tags of {variant}: {tags}'
+            raise ValueError(msg) from None
     if isinstance(cfg, dict):
         cfg = SpectralPretrainedCfg(**cfg)
     if not isinstance(cfg, SpectralPretrainedCfg):
