@@ -1,6 +1,5 @@
 """SpectralMAETask: masked-autoencoder pretraining of the spectral ViT."""
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from ..models.backbone import (
 )
 from ..plot import reconstruction_figure, save_figure
 from .batches import SpectralBatchMixin
-from .optim import build_optimizer, parameter_groups, warmup_cosine
+from .optim import build_optimizer, parameter_groups, trainer_schedule
 
 #: Seed of the masks drawn in validation (the same masks every epoch).
 VAL_MASK_SEED = 1234
@@ -357,23 +356,15 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             hp['lr'],
             hp['weight_decay'],
         )
-        total = self.trainer.estimated_stepping_batches
-        total_steps = (
-            int(total) if math.isfinite(total) else max(1, self.trainer.max_steps)
-        )
-        warmup = hp['warmup_steps']
-        if warmup is None:
-            batches = self.trainer.num_training_batches
-            per_epoch = (
-                batches / self.trainer.accumulate_grad_batches
-                if math.isfinite(batches)
-                else total_steps
-            )
-            warmup = round(hp['warmup_epochs'] * per_epoch)
-        scheduler = warmup_cosine(optimizer, total_steps, warmup, hp['min_lr_ratio'])
         return {
             'optimizer': optimizer,
-            'lr_scheduler': {'scheduler': scheduler, 'interval': 'step'},
+            'lr_scheduler': trainer_schedule(
+                self.trainer,
+                optimizer,
+                warmup_epochs=hp['warmup_epochs'],
+                warmup_steps=hp['warmup_steps'],
+                min_lr_ratio=hp['min_lr_ratio'],
+            ),
         }
 
     def export_encoder(
