@@ -131,6 +131,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
     def configure_models(self) -> None:
         """Build the encoder (optionally from ImageNet weights) and the MAE."""
         hp = self.hparams
+        self.default_wavelengths()  # validate wavelengths=/sensor= once, now
         encoder = create_spectral_vit(
             hp['model'],
             num_classes=0,
@@ -192,6 +193,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """
         x = batch['image'][:1].to(self.device)
         wavelengths = self.batch_wavelengths(batch).to(self.device)
+        if wavelengths.ndim == 2:
+            wavelengths = wavelengths[:1]
         try:
             with torch.no_grad():
                 self.model(x, wavelengths, generator=self._generator(x.device, 0))
@@ -268,7 +271,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """
         x, wavelengths = self._evaluate(batch, batch_idx, 'val')
         if batch_idx == 0 and not self.trainer.sanity_checking:
-            self.log_reconstruction(x[:1], wavelengths)
+            first = wavelengths if wavelengths.ndim == 1 else wavelengths[0]
+            self.log_reconstruction(x[:1], first)
 
     def test_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
