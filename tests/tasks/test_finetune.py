@@ -69,7 +69,7 @@ def test_backbone_from_pretraining(pretrained: dict[str, Path], source: str) -> 
         **TINY, weights=str(pretrained[source]), num_classes=3
     )
     expected = _encoder_state(pretrained['ckpt'])
-    state = task.model.state_dict()
+    state = task.model.backbone.state_dict()
     for key, value in expected.items():
         assert torch.equal(state[key], value), key
 
@@ -79,19 +79,21 @@ def test_linear_probe_trains_head_only(pretrained: dict[str, Path]) -> None:
         **TINY, weights=str(pretrained['ckpt']), num_classes=3, freeze_backbone=True
     )
     trainable = {n for n, p in task.model.named_parameters() if p.requires_grad}
-    assert trainable == {'head.weight', 'head.bias'}
-    before = {k: v.clone() for k, v in task.model.state_dict().items()}
+    assert trainable == {'head.1.weight', 'head.1.bias'}
+    assert isinstance(task.model.head[0], torch.nn.BatchNorm1d)
+    assert not task.model.head[0].affine
+    before = {n: p.clone() for n, p in task.model.named_parameters()}
     _fit(task, Cubes(per_set=8), steps=2)
-    after = task.model.state_dict()
-    changed = {k for k in before if not torch.equal(before[k], after[k])}
-    assert changed == {'head.weight', 'head.bias'}
+    after = dict(task.model.named_parameters())
+    changed = {n for n in before if not torch.equal(before[n], after[n])}
+    assert changed == {'head.1.weight', 'head.1.bias'}
 
 
 def test_full_finetune_classification_two_sensors() -> None:
     task = SpectralClassificationTask(**TINY, num_classes=3)
-    before = task.model.patch_embed.proj.weight.clone()
+    before = task.model.backbone.patch_embed.proj.weight.clone()
     _fit(task, Cubes((wavelengths(12), wavelengths(5, 450, 900)), per_set=4), steps=2)
-    assert not torch.equal(before, task.model.patch_embed.proj.weight)
+    assert not torch.equal(before, task.model.backbone.patch_embed.proj.weight)
 
 
 def test_segmentation(pretrained: dict[str, Path]) -> None:

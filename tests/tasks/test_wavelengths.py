@@ -3,35 +3,21 @@ import torch
 
 from torchgeo_spectral.tasks import (
     MixedBandSetsError,
+    SpectralClassificationTask,
     WavelengthError,
     batch_wavelengths,
 )
-from torchgeo_spectral.tasks.wavelengths import default_wavelengths
+from torchgeo_spectral.tasks.wavelengths import fallback_wavelengths
 
 
-def test_stacked_wavelengths() -> None:
+def test_batch_wavelengths_passed_on_as_given() -> None:
     wl = torch.linspace(400, 900, 5)
-    batch = {'image': torch.zeros(3, 5, 4, 4), 'wavelength': wl.expand(3, 5)}
-    assert torch.equal(batch_wavelengths(batch), wl)
-
-
-def test_single_wavelength_vector() -> None:
-    wl = torch.linspace(400, 900, 5)
-    batch = {'image': torch.zeros(2, 5, 4, 4), 'wavelength': wl}
-    assert torch.equal(batch_wavelengths(batch), wl)
-
-
-def test_mixed_band_sets_rejected() -> None:
-    wl = torch.stack([torch.linspace(400, 900, 5), torch.linspace(450, 950, 5)])
-    batch = {'image': torch.zeros(2, 5, 4, 4), 'wavelength': wl}
-    with pytest.raises(MixedBandSetsError, match='one band set'):
-        batch_wavelengths(batch)
-
-
-def test_count_mismatch_rejected() -> None:
-    batch = {'image': torch.zeros(2, 6, 4, 4), 'wavelength': torch.ones(2, 5)}
-    with pytest.raises(WavelengthError, match='5 wavelengths but its image has 6'):
-        batch_wavelengths(batch)
+    stacked = {'image': torch.zeros(3, 5, 4, 4), 'wavelength': wl.expand(3, 5)}
+    assert torch.equal(batch_wavelengths(stacked), wl.expand(3, 5))
+    single = {'image': torch.zeros(2, 5, 4, 4), 'wavelength': wl.double()}
+    out = batch_wavelengths(single)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, wl)
 
 
 def test_missing_wavelengths() -> None:
@@ -42,9 +28,23 @@ def test_missing_wavelengths() -> None:
     assert torch.equal(batch_wavelengths(batch, default), default)
 
 
-def test_default_from_sensor() -> None:
-    wl = default_wavelengths(sensor='enmap')
+def test_fallback_from_sensor_or_list() -> None:
+    wl = fallback_wavelengths(sensor='enmap')
     assert wl is not None
     assert wl.numel() == 224
+    assert fallback_wavelengths() is None
+    listed = fallback_wavelengths([450.0, 550.0])
+    assert listed is not None
+    assert listed.tolist() == [450.0, 550.0]
     with pytest.raises(WavelengthError, match='not both'):
-        default_wavelengths([500.0], sensor='enmap')
+        fallback_wavelengths([500.0], sensor='enmap')
+
+
+def test_fallback_validated_when_the_task_is_built() -> None:
+    with pytest.raises(ValueError, match='task wavelengths'):
+        SpectralClassificationTask(num_classes=2, wavelengths=[650.0, 550.0])
+
+
+def test_error_classes_are_value_errors() -> None:
+    assert issubclass(MixedBandSetsError, WavelengthError)
+    assert issubclass(WavelengthError, ValueError)

@@ -1,4 +1,4 @@
-"""A task mix-in that reads and checks the wavelengths of every batch."""
+"""A task mix-in: the batch's band centres, with the task's fallback."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -6,17 +6,18 @@ from typing import Any
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
-from .wavelengths import WavelengthError, batch_wavelengths, default_wavelengths
+from .wavelengths import batch_wavelengths, fallback_wavelengths
 
 
 class SpectralBatchMixin(LightningModule):
-    """Reads ``batch['wavelength']`` and checks it before training starts.
+    """Band centres for the model, and a first-batch check before fitting.
 
     Tasks using it take optional ``wavelengths`` or ``sensor`` hyperparameters:
     the band centres assumed for batches that carry none (e.g. from stock
-    TorchGeo data modules). Before fitting, the first training batch is loaded
-    once and checked, so that a wavelength/channel mismatch is reported before
-    the first optimisation step rather than mid-epoch.
+    TorchGeo data modules), validated once, when the model is built. Before
+    fitting, the first training batch of a data module goes through
+    :meth:`check_batch`, so that data the task cannot use fails before the first
+    optimization step rather than mid-epoch.
     """
 
     #: Set to False to skip the first-batch check in :meth:`on_fit_start`.
@@ -28,32 +29,25 @@ class SpectralBatchMixin(LightningModule):
         Returns:
             Band centres (C,) or None.
         """
-        cached: Tensor | None = getattr(self, '_default_wl', None)
-        if cached is None:
-            cached = default_wavelengths(
+        if not hasattr(self, '_fallback_wavelengths'):
+            self._fallback_wavelengths = fallback_wavelengths(
                 self.hparams.get('wavelengths'), self.hparams.get('sensor')
             )
-            self._default_wl = cached
-        return cached
+        return self._fallback_wavelengths
 
     def batch_wavelengths(self, batch: Mapping[str, Any]) -> Tensor:
-        """Band centres shared by the samples of a batch.
+        """Band centres to pass to the model with the batch's image.
 
         Args:
             batch: A batch with ``image`` and (usually) ``wavelength``.
 
         Returns:
-            Band centres (C,) on the image's device.
+            ``batch['wavelength']`` or the fallback, on the image's device.
         """
         return batch_wavelengths(batch, self.default_wavelengths())
 
     def on_fit_start(self) -> None:
-        """Check the first training batch's wavelengths before training.
-
-        Raises:
-            WavelengthError: If the batch has no usable wavelengths, mixes band
-                sets, or its wavelength count disagrees with its channels.
-        """
+        """Check the first training batch of the data module before training."""
         super().on_fit_start()
         if not self.check_first_batch:
             return
@@ -62,15 +56,12 @@ class SpectralBatchMixin(LightningModule):
             return
         batch = next(iter(datamodule.train_dataloader()), None)
         if isinstance(batch, Mapping) and 'image' in batch:
-            try:
-                self.batch_wavelengths(batch)
-            except WavelengthError as error:
-                raise type(error)(f'first training batch: {error}') from error
             self.check_batch(batch)
 
     def check_batch(self, batch: Mapping[str, Any]) -> None:
-        """Further checks of the first training batch (none by default).
+        """Checks of the first training batch (only its wavelengths by default).
 
         Args:
             batch: The first training batch, on the CPU.
         """
+        self.batch_wavelengths(batch)

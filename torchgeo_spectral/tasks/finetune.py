@@ -1,25 +1,30 @@
 """Wavelength-aware fine-tuning tasks built on TorchGeo's tasks.
 
-Each task subclasses its TorchGeo counterpart and keeps its losses, metrics,
-plotting and CLI arguments; :class:`SpectralFineTuneMixin` adds what they share:
-reading ``batch['wavelength']`` and passing it to the backbone, building a
-spectral ViT by name, initialising it from a :class:`SpectralMAETask` checkpoint
-or exported encoder weights, and freezing it for linear probing.
+Each task subclasses its TorchGeo counterpart and keeps its losses, metrics and
+CLI arguments. What they share lives in one place, :class:`SpectralFineTuneMixin`:
+the spectral arguments, the one backbone builder (``configure_models``), the
+few-label optimization recipe and the step methods, which pass
+``batch['wavelength']`` to the model as an argument. Small mix-ins add the head
+(:class:`PooledHeadMixin`, :class:`DenseHeadMixin`) and the target handling
+(:class:`LabelTargetMixin`, :class:`ValueTargetMixin`). Every argument is declared
+once, in the ``__init__`` of the class that uses it, and reaches the TorchGeo
+task through ``**kwargs``: LightningCLI (jsonargparse) follows these calls, so
+all arguments remain settable from YAML ``init_args``.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from torch import Tensor
+import torch
+from lightning.pytorch.utilities.types import OptimizerLRScheduler
+from torch import Tensor, nn
 from torchgeo.tasks import (
     Classification,
     PixelwiseRegression,
     Regression,
     SemanticSegmentation,
 )
-
-from torchgeo_spectral.models import SpectralViT
 
 from ..models.backbone import (
     check_model_name,
@@ -28,48 +33,133 @@ from ..models.backbone import (
     load_pretrained_backbone,
     size_overrides,
 )
-from ..models.heads import SpectralDenseModel
+from ..models.heads import (
+    OutputActivation,
+    PoolMode,
+    SpectralClassifier,
+    SpectralDenseModel,
+)
+from ..models.spectral_vit import SpectralViT
 from .batches import SpectralBatchMixin
+from .optim import OptimizerName, build_optimizer, parameter_groups, trainer_schedule
 from .wavelengths import WavelengthError
 
 #: A batch dictionary (TorchGeo's ``Sample`` of stacked tensors).
-Batch = Any
+Batch = Mapping[str, Any]
+
+#: Training batches read to count classes for ``class_weights='balanced'``.
+BALANCE_BATCHES = 20
+
+#: Batch keys that may name the file of each sample (used in error messages).
+_PATH_KEYS = ('path', 'paths', 'filename', 'filenames', 'file')
 
 
 class SpectralFineTuneMixin(SpectralBatchMixin):
-    """Shared spectral-backbone logic of the fine-tuning tasks.
+    """What every spectral fine-tuning task shares.
 
-    The step methods of the TorchGeo task run unchanged; before each, the
-    batch's band centres are read (and checked) so that :meth:`forward` can pass
-    them to the model.
+    * One backbone builder: :meth:`configure_models` builds the spectral ViT by
+      name (with optional size overrides), loads a :class:`SpectralMAETask`
+      checkpoint or exported encoder weights (``weights``) or ImageNet weights,
+      adds the task's head and freezes what is asked.
+    * Steps that pass the batch's ``wavelength`` to the model; batches without it
+      (stock TorchGeo data modules) use the band centres of ``wavelengths=`` or
+      ``sensor=``, checked once when the task is built.
+    * The few-label recipe (defaults chosen for tens to hundreds of labels, see
+      the user guide): AdamW without weight decay on norms, biases and
+      embeddings; a lower learning rate for the encoder (``backbone_lr_scale``)
+      that decays further towards the input (``layer_decay``); linear warm-up
+      then cosine decay per step (no validation metric needed, unlike TorchGeo's
+      ReduceLROnPlateau); stochastic depth; optional linear probe for the first
+      ``probe_epochs`` epochs before fine-tuning the whole model.
     """
 
     model: Any
-    _step_wavelengths: Tensor | None = None
+    criterion: nn.Module
+    #: Batch key of the target.
+    target_key = 'label'
 
-    def create_backbone(self, num_classes: int) -> SpectralViT:
-        """Build the spectral ViT from the hyperparameters and load weights.
-
-        ``weights`` (a SpectralMAETask ``.ckpt`` or exported encoder weights)
-        takes precedence over ``imagenet_weights``.
+    def __init__(
+        self,
+        *,
+        model: str = 'spectral_vit_tiny',
+        imagenet_weights: str | None = None,
+        patch_size: int | None = None,
+        bands_per_token: int | None = None,
+        embed_dim: int | None = None,
+        depth: int | None = None,
+        num_heads: int | None = None,
+        wavelengths: list[float] | None = None,
+        sensor: str | None = None,
+        drop_path_rate: float = 0.1,
+        optimizer: OptimizerName = 'adamw',
+        weight_decay: float = 0.05,
+        backbone_lr_scale: float = 0.1,
+        layer_decay: float = 0.75,
+        warmup_fraction: float = 0.1,
+        min_lr_ratio: float = 0.0,
+        probe_epochs: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        """Initialize the task.
 
         Args:
-            num_classes: Size of the backbone's own linear head (0 for none).
+            model: Spectral ViT name (``'spectral_vit_tiny'``, ``'_small'``,
+                ``'_base'``, optionally with a sensor tag).
+            imagenet_weights: Local file or timm name of ImageNet ViT weights,
+                used when ``weights`` (a SpectralMAETask ``.ckpt`` or exported
+                encoder weights) is not given.
+            patch_size: Spatial patch size (must match the pretrained weights).
+            bands_per_token: Bands per token (must match the pretrained weights).
+            embed_dim: Custom token width.
+            depth: Custom number of blocks.
+            num_heads: Custom number of heads.
+            wavelengths: Band centres (nm) for batches without ``wavelength``.
+            sensor: Sensor whose band centres serve as ``wavelengths``.
+            drop_path_rate: Stochastic depth of the encoder (0.1: mild
+                regularization for few labels).
+            optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
+            weight_decay: Weight decay of weight matrices (none on norms,
+                biases and embeddings).
+            backbone_lr_scale: Encoder learning rate relative to ``lr`` (0.1:
+                the head learns fast, the pretrained encoder moves little).
+            layer_decay: Further factor per encoder layer from the top down
+                (0.75, as in MAE fine-tuning; 1 turns it off).
+            warmup_fraction: Share of all steps spent in linear warm-up before
+                the cosine decay.
+            min_lr_ratio: Final learning rate as a fraction of the initial one.
+            probe_epochs: Train with the encoder frozen for this many epochs (a
+                linear probe), then fine-tune everything (0: off).
+            **kwargs: Arguments of the TorchGeo task (``weights``, ``lr``,
+                ``freeze_backbone``, ...).
+        """
+        check_model_name(model)
+        super().__init__(model=model, **kwargs)
+
+    # ------------------------------------------------------------- the model
+
+    def create_backbone(self) -> SpectralViT:
+        """Build the spectral ViT from the hyperparameters and load weights.
+
+        ``weights`` (a SpectralMAETask checkpoint or exported encoder weights)
+        takes precedence over ``imagenet_weights``.
 
         Returns:
-            The backbone.
+            The backbone, without a classification head.
+
+        Raises:
+            ValueError: If ``weights`` is not a path.
         """
         hp = self.hparams
         backbone = create_spectral_vit(
             hp['model'],
-            num_classes=num_classes,
             wavelengths=self.default_wavelengths(),
+            drop_path_rate=hp['drop_path_rate'],
             **size_overrides(
-                patch_size=hp.get('patch_size'),
-                bands_per_token=hp.get('bands_per_token'),
-                embed_dim=hp.get('embed_dim'),
-                depth=hp.get('depth'),
-                num_heads=hp.get('num_heads'),
+                patch_size=hp['patch_size'],
+                bands_per_token=hp['bands_per_token'],
+                embed_dim=hp['embed_dim'],
+                depth=hp['depth'],
+                num_heads=hp['num_heads'],
             ),
         )
         weights = getattr(self, 'weights', None)
@@ -79,56 +169,154 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             raise ValueError(
                 'weights must be the path of a SpectralMAETask checkpoint or of '
                 f'exported encoder weights, got {weights!r}; use imagenet_weights '
-                'for ImageNet initialisation'
+                'for ImageNet initialization'
             )
-        elif hp.get('imagenet_weights'):
+        elif hp['imagenet_weights']:
             from torchgeo_spectral.models import load_imagenet_weights
 
             load_imagenet_weights(backbone, hp['imagenet_weights'])
         return backbone
 
+    def build_head(self, backbone: SpectralViT) -> nn.Module:
+        """Wrap the backbone in the task's model (given by the head mix-in).
+
+        Args:
+            backbone: The spectral ViT.
+
+        Returns:
+            A module with ``backbone`` and ``head`` attributes called as
+            ``model(x, wavelengths)``.
+        """
+        raise NotImplementedError(f'{type(self).__name__} needs a head mix-in')
+
+    def num_outputs(self) -> int:
+        """Number of outputs of the head (classes, labels or targets).
+
+        Returns:
+            The output count.
+        """
+        hp = self.hparams
+        return int(
+            hp.get('num_classes') or hp.get('num_labels') or hp.get('num_outputs') or 1
+        )
+
+    def configure_models(self) -> None:
+        """Build backbone and head; freeze the backbone or decoder as asked."""
+        self.model = self.build_head(self.create_backbone())
+        if self.hparams.get('freeze_backbone'):
+            freeze(self.model.backbone)
+        if self.hparams.get('freeze_decoder') and hasattr(self.model, 'decoder'):
+            freeze(self.model.decoder)
+
     def forward(self, x: Tensor, wavelengths: Tensor | None = None) -> Tensor:
-        """Run the model with the current batch's band centres.
+        """Run the model.
 
         Args:
             x: Cubes (B, C, H, W).
-            wavelengths: Band centres (C,) in nm; by default those of the batch
-                being processed, else the task's ``wavelengths``/``sensor``.
+            wavelengths: Band centres (C,) or (B, C) in nm; by default the task's
+                ``wavelengths``/``sensor``.
 
         Returns:
             Model output.
 
         Raises:
-            WavelengthError: If no band centres are known or they disagree with
-                the channels of ``x``.
+            WavelengthError: If no band centres are known.
         """
-        if wavelengths is None:
-            wavelengths = self._step_wavelengths
         if wavelengths is None:
             wavelengths = self.default_wavelengths()
         if wavelengths is None:
             raise WavelengthError(
                 'no wavelengths: pass them, or give the task wavelengths=/sensor='
             )
-        if wavelengths.numel() != x.shape[-3]:
-            raise WavelengthError(
-                f'{wavelengths.numel()} wavelengths for {x.shape[-3]} channels'
-            )
         out: Tensor = self.model(x, wavelengths.to(x.device))
         return out
 
-    def _read_wavelengths(self, batch: Batch) -> None:
-        """Remember the band centres of the batch about to be processed.
+    # ---------------------------------------------------------- optimization
+
+    def _probing(self) -> bool:
+        """Whether the encoder is trained at some point after a frozen start.
+
+        Returns:
+            True with ``probe_epochs > 0`` and no permanent ``freeze_backbone``.
+        """
+        hp = self.hparams
+        return int(hp['probe_epochs']) > 0 and not hp.get('freeze_backbone')
+
+    def configure_optimizers(self) -> OptimizerLRScheduler:
+        """The few-label recipe: grouped AdamW and warm-up + cosine per step.
+
+        Returns:
+            Optimizer and step-wise scheduler.
+        """
+        hp = self.hparams
+        groups = parameter_groups(
+            self.model,
+            hp['weight_decay'],
+            hp['lr'],
+            encoder=self.model.backbone,
+            encoder_lr_scale=hp['backbone_lr_scale'],
+            layer_decay=hp['layer_decay'],
+            include_frozen=self._probing(),
+        )
+        optimizer = build_optimizer(
+            groups, hp['optimizer'], hp['lr'], hp['weight_decay']
+        )
+        schedule = trainer_schedule(
+            self.trainer,
+            optimizer,
+            warmup_fraction=hp['warmup_fraction'],
+            min_lr_ratio=hp['min_lr_ratio'],
+        )
+        return {'optimizer': optimizer, 'lr_scheduler': schedule}
+
+    def on_train_epoch_start(self) -> None:
+        """Freeze the encoder during the first ``probe_epochs``, then release it."""
+        super().on_train_epoch_start()
+        if self._probing():
+            trainable = self.current_epoch >= int(self.hparams['probe_epochs'])
+            for param in self.model.backbone.parameters():
+                param.requires_grad = trainable
+
+    # ----------------------------------------------------------------- steps
+
+    def compute_loss(
+        self, y_hat: Tensor, batch: Batch, stage: str
+    ) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
+        """Loss of a batch and the inputs of its metrics (given by a target mix-in).
+
+        Args:
+            y_hat: Model output.
+            batch: The batch.
+            stage: ``'train'``, ``'val'`` or ``'test'``.
+
+        Returns:
+            The loss and ``(predictions, targets)`` for the metrics (None: no
+            metric update).
+        """
+        raise NotImplementedError(f'{type(self).__name__} needs a target mix-in')
+
+    def _step(self, batch: Batch, stage: str) -> Tensor:
+        """Forward pass with the batch's wavelengths, loss, logging, metrics.
 
         Args:
             batch: The batch.
+            stage: ``'train'``, ``'val'`` or ``'test'``.
+
+        Returns:
+            The loss.
         """
-        self._step_wavelengths = self.batch_wavelengths(batch)
+        x = batch['image']
+        y_hat = self(x, self.batch_wavelengths(batch))
+        loss, metric_inputs = self.compute_loss(y_hat, batch, stage)
+        self.log(f'{stage}_loss', loss, batch_size=x.shape[0])
+        if metric_inputs is not None:
+            getattr(self, f'{stage}_metrics')(*metric_inputs)
+        return loss
 
     def training_step(
         self, batch: Batch, batch_idx: int, dataloader_idx: int = 0
     ) -> Tensor:
-        """Run the TorchGeo training step with the batch's wavelengths.
+        """Compute the training loss and update the training metrics.
 
         Args:
             batch: Batch with ``image``, ``wavelength`` and the target.
@@ -138,38 +326,34 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         Returns:
             The loss.
         """
-        self._read_wavelengths(batch)
-        loss = super().training_step(batch, batch_idx, dataloader_idx)
-        return cast(Tensor, loss)
+        return self._step(batch, 'train')
 
     def validation_step(
         self, batch: Batch, batch_idx: int, dataloader_idx: int = 0
     ) -> None:
-        """Run the TorchGeo validation step with the batch's wavelengths.
+        """Compute the validation loss and update the validation metrics.
 
         Args:
             batch: Batch with ``image``, ``wavelength`` and the target.
             batch_idx: Index of the batch.
             dataloader_idx: Index of the dataloader.
         """
-        self._read_wavelengths(batch)
-        super().validation_step(batch, batch_idx, dataloader_idx)
+        self._step(batch, 'val')
 
     def test_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        """Run the TorchGeo test step with the batch's wavelengths.
+        """Compute the test loss and update the test metrics.
 
         Args:
             batch: Batch with ``image``, ``wavelength`` and the target.
             batch_idx: Index of the batch.
             dataloader_idx: Index of the dataloader.
         """
-        self._read_wavelengths(batch)
-        super().test_step(batch, batch_idx, dataloader_idx)
+        self._step(batch, 'test')
 
     def predict_step(
         self, batch: Batch, batch_idx: int, dataloader_idx: int = 0
     ) -> Any:
-        """Run the TorchGeo predict step with the batch's wavelengths.
+        """Predict a batch (TorchGeo's output format of the task).
 
         Args:
             batch: Batch with ``image`` and ``wavelength``.
@@ -179,342 +363,407 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         Returns:
             Predictions.
         """
-        self._read_wavelengths(batch)
-        return super().predict_step(batch, batch_idx, dataloader_idx)
+        return self.prediction(
+            self(batch['image'], self.batch_wavelengths(batch)), batch
+        )
+
+    def prediction(self, y_hat: Tensor, batch: Batch) -> Any:
+        """Turn model outputs into predictions (raw outputs by default).
+
+        Args:
+            y_hat: Model output.
+            batch: The batch.
+
+        Returns:
+            Predictions.
+        """
+        return y_hat
 
 
-def _num_outputs(hp: Any) -> int:
-    """Output count of a classification-style task.
+class PooledHeadMixin(SpectralFineTuneMixin):
+    """One output vector per input: :class:`~torchgeo_spectral.models.heads.SpectralClassifier`.
+
+    With ``freeze_backbone=True`` (linear probe) a BatchNorm without affine
+    parameters normalizes the frozen features before the linear layer, as in
+    the MAE linear-probe recipe.
+    """
+
+    def __init__(
+        self, *, pool: PoolMode = 'auto', probe_blocks: int = 1, **kwargs: Any
+    ) -> None:
+        """Initialize the task.
+
+        Args:
+            pool: ``'center'``: the token of the patch holding the centre pixel
+                (the labelled pixel's own token with ``p = 1`` or an odd
+                window); ``'mean'``: the mean of the feature map; ``'auto'``
+                (default): ``'center'`` when the patch grid is odd, else
+                ``'mean'``.
+            probe_blocks: Concatenate the outputs of the last this many blocks.
+            **kwargs: Further task arguments.
+        """
+        super().__init__(**kwargs)
+
+    def build_head(self, backbone: SpectralViT) -> nn.Module:
+        """Pooled linear head on the backbone.
+
+        Args:
+            backbone: The spectral ViT.
+
+        Returns:
+            The model.
+        """
+        hp = self.hparams
+        return SpectralClassifier(
+            backbone,
+            self.num_outputs(),
+            pool=hp['pool'],
+            blocks=hp['probe_blocks'],
+            norm=bool(hp.get('freeze_backbone')),
+        )
+
+
+class DenseHeadMixin(SpectralFineTuneMixin):
+    """Per-pixel outputs: :class:`~torchgeo_spectral.models.heads.SpectralDenseModel`.
+
+    The feature map is decoded, upsampled to the input size and fused with a
+    per-pixel projection of the input spectrum, so outputs vary inside a patch.
+    """
+
+    def __init__(self, *, head_channels: int = 64, **kwargs: Any) -> None:
+        """Initialize the task.
+
+        Args:
+            head_channels: Channels of the head's conv block.
+            **kwargs: Further task arguments.
+        """
+        super().__init__(**kwargs)
+
+    def build_head(self, backbone: SpectralViT) -> nn.Module:
+        """Dense head on the backbone.
+
+        Args:
+            backbone: The spectral ViT.
+
+        Returns:
+            The model.
+        """
+        hp = self.hparams
+        return SpectralDenseModel(
+            backbone,
+            self.num_outputs(),
+            hp['head_channels'],
+            activation=hp.get('output_activation'),
+        )
+
+
+def _sample_names(batch: Batch, samples: Sequence[int]) -> str:
+    """Describe samples of a batch by index and, when the batch has them, files.
 
     Args:
-        hp: The task's hyperparameters.
+        batch: The batch.
+        samples: Sample indices.
 
     Returns:
-        ``num_classes`` or ``num_labels``, else 1.
+        For example ``'samples [0, 3] (files: a.tif, b.tif)'``.
     """
-    return int(hp['num_classes'] or hp['num_labels'] or 1)
+    text = f'samples {list(samples)[:10]}'
+    for key in _PATH_KEYS:
+        paths = batch.get(key)
+        if isinstance(paths, Sequence) and not isinstance(paths, str):
+            names = [str(paths[i]) for i in samples[:5] if i < len(paths)]
+            return f'{text} (files: {", ".join(names)})'
+    return text
 
 
-class SpectralClassificationTask(SpectralFineTuneMixin, Classification):
-    """Image classification with a spectral ViT (linear head on the embedding).
+class LabelTargetMixin(SpectralFineTuneMixin):
+    """Class targets: label smoothing, class weights and label validation.
 
-    Arguments not documented here are those of
-    :class:`torchgeo.tasks.Classification`.
-    """
-
-    def __init__(
-        self,
-        model: str = 'spectral_vit_tiny',
-        weights: str | None = None,
-        imagenet_weights: str | None = None,
-        in_channels: int | None = None,
-        task: Literal['binary', 'multiclass', 'multilabel'] = 'multiclass',
-        num_classes: int | None = None,
-        num_labels: int | None = None,
-        labels: list[str] | None = None,
-        pos_weight: Tensor | None = None,
-        loss: Literal['ce', 'bce', 'jaccard', 'focal', 'dice'] = 'ce',
-        class_weights: Tensor | Sequence[float] | None = None,
-        ignore_index: int | None = None,
-        lr: float = 1e-3,
-        patience: int = 10,
-        freeze_backbone: bool = False,
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
-    ) -> None:
-        """Initialise the task.
-
-        Args:
-            model: Spectral ViT name (``'spectral_vit_tiny'``, ``'_small'``,
-                ``'_base'``, optionally with a sensor tag).
-            weights: SpectralMAETask checkpoint (``.ckpt``) or exported encoder
-                weights to initialise the backbone from.
-            imagenet_weights: Local file or timm name of ImageNet ViT weights
-                (used when ``weights`` is None).
-            in_channels: Unused (the backbone takes any band count); kept for
-                compatibility with TorchGeo configs.
-            task: See :class:`torchgeo.tasks.Classification`.
-            num_classes: Number of classes.
-            num_labels: Number of labels (multilabel).
-            labels: Class names.
-            pos_weight: Positive weight for ``'bce'``.
-            loss: Loss name.
-            class_weights: Class weights for ``'ce'``.
-            ignore_index: Class index to ignore.
-            lr: Learning rate.
-            patience: Patience of the plateau scheduler.
-            freeze_backbone: Train only the linear head (linear probing).
-            patch_size: Spatial patch size (must match the pretrained weights).
-            bands_per_token: Bands per token (must match the pretrained weights).
-            embed_dim: Custom token width.
-            depth: Custom number of blocks.
-            num_heads: Custom number of heads.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor whose band centres serve as ``wavelengths``.
-        """
-        check_model_name(model)
-        super().__init__(
-            model=model,
-            weights=weights,
-            in_channels=in_channels or 0,
-            task=task,
-            num_classes=num_classes,
-            num_labels=num_labels,
-            labels=labels,
-            pos_weight=pos_weight,
-            loss=loss,
-            class_weights=class_weights,
-            ignore_index=ignore_index,
-            lr=lr,
-            patience=patience,
-            freeze_backbone=freeze_backbone,
-        )
-
-    def configure_models(self) -> None:
-        """Build the backbone with its linear head; freeze it for probing."""
-        self.model = self.create_backbone(num_classes=_num_outputs(self.hparams))
-        if self.hparams['freeze_backbone']:
-            freeze(self.model, self.model.get_classifier())
-
-
-class SpectralRegressionTask(SpectralFineTuneMixin, Regression):
-    """Image-level regression with a spectral ViT (linear head on the embedding).
-
-    Arguments not documented here are those of :class:`torchgeo.tasks.Regression`.
+    Every batch's labels are checked before the loss: a value outside
+    ``[0, num_classes)`` that is not ``ignore_index`` raises a
+    :class:`ValueError` naming the values, their count and the samples (with
+    their files when the batch carries ``path``), instead of an obscure
+    torchmetrics or CUDA error later.
     """
 
     def __init__(
         self,
-        model: str = 'spectral_vit_tiny',
-        weights: str | None = None,
-        imagenet_weights: str | None = None,
-        in_channels: int | None = None,
-        num_outputs: int = 1,
-        labels: list[str] | None = None,
-        loss: Literal['mae', 'mse'] = 'mse',
-        lr: float = 1e-3,
-        patience: int = 10,
-        freeze_backbone: bool = False,
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
+        *,
+        label_smoothing: float = 0.1,
+        class_weights: Sequence[float] | Literal['balanced'] | None = None,
+        **kwargs: Any,
     ) -> None:
-        """Initialise the task.
+        """Initialize the task.
 
         Args:
-            model: Spectral ViT name.
-            weights: SpectralMAETask checkpoint or exported encoder weights.
-            imagenet_weights: ImageNet ViT weights (file or timm name).
-            in_channels: Unused; kept for compatibility with TorchGeo configs.
-            num_outputs: Number of regression targets.
-            labels: Target names.
-            loss: ``'mse'`` or ``'mae'``.
-            lr: Learning rate.
-            patience: Patience of the plateau scheduler.
-            freeze_backbone: Train only the linear head.
-            patch_size: Spatial patch size.
-            bands_per_token: Bands per token.
-            embed_dim: Custom token width.
-            depth: Custom number of blocks.
-            num_heads: Custom number of heads.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor whose band centres serve as ``wavelengths``.
+            label_smoothing: Label smoothing of the cross-entropy loss (0.1:
+                keeps few-label fine-tuning from over-confident fits).
+            class_weights: Cross-entropy weight per class, or ``'balanced'``:
+                ``n / (K * n_k)`` from the class counts ``n_k`` of the first
+                :data:`BALANCE_BATCHES` training batches.
+            **kwargs: Further task arguments.
         """
-        check_model_name(model)
-        super().__init__(
-            model=model,
-            weights=weights,
-            in_channels=in_channels or 0,
-            num_outputs=num_outputs,
-            labels=labels,
-            loss=loss,
-            lr=lr,
-            patience=patience,
-            freeze_backbone=freeze_backbone,
-        )
+        super().__init__(**kwargs)
 
-    def configure_models(self) -> None:
-        """Build the backbone with its linear head; freeze it for probing."""
-        self.model = self.create_backbone(num_classes=int(self.hparams['num_outputs']))
-        if self.hparams['freeze_backbone']:
-            freeze(self.model, self.model.get_classifier())
+    def configure_losses(self) -> None:
+        """Cross-entropy with label smoothing and class weights; else TorchGeo's.
 
-
-class SpectralSegmentationTask(SpectralFineTuneMixin, SemanticSegmentation):
-    """Semantic segmentation: spectral ViT feature map + light conv head.
-
-    The head (:class:`~torchgeo_spectral.models.FeatureMapHead`) decodes
-    the (B, D, H/p, W/p) feature map and upsamples to the input size.
-    Arguments not documented here are those of
-    :class:`torchgeo.tasks.SemanticSegmentation`.
-    """
-
-    def __init__(
-        self,
-        model: str = 'spectral_vit_tiny',
-        weights: str | None = None,
-        imagenet_weights: str | None = None,
-        in_channels: int | None = None,
-        task: Literal['binary', 'multiclass', 'multilabel'] = 'multiclass',
-        num_classes: int | None = None,
-        num_labels: int | None = None,
-        labels: list[str] | None = None,
-        head_channels: int = 64,
-        pos_weight: Tensor | None = None,
-        loss: Literal['ce', 'bce', 'jaccard', 'focal', 'dice'] = 'ce',
-        class_weights: Tensor | Sequence[float] | None = None,
-        ignore_index: int | None = None,
-        lr: float = 1e-3,
-        patience: int = 10,
-        freeze_backbone: bool = False,
-        freeze_decoder: bool = False,
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
-    ) -> None:
-        """Initialise the task.
-
-        Args:
-            model: Spectral ViT name.
-            weights: SpectralMAETask checkpoint or exported encoder weights.
-            imagenet_weights: ImageNet ViT weights (file or timm name).
-            in_channels: Unused; kept for compatibility with TorchGeo configs.
-            task: ``'binary'``, ``'multiclass'`` or ``'multilabel'``.
-            num_classes: Number of classes.
-            num_labels: Number of labels (multilabel).
-            labels: Class names.
-            head_channels: Channels of the head's conv block.
-            pos_weight: Positive weight for ``'bce'``.
-            loss: Loss name.
-            class_weights: Class weights for ``'ce'``.
-            ignore_index: Class index to ignore (e.g. unlabelled pixels).
-            lr: Learning rate.
-            patience: Patience of the plateau scheduler.
-            freeze_backbone: Train only the head.
-            freeze_decoder: Also freeze the head's conv block (train the 1x1
-                classifier only).
-            patch_size: Spatial patch size.
-            bands_per_token: Bands per token.
-            embed_dim: Custom token width.
-            depth: Custom number of blocks.
-            num_heads: Custom number of heads.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor whose band centres serve as ``wavelengths``.
+        Raises:
+            ValueError: If class weights are set for a loss other than ``'ce'``
+                or their count is not ``num_classes``.
         """
-        check_model_name(model)
-        super().__init__(
-            model=cast(Any, model),
-            weights=weights,
-            in_channels=in_channels or 0,
-            task=task,
-            num_classes=num_classes,
-            num_labels=num_labels,
-            labels=labels,
-            pos_weight=pos_weight,
-            loss=loss,
-            class_weights=class_weights,
-            ignore_index=ignore_index,
-            lr=lr,
-            patience=patience,
-            freeze_backbone=freeze_backbone,
-            freeze_decoder=freeze_decoder,
-        )
-
-    def configure_models(self) -> None:
-        """Build backbone and head; freeze parts as asked."""
         hp = self.hparams
-        model = SpectralDenseModel(
-            self.create_backbone(num_classes=0), _num_outputs(hp), hp['head_channels']
+        weights = hp['class_weights']
+        if hp['loss'] != 'ce':
+            if weights is not None:
+                raise ValueError(
+                    f"class_weights apply to loss='ce' only, got loss={hp['loss']!r}"
+                )
+            cast(Any, super()).configure_losses()
+            return
+        num_classes = self.num_outputs()
+        if weights == 'balanced':
+            tensor = torch.ones(num_classes)
+        elif weights is not None:
+            tensor = torch.as_tensor(weights, dtype=torch.float32)
+            if tensor.shape != (num_classes,):
+                raise ValueError(
+                    f'class_weights: expected {num_classes} values (one per class), '
+                    f'found shape {tuple(tensor.shape)}'
+                )
+        ignore = hp['ignore_index']
+        self.criterion: nn.Module = nn.CrossEntropyLoss(
+            weight=None if weights is None else tensor,
+            ignore_index=-1000 if ignore is None else ignore,
+            label_smoothing=hp['label_smoothing'],
         )
-        if hp['freeze_backbone']:
-            freeze(model.backbone)
-        if hp['freeze_decoder']:
-            freeze(model.decoder)
-        self.model = model
 
+    def on_train_start(self) -> None:
+        """Compute ``'balanced'`` class weights from the first training batches."""
+        super().on_train_start()
+        if self.hparams['class_weights'] != 'balanced':
+            return
+        num_classes = self.num_outputs()
+        counts = torch.zeros(num_classes)
+        loader = self.trainer.train_dataloader
+        for index, batch in enumerate(loader if loader is not None else ()):
+            if index >= BALANCE_BATCHES:
+                break
+            labels = torch.as_tensor(batch[self.target_key]).flatten()
+            labels = labels[(labels >= 0) & (labels < num_classes)]
+            counts += torch.bincount(labels.long().cpu(), minlength=num_classes)
+        present = counts > 0
+        weights = torch.ones(num_classes)
+        weights[present] = counts.sum() / (num_classes * counts[present])
+        criterion = cast(nn.CrossEntropyLoss, self.criterion)
+        assert criterion.weight is not None
+        criterion.weight.copy_(weights.to(criterion.weight.device))
 
-class SpectralPixelwiseRegressionTask(SpectralFineTuneMixin, PixelwiseRegression):
-    """Per-pixel regression (target ``mask``): spectral ViT + light conv head.
-
-    Arguments not documented here are those of
-    :class:`torchgeo.tasks.PixelwiseRegression`.
-    """
-
-    def __init__(
-        self,
-        model: str = 'spectral_vit_tiny',
-        weights: str | None = None,
-        imagenet_weights: str | None = None,
-        in_channels: int | None = None,
-        head_channels: int = 64,
-        loss: Literal['mae', 'mse'] = 'mse',
-        lr: float = 1e-3,
-        patience: int = 10,
-        freeze_backbone: bool = False,
-        freeze_decoder: bool = False,
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
-    ) -> None:
-        """Initialise the task.
+    def check_labels(self, labels: Tensor, batch: Batch, stage: str) -> None:
+        """Refuse labels outside ``[0, num_classes)`` that are not ignored.
 
         Args:
-            model: Spectral ViT name.
-            weights: SpectralMAETask checkpoint or exported encoder weights.
-            imagenet_weights: ImageNet ViT weights (file or timm name).
-            in_channels: Unused; kept for compatibility with TorchGeo configs.
-            head_channels: Channels of the head's conv block.
-            loss: ``'mse'`` or ``'mae'``.
-            lr: Learning rate.
-            patience: Patience of the plateau scheduler.
-            freeze_backbone: Train only the head.
-            freeze_decoder: Also freeze the head's conv block.
-            patch_size: Spatial patch size.
-            bands_per_token: Bands per token.
-            embed_dim: Custom token width.
-            depth: Custom number of blocks.
-            num_heads: Custom number of heads.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor whose band centres serve as ``wavelengths``.
+            labels: Class labels (B, ...).
+            batch: The batch (for sample file names).
+            stage: ``'train'``, ``'val'`` or ``'test'``.
+
+        Raises:
+            ValueError: Naming the bad values, their count and the samples.
         """
-        check_model_name(model)
-        super().__init__(
-            model=model,
-            weights=weights,
-            in_channels=in_channels or 0,
-            num_outputs=1,
-            loss=loss,
-            lr=lr,
-            patience=patience,
-            freeze_backbone=freeze_backbone,
-            freeze_decoder=freeze_decoder,
+        hp = self.hparams
+        if hp['task'] == 'multilabel':
+            return
+        num_classes = 2 if hp['task'] == 'binary' else self.num_outputs()
+        ignore = hp['ignore_index']
+        bad = (labels < 0) | (labels >= num_classes)
+        if ignore is not None:
+            bad &= labels != ignore
+        if not bool(bad.any()):
+            return
+        values = torch.unique(labels[bad]).tolist()
+        samples = bad.reshape(bad.shape[0], -1).any(dim=1).nonzero().flatten().tolist()
+        raise ValueError(
+            f'{stage} batch: labels must lie in [0, {num_classes}) or equal '
+            f'ignore_index ({ignore}), found values {values[:10]} '
+            f'({int(bad.sum())} labels) in {_sample_names(batch, samples)}; set '
+            'num_classes/ignore_index to match the data'
         )
 
-    def configure_models(self) -> None:
-        """Build backbone and one-output head; freeze parts as asked."""
-        hp = self.hparams
-        model = SpectralDenseModel(
-            self.create_backbone(num_classes=0), 1, hp['head_channels']
+    def compute_loss(
+        self, y_hat: Tensor, batch: Batch, stage: str
+    ) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
+        """Validated labels, TorchGeo's loss and metric inputs.
+
+        Args:
+            y_hat: Logits (B, K) or (B, K, H, W).
+            batch: The batch.
+            stage: ``'train'``, ``'val'`` or ``'test'``.
+
+        Returns:
+            The loss and ``(logits, labels)`` for the metrics.
+        """
+        y = batch[self.target_key]
+        if y.ndim == y_hat.ndim and y.ndim == 4 and y.shape[1] == 1:
+            y = y.squeeze(1)
+        self.check_labels(y, batch, stage)
+        y_hat = y_hat.squeeze(1)
+        loss: Tensor = self.criterion(
+            y_hat, y.float() if self.hparams['loss'] == 'bce' else y
         )
-        if hp['freeze_backbone']:
-            freeze(model.backbone)
-        if hp['freeze_decoder']:
-            freeze(model.decoder)
-        self.model = model
+        return loss, (y_hat, y)
+
+    def prediction(self, y_hat: Tensor, batch: Batch) -> Any:
+        """Class probabilities (sigmoid for binary/multilabel, else softmax).
+
+        Args:
+            y_hat: Logits.
+            batch: The batch.
+
+        Returns:
+            Probabilities (classification) or TorchGeo's segmentation dict with
+            ``probabilities``, ``bounds`` and ``transform``.
+        """
+        if self.hparams['task'] == 'multiclass':
+            probabilities = y_hat.softmax(dim=1)
+        else:
+            probabilities = y_hat.sigmoid()
+        if self.target_key != 'mask':
+            return probabilities
+        return {
+            'probabilities': probabilities,
+            'bounds': batch.get('bounds'),
+            'transform': batch.get('transform'),
+        }
+
+
+class ValueTargetMixin(SpectralFineTuneMixin):
+    """Regression targets with unlabelled entries left out of loss and metrics.
+
+    A target entry is unlabelled when it is NaN or equals ``ignore_value``; a
+    sample (or pixel) counts only where all of its outputs are labelled.
+    """
+
+    def __init__(self, *, ignore_value: float | None = None, **kwargs: Any) -> None:
+        """Initialize the task.
+
+        Args:
+            ignore_value: Target value marking unlabelled entries (NaN always
+                does).
+            **kwargs: Further task arguments.
+        """
+        super().__init__(**kwargs)
+
+    def compute_loss(
+        self, y_hat: Tensor, batch: Batch, stage: str
+    ) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
+        """Masked loss and metric inputs over the labelled samples or pixels.
+
+        Args:
+            y_hat: Outputs (B, K) or (B, K, H, W).
+            batch: The batch.
+            stage: ``'train'``, ``'val'`` or ``'test'``.
+
+        Returns:
+            The loss (zero, with gradients, when nothing is labelled) and
+            ``(predictions, targets)`` of shape (N, K), or (N,) for one output.
+        """
+        y = batch[self.target_key].to(y_hat.dtype)
+        if y.ndim == y_hat.ndim - 1:
+            y = y.unsqueeze(1)
+        if y.shape != y_hat.shape:
+            raise ValueError(
+                f'{stage} batch: {self.target_key!r} has shape {tuple(y.shape)} but '
+                f'the model predicts {tuple(y_hat.shape)} (num_outputs='
+                f'{self.num_outputs()})'
+            )
+        labelled = ~torch.isnan(y)
+        ignore = self.hparams['ignore_value']
+        if ignore is not None:
+            labelled &= y != ignore
+        keep = labelled.all(dim=1)  # (B,) or (B, H, W)
+        preds = y_hat.movedim(1, -1)[keep]
+        targets = y.movedim(1, -1)[keep]
+        if preds.shape[0] == 0:
+            return y_hat.sum() * 0.0, None
+        if preds.shape[1] == 1:
+            preds, targets = preds.squeeze(1), targets.squeeze(1)
+        loss: Tensor = self.criterion(preds, targets)
+        return loss, (preds, targets)
+
+
+class SpectralClassificationTask(LabelTargetMixin, PooledHeadMixin, Classification):
+    """Image or pixel classification with a spectral ViT and a pooled head.
+
+    For a labelled pixel at the centre of an odd window (or ``patch_size=1``)
+    the default ``pool='auto'`` classifies the pixel from its own token. The
+    few-label defaults (see :class:`SpectralFineTuneMixin`,
+    :class:`LabelTargetMixin` and the training guide): ``lr=1e-3`` for the head,
+    ``backbone_lr_scale=0.1``, ``layer_decay=0.75``, ``weight_decay=0.05``
+    (none on norms, biases, embeddings), ``warmup_fraction=0.1`` then cosine,
+    ``drop_path_rate=0.1``, ``label_smoothing=0.1``; ``class_weights``,
+    ``probe_epochs`` and ``probe_blocks`` off. Arguments not documented in the
+    mix-ins are those of :class:`torchgeo.tasks.Classification` (``patience``
+    is unused: the schedule is warm-up + cosine).
+    """
+
+
+class SpectralRegressionTask(ValueTargetMixin, PooledHeadMixin, Regression):
+    """Image-level regression with a spectral ViT and a pooled head.
+
+    Same few-label defaults as :class:`SpectralClassificationTask` (without the
+    label options); NaN or ``ignore_value`` targets are left out. Arguments
+    not documented in the mix-ins are those of :class:`torchgeo.tasks.Regression`.
+    """
+
+
+class SpectralSegmentationTask(LabelTargetMixin, DenseHeadMixin, SemanticSegmentation):
+    """Semantic segmentation at full resolution with a spectral ViT.
+
+    The dense head decodes the (B, D, H/p, W/p) feature map, upsamples it and
+    fuses a per-pixel projection of the input spectrum. Same few-label defaults
+    as :class:`SpectralClassificationTask`. Arguments not documented in the
+    mix-ins are those of :class:`torchgeo.tasks.SemanticSegmentation`.
+    """
+
+    target_key = 'mask'
+
+
+class SpectralPixelwiseRegressionTask(
+    ValueTargetMixin, DenseHeadMixin, PixelwiseRegression
+):
+    """Per-pixel regression of one or more targets (``mask`` (B, K, H, W)).
+
+    For example abundances of ``num_outputs`` endmembers with
+    ``output_activation='softmax'`` (non-negative, summing to one). Pixels whose
+    target is NaN or ``ignore_value`` are left out of loss and metrics; outputs
+    are at full resolution and vary within a patch. Arguments not documented
+    here or in the mix-ins are those of :class:`torchgeo.tasks.PixelwiseRegression`.
+    """
+
+    target_key = 'mask'
+
+    def __init__(
+        self, *, output_activation: OutputActivation = None, **kwargs: Any
+    ) -> None:
+        """Initialize the task.
+
+        Args:
+            output_activation: ``'softmax'`` (abundances: non-negative, sum to
+                one), ``'relu'`` or ``'softplus'`` (non-negative), or None.
+            **kwargs: Further task arguments (``num_outputs``, ...).
+        """
+        super().__init__(**kwargs)
+
+
+__all__ = [
+    'BALANCE_BATCHES',
+    'DenseHeadMixin',
+    'LabelTargetMixin',
+    'PooledHeadMixin',
+    'SpectralClassificationTask',
+    'SpectralFineTuneMixin',
+    'SpectralPixelwiseRegressionTask',
+    'SpectralRegressionTask',
+    'SpectralSegmentationTask',
+    'ValueTargetMixin',
+]

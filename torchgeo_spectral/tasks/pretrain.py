@@ -1,6 +1,5 @@
 """SpectralMAETask: masked-autoencoder pretraining of the spectral ViT."""
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from ..models.backbone import (
 )
 from ..plot import reconstruction_figure, save_figure
 from .batches import SpectralBatchMixin
-from .optim import build_optimizer, parameter_groups, warmup_cosine
+from .optim import build_optimizer, parameter_groups, trainer_schedule
 
 #: Seed of the masks drawn in validation (the same masks every epoch).
 VAL_MASK_SEED = 1234
@@ -132,6 +131,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
     def configure_models(self) -> None:
         """Build the encoder (optionally from ImageNet weights) and the MAE."""
         hp = self.hparams
+        self.default_wavelengths()  # validate wavelengths=/sensor= once, now
         encoder = create_spectral_vit(
             hp['model'],
             num_classes=0,
@@ -193,6 +193,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """
         x = batch['image'][:1].to(self.device)
         wavelengths = self.batch_wavelengths(batch).to(self.device)
+        if wavelengths.ndim == 2:
+            wavelengths = wavelengths[:1]
         try:
             with torch.no_grad():
                 self.model(x, wavelengths, generator=self._generator(x.device, 0))
@@ -269,7 +271,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """
         x, wavelengths = self._evaluate(batch, batch_idx, 'val')
         if batch_idx == 0 and not self.trainer.sanity_checking:
-            self.log_reconstruction(x[:1], wavelengths)
+            first = wavelengths if wavelengths.ndim == 1 else wavelengths[0]
+            self.log_reconstruction(x[:1], first)
 
     def test_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
@@ -357,23 +360,15 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             hp['lr'],
             hp['weight_decay'],
         )
-        total = self.trainer.estimated_stepping_batches
-        total_steps = (
-            int(total) if math.isfinite(total) else max(1, self.trainer.max_steps)
-        )
-        warmup = hp['warmup_steps']
-        if warmup is None:
-            batches = self.trainer.num_training_batches
-            per_epoch = (
-                batches / self.trainer.accumulate_grad_batches
-                if math.isfinite(batches)
-                else total_steps
-            )
-            warmup = round(hp['warmup_epochs'] * per_epoch)
-        scheduler = warmup_cosine(optimizer, total_steps, warmup, hp['min_lr_ratio'])
         return {
             'optimizer': optimizer,
-            'lr_scheduler': {'scheduler': scheduler, 'interval': 'step'},
+            'lr_scheduler': trainer_schedule(
+                self.trainer,
+                optimizer,
+                warmup_epochs=hp['warmup_epochs'],
+                warmup_steps=hp['warmup_steps'],
+                min_lr_ratio=hp['min_lr_ratio'],
+            ),
         }
 
     def export_encoder(

@@ -1,9 +1,11 @@
-"""Wavelengths of a batch: extraction and validation.
+"""Band centres as the tasks need them: the batch's, or a validated fallback.
 
-Every batch the spectral tasks see must say which band centres (nm) its image
-channels carry, either per sample (``batch['wavelength']`` of shape (B, C), as
-stacked by the collate functions) or once (shape (C,)). A batch may hold one band
-set only; different sensors are mixed *across* batches, never within one.
+Datasets put each sample's band centres (nm) in ``wavelength`` and the collate
+functions stack them, checking that a batch holds one band set; the model checks
+that their shape fits the image. Tasks only pass ``batch['wavelength']`` on, and
+fall back to the ``wavelengths=``/``sensor=`` hyperparameters (validated once,
+when the task is built) for batches from stock TorchGeo data modules, which
+carry none.
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,62 +14,38 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..wavelengths import validate_wavelengths
+
 #: Batch key holding the band centres in nm.
 WAVELENGTH_KEY = 'wavelength'
 
 
 class WavelengthError(ValueError):
-    """The wavelengths of a batch are missing or disagree with its image."""
+    """The wavelengths of a batch or a task are missing or invalid."""
 
 
 class MixedBandSetsError(WavelengthError):
     """A batch holds samples with different band sets."""
 
 
-def as_wavelength_tensor(values: Sequence[float] | Tensor | None) -> Tensor | None:
-    """Convert optional band centres to a 1-D float32 tensor.
-
-    Args:
-        values: Band centres in nm, or None.
-
-    Returns:
-        A tensor of shape (C,), or None when ``values`` is None.
-
-    Raises:
-        WavelengthError: If the values are not a non-empty 1-D sequence.
-    """
-    if values is None:
-        return None
-    tensor = torch.as_tensor(values, dtype=torch.float32).detach().clone()
-    if tensor.ndim != 1 or tensor.numel() == 0:
-        raise WavelengthError(
-            f'wavelengths must be a non-empty 1-D sequence, got shape '
-            f'{tuple(tensor.shape)}'
-        )
-    return tensor
-
-
 def batch_wavelengths(
-    batch: Mapping[str, Any], default: Tensor | None = None, key: str = 'image'
+    batch: Mapping[str, Any], default: Tensor | None = None
 ) -> Tensor:
-    """Band centres shared by every sample of a batch.
+    """The band centres to pass to the model with a batch's image.
 
     Args:
-        batch: A batch with ``image`` (B, C, H, W) and ``wavelength`` ((B, C) or
-            (C,)).
-        default: Band centres (C,) to use when the batch has no ``wavelength``.
-        key: Key of the image in the batch.
+        batch: A batch with ``image`` (B, C, H, W) and usually ``wavelength``
+            ((B, C) or (C,)).
+        default: Band centres (C,) for batches without ``wavelength``.
 
     Returns:
-        Band centres of shape (C,), float32, on the device of the image.
+        ``batch['wavelength']`` (or ``default``) as a float tensor on the
+        image's device; its shape is checked by the model.
 
     Raises:
-        WavelengthError: If the batch has no wavelengths and no default is
-            given, or if their count disagrees with the image channels.
-        MixedBandSetsError: If the samples of the batch carry different band
-            sets.
+        WavelengthError: If the batch has no wavelengths and there is no default.
     """
-    image: Tensor = batch[key]
+    image: Tensor = batch['image']
     raw = batch.get(WAVELENGTH_KEY)
     if raw is None:
         if default is None:
@@ -75,37 +53,14 @@ def batch_wavelengths(
                 f"batch has no '{WAVELENGTH_KEY}' key: use a torchgeo_spectral "
                 'dataset, or give the task `wavelengths=[...]` or `sensor=...`'
             )
-        wavelengths = default
-    else:
-        wavelengths = torch.as_tensor(raw)
-    if wavelengths.ndim == 2:
-        first = wavelengths[0]
-        if wavelengths.shape[1] != first.numel() or not bool(
-            torch.all(wavelengths == first.unsqueeze(0))
-        ):
-            raise MixedBandSetsError(
-                'a batch must hold one band set, but its samples carry different '
-                'wavelengths; batch samples by sensor (mix sensors across batches)'
-            )
-        wavelengths = first
-    if wavelengths.ndim != 1:
-        raise WavelengthError(
-            f"'{WAVELENGTH_KEY}' must have shape (C,) or (B, C), got "
-            f'{tuple(wavelengths.shape)}'
-        )
-    channels = image.shape[-3]
-    if wavelengths.numel() != channels:
-        raise WavelengthError(
-            f'batch has {wavelengths.numel()} wavelengths but its image has '
-            f'{channels} channels (shape {tuple(image.shape)})'
-        )
-    return wavelengths.to(device=image.device, dtype=torch.float32)
+        raw = default
+    return torch.as_tensor(raw).to(device=image.device, dtype=torch.float32)
 
 
-def default_wavelengths(
+def fallback_wavelengths(
     wavelengths: Sequence[float] | None = None, sensor: str | None = None
 ) -> Tensor | None:
-    """Band centres to assume for batches without a ``wavelength`` key.
+    """Validated band centres for batches without a ``wavelength`` key.
 
     Args:
         wavelengths: Explicit band centres in nm.
@@ -116,14 +71,19 @@ def default_wavelengths(
 
     Raises:
         WavelengthError: If both are given.
-        ValueError: If the sensor is unknown.
+        ValueError: If the sensor is unknown or the wavelengths are invalid
+            (the message names the offending values).
     """
     if wavelengths is not None and sensor is not None:
-        raise WavelengthError('give either wavelengths or sensor, not both')
+        raise WavelengthError(
+            f'give either wavelengths or sensor, not both (found sensor={sensor!r} '
+            f'and {len(wavelengths)} wavelengths)'
+        )
     if sensor is not None:
         from torchgeo_spectral.sensors import get_sensor
 
-        return as_wavelength_tensor(
-            torch.tensor(get_sensor(sensor).wavelengths.tolist())
-        )
-    return as_wavelength_tensor(wavelengths)
+        wavelengths = get_sensor(sensor).wavelengths.tolist()
+    if wavelengths is None:
+        return None
+    values = validate_wavelengths(wavelengths, name='task wavelengths')
+    return torch.tensor(values, dtype=torch.float32)
