@@ -90,9 +90,19 @@ def tiny_task_kwargs() -> dict[str, Any]:
     }
 
 
-def save_checkpoint(task: nn.Module, path: Path, **extra: Any) -> Path:
-    """Save a task as Lightning does (state_dict + hyper_parameters)."""
+def save_checkpoint(
+    task: nn.Module, path: Path, cli: bool = True, **extra: Any
+) -> Path:
+    """Save a task as Lightning does (state_dict + hyper_parameters).
+
+    With ``cli``, the hyperparameters record the task class as LightningCLI
+    (``torchgeo fit``) does: ``_class_path`` and ``_instantiator``.
+    """
     hparams = dict(task.hparams)  # type: ignore[arg-type]
+    if cli:
+        cls = type(task)
+        hparams['_class_path'] = f'{cls.__module__}.{cls.__qualname__}'
+        hparams['_instantiator'] = 'lightning.pytorch.cli.instantiate_module'
     hparams.update(extra)
     torch.save(
         {

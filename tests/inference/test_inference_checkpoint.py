@@ -14,7 +14,6 @@ from torchgeo_spectral.inference import (
     load_predictor,
     predict_raster,
 )
-from torchgeo_spectral.inference.checkpoint import identify_task
 from torchgeo_spectral.main import main
 
 tasks = pytest.importorskip('torchgeo_spectral.tasks')
@@ -68,20 +67,45 @@ def test_pretraining_checkpoint_refused_for_maps(
     assert not (tmp_path / 'm.tif').exists()
 
 
-def test_identify_task_and_untrusted_class_path(tmp_path: Path) -> None:
-    assert identify_task({'head_channels': 8, 'num_classes': 2}) == (
-        'SpectralSegmentationTask'
+def test_task_class_is_read_not_guessed(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    task = tasks.SpectralSegmentationTask(
+        num_classes=2, head_channels=8, **tiny_task_kwargs()
     )
-    assert identify_task({'spatial_mask_ratio': 0.7}) == 'SpectralMAETask'
+    plain = save_checkpoint(task, tmp_path / 'plain.ckpt', cli=False)
+    with pytest.raises(CheckpointError, match=r'does not record its task class'):
+        load_predictor(plain)
+    _, info = load_predictor(plain, task_class='SpectralSegmentationTask')
+    assert info.task == 'segmentation'
+    _, info = load_embedder(plain, task_class=tasks.SpectralSegmentationTask)
+    assert info.extra['embed_dim'] == 32
+
+
+def test_untrusted_class_path_and_non_task_files_refused(tmp_path: Path) -> None:
     path = tmp_path / 'evil.ckpt'
     torch.save(
-        {'state_dict': {}, 'hyper_parameters': {'_class_path': 'os.system'}}, path
+        {
+            'state_dict': {},
+            'hyper_parameters': {'_class_path': 'evilpkg.tasks.Task'},
+            'pytorch-lightning_version': '2.6.0',
+        },
+        path,
     )
     with pytest.raises(CheckpointError, match='not a torchgeo_spectral task'):
         load_embedder(path)
     torch.save({'weights': torch.zeros(2)}, tmp_path / 'plain.pt')
     with pytest.raises(CheckpointError, match='not a Lightning task checkpoint'):
         load_predictor(tmp_path / 'plain.pt')
+
+
+def test_wrong_weights_named_in_error(seg_ckpt: Path, tmp_path: Path) -> None:
+    ckpt = torch.load(seg_ckpt, weights_only=True)
+    ckpt['hyper_parameters']['embed_dim'] = 64
+    torch.save(ckpt, tmp_path / 'other.ckpt')
+    with pytest.raises(
+        CheckpointError, match=r'cannot rebuild SpectralSegmentationTask'
+    ):
+        load_predictor(tmp_path / 'other.ckpt')
 
 
 def test_fixed_sensor_checkpoint_checks_bands(

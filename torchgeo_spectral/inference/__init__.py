@@ -9,17 +9,25 @@
   small callables both functions take (see :mod:`.protocol`).
 """
 
-from .checkpoint import CheckpointError, load_embedder, load_predictor, load_task
+from .checkpoint import (
+    CheckpointError,
+    load_embedder,
+    load_predictor,
+    load_task,
+    resolve_device,
+)
 from .embed import EmbeddingResult, export_embeddings
 from .predict import PredictionResult, predict_raster
 from .protocol import Embedder, ModelInfo, Predictor
 from .tiling import Tile, TileGrid, blend_weights, hann_1d, make_grid
+from .writer import OutputWriteError
 
 __all__ = [
     'CheckpointError',
     'Embedder',
     'EmbeddingResult',
     'ModelInfo',
+    'OutputWriteError',
     'PredictionResult',
     'Predictor',
     'Tile',
@@ -32,4 +40,5 @@ __all__ = [
     'load_task',
     'make_grid',
     'predict_raster',
+    'resolve_device',
 ]

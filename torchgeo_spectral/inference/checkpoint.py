@@ -1,37 +1,46 @@
-"""Open task checkpoints as predictors and embedders.
+"""Open task checkpoints as predictors and embedders, the Lightning way.
 
-A Lightning checkpoint (``.ckpt``) is read with ``torch.load(weights_only=True)``;
-the task class is identified from its hyperparameters (the ``_class_path`` that
-``torchgeo fit`` stores, else the hyperparameters that only one task has), rebuilt
-from them with any pretrained-weight paths dropped (the checkpoint's own weights
-are loaded instead, so nothing is read from elsewhere or downloaded), and wrapped
-in the :mod:`~torchgeo_spectral.inference.protocol` callables.
+The file is first vetted by :func:`torchgeo_spectral.models.weights.read_checkpoint`
+(``weights_only=True``, one clear error per kind of bad file). The task class is the
+one the checkpoint records: the ``_class_path`` that LightningCLI (``torchgeo fit``)
+stores in the hyperparameters, or the class the caller names (``task_class=``,
+``--task-class``) for a checkpoint written without the CLI. It is never guessed.
+The task is then rebuilt by Lightning's own
+``TaskClass.load_from_checkpoint(path, map_location=..., weights_only=True)``, with
+any pretrained-weight paths in its hyperparameters set to None (the checkpoint's
+own weights are loaded instead, so nothing is read from elsewhere or downloaded),
+and wrapped in the :mod:`~torchgeo_spectral.inference.protocol` callables.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import pickle
+import sys
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 import torch
+from lightning.pytorch import LightningModule
 from torch import Tensor, nn
 
+from ..models.weights import CheckpointError, is_lightning_checkpoint, read_checkpoint
 from .protocol import Embedder, ModelInfo, Predictor
 
 __all__ = [
     'TASK_KINDS',
     'CheckpointError',
-    'identify_task',
+    'checkpoint_task_class',
     'load_embedder',
     'load_predictor',
     'load_task',
+    'resolve_device',
+    'task_kind',
 ]
 
-#: Kind of every task class inference knows, by class name.
+#: Kind of every task class inference knows, by class name (subclasses inherit it).
 TASK_KINDS: dict[str, str] = {
     'SpectralSegmentationTask': 'segmentation',
     'SpectralClassificationTask': 'classification',
@@ -40,159 +49,212 @@ TASK_KINDS: dict[str, str] = {
     'SpectralMAETask': 'pretraining',
 }
 
-# Hyperparameters set by no pretrained weights loader at rebuild time.
+# Hyperparameters naming pretrained weights: set to None when rebuilding a task.
 _WEIGHT_KEYS = ('weights', 'imagenet_weights')
-# Only classes from these packages are imported from a stored class path.
+# Packages whose classes a checkpoint may name without being imported beforehand.
 _TRUSTED_PREFIXES = ('torchgeo_spectral.',)
+_TASKS_MODULE = 'torchgeo_spectral.tasks'
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used for the requested inference."""
-
-
-def _read(path: Path) -> dict[str, Any]:
-    """Load a Lightning checkpoint safely.
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Check that a torch device exists on this machine before any work.
 
     Args:
-        path: Checkpoint path.
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'mps'``...
 
     Returns:
-        The checkpoint dictionary.
+        The device.
 
     Raises:
-        FileNotFoundError: If the file does not exist.
-        CheckpointError: If it is not a Lightning checkpoint or holds objects that
-            ``weights_only`` loading refuses.
+        ValueError: If the name is not a device, or the device is not available
+            (for example ``cuda`` on a machine without a CUDA GPU).
     """
-    if not path.exists():
-        raise FileNotFoundError(f'checkpoint {path} does not exist')
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f'{path} could not be read with weights_only=True (it stores arbitrary '
-            f'Python objects): {str(err).splitlines()[0]}'
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(
+            f'device {device!r} is not a torch device (use cpu, cuda, cuda:1, mps)'
         ) from err
-    if not isinstance(ckpt, Mapping) or 'state_dict' not in ckpt:
-        raise CheckpointError(
-            f'{path} is not a Lightning task checkpoint (no state_dict); inference '
-            'needs a .ckpt written while training a torchgeo_spectral task'
-        )
-    return dict(ckpt)
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f'device {device!r} asked for, but no CUDA GPU is available '
+                '(torch.cuda.is_available() is False); use --device cpu'
+            )
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(
+                f'device {device!r} asked for, but this machine has {count} CUDA '
+                f'GPU(s) (cuda:0 to cuda:{count - 1})'
+            )
+    elif dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f'device {device!r} asked for, but MPS is not available')
+    elif dev.type not in ('cpu', 'cuda', 'mps'):
+        raise ValueError(f'device {device!r} is not supported (use cpu, cuda, mps)')
+    return dev
 
 
-def identify_task(hparams: Mapping[str, Any]) -> str:
-    """Name of the task class that wrote a checkpoint.
+def _resolve_class(
+    name: str, source: str, from_checkpoint: bool
+) -> type[LightningModule]:
+    """Find a task class by name or class path, without running untrusted code.
 
-    Args:
-        hparams: The checkpoint's ``hyper_parameters``.
-
-    Returns:
-        A class name (a key of :data:`TASK_KINDS`) or a full class path.
-
-    Raises:
-        CheckpointError: If the task cannot be identified.
-    """
-    class_path = hparams.get('_class_path')
-    if isinstance(class_path, str):
-        return class_path
-    keys = set(hparams)
-    if {'spatial_mask_ratio', 'decoder_embed_dim'} & keys:
-        return 'SpectralMAETask'
-    if 'head_channels' in keys:
-        if 'num_classes' in keys:
-            return 'SpectralSegmentationTask'
-        return 'SpectralPixelwiseRegressionTask'
-    if 'num_outputs' in keys:
-        return 'SpectralRegressionTask'
-    if 'num_classes' in keys:
-        return 'SpectralClassificationTask'
-    raise CheckpointError(
-        'cannot tell which task wrote this checkpoint (no _class_path and no '
-        f'task-specific hyperparameters among {sorted(keys)})'
-    )
-
-
-def _task_class(name: str) -> type[nn.Module]:
-    """Import a task class by name or trusted class path.
+    A class path stored in a checkpoint is imported only from this package, or
+    taken from a module that is already imported; a class the user names is
+    imported as asked.
 
     Args:
-        name: Class name in ``torchgeo_spectral.tasks`` or a full class path.
+        name: A class name in ``torchgeo_spectral.tasks`` or a full class path.
+        source: The checkpoint path, for messages.
+        from_checkpoint: Whether the name comes from the checkpoint (untrusted).
 
     Returns:
-        The class.
+        The LightningModule subclass.
 
     Raises:
-        CheckpointError: If the class is unknown or from an untrusted module.
+        CheckpointError: If the class is unknown, untrusted or not a task.
     """
     if '.' in name:
         module_name, _, cls_name = name.rpartition('.')
-        if not module_name.startswith(_TRUSTED_PREFIXES):
-            raise CheckpointError(
-                f'checkpoint task class {name} is not a torchgeo_spectral task'
-            )
     else:
-        module_name, cls_name = 'torchgeo_spectral.tasks', name
+        module_name, cls_name = _TASKS_MODULE, name
+    trusted = module_name.startswith(_TRUSTED_PREFIXES) or module_name in sys.modules
+    if from_checkpoint and not trusted:
+        raise CheckpointError(
+            f'checkpoint {source} names the task class {name}, which is not a '
+            'torchgeo_spectral task and not imported: refused (import its module '
+            'first, or pass the class with task_class=/--task-class)'
+        )
     try:
         cls = getattr(importlib.import_module(module_name), cls_name)
     except (ImportError, AttributeError) as err:
-        raise CheckpointError(f'unknown task class {name}: {err}') from err
-    if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
-        raise CheckpointError(f'{name} is not a task (LightningModule) class')
+        raise CheckpointError(
+            f'unknown task class {name} (checkpoint {source}): {err}'
+        ) from err
+    if not (inspect.isclass(cls) and issubclass(cls, LightningModule)):
+        raise CheckpointError(
+            f'{name} (checkpoint {source}) is not a task (LightningModule) class'
+        )
     return cls
 
 
-def task_kind(name: str) -> str:
-    """Kind of a task (see :data:`TASK_KINDS`) from its class name or path.
+def task_kind(cls: type[nn.Module]) -> str:
+    """Kind of a task class (see :data:`TASK_KINDS`), inherited by subclasses.
 
     Args:
-        name: Class name or path.
+        cls: The task class.
 
     Returns:
         The kind, or ``'unknown'``.
     """
-    return TASK_KINDS.get(name.rpartition('.')[2], 'unknown')
+    for klass in cls.__mro__:
+        if klass.__name__ in TASK_KINDS:
+            return TASK_KINDS[klass.__name__]
+    return 'unknown'
+
+
+def checkpoint_task_class(
+    path: str | Path, task_class: str | type[LightningModule] | None = None
+) -> tuple[type[LightningModule], dict[str, Any]]:
+    """Read a checkpoint safely and find the task class that wrote it.
+
+    Args:
+        path: A Lightning checkpoint.
+        task_class: The class (or its name) to rebuild, for checkpoints written
+            without LightningCLI; by default the checkpoint's ``_class_path``.
+
+    Returns:
+        ``(task class, hyperparameters)``.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: If the file cannot be read safely, is not a Lightning
+            checkpoint, or does not say which task wrote it.
+    """
+    ckpt = read_checkpoint(path)
+    if not is_lightning_checkpoint(ckpt):
+        raise CheckpointError(
+            f'{path} is not a Lightning task checkpoint (no state_dict and '
+            'hyper_parameters); inference needs a .ckpt written while training a '
+            'torchgeo_spectral task'
+        )
+    hparams = dict(ckpt.get('hyper_parameters') or {})
+    if isinstance(task_class, type):
+        return task_class, hparams
+    if task_class is not None:
+        return _resolve_class(task_class, str(path), from_checkpoint=False), hparams
+    stored = hparams.get('_class_path')
+    if not isinstance(stored, str):
+        raise CheckpointError(
+            f'checkpoint {path} does not record its task class (no LightningCLI '
+            '_class_path in its hyperparameters: trained outside `torchgeo fit`?); '
+            'name it with task_class=... (--task-class), e.g. '
+            'SpectralSegmentationTask'
+        )
+    return _resolve_class(stored, str(path), from_checkpoint=True), hparams
 
 
 def load_task(
-    path: str | Path, device: str | torch.device = 'cpu'
-) -> tuple[nn.Module, str, dict[str, Any]]:
-    """Rebuild a task from its checkpoint, in eval mode on ``device``.
+    path: str | Path,
+    device: str | torch.device = 'cpu',
+    task_class: str | type[LightningModule] | None = None,
+) -> tuple[LightningModule, dict[str, Any]]:
+    """Rebuild a task from its checkpoint with ``load_from_checkpoint``, in eval mode.
 
     Args:
         path: Lightning checkpoint.
-        device: Device to move the task to.
+        device: Device to load the weights onto.
+        task_class: The task class for checkpoints that do not record it (see
+            :func:`checkpoint_task_class`).
 
     Returns:
-        ``(task, class name, hyperparameters)``.
+        ``(task, hyperparameters)``.
 
     Raises:
-        CheckpointError: If the checkpoint cannot be rebuilt.
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the device is not available.
+        CheckpointError: If the checkpoint cannot be read or rebuilt.
     """
-    path = Path(path)
-    ckpt = _read(path)
-    hparams = dict(ckpt.get('hyper_parameters') or {})
-    name = identify_task(hparams)
-    cls = _task_class(name)
+    dev = resolve_device(device)
+    cls, hparams = checkpoint_task_class(path, task_class)
+    return _rebuild(cls, hparams, Path(path), dev), hparams
+
+
+def _rebuild(
+    cls: type[LightningModule],
+    hparams: Mapping[str, Any],
+    path: Path,
+    dev: torch.device,
+) -> LightningModule:
+    """Run ``cls.load_from_checkpoint`` safely and turn its failures into one error.
+
+    Args:
+        cls: Task class.
+        hparams: The checkpoint's hyperparameters.
+        path: Checkpoint.
+        dev: Device.
+
+    Returns:
+        The task, in eval mode on ``dev``.
+
+    Raises:
+        CheckpointError: If the task cannot be rebuilt from the checkpoint.
+    """
     params = inspect.signature(cls.__init__).parameters
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    kwargs = {
-        k: v
-        for k, v in hparams.items()
-        if not k.startswith('_') and (accepts_any or k in params)
-    }
-    for key in _WEIGHT_KEYS:
-        if key in kwargs:
-            kwargs[key] = None
+    overrides = {k: None for k in _WEIGHT_KEYS if k in hparams and k in params}
     try:
-        task = cls(**kwargs)
-        task.load_state_dict(ckpt['state_dict'])
-    except (TypeError, RuntimeError, ValueError) as err:
+        with warnings.catch_warnings():
+            # a checkpoint saved by hand has no loops or optimizer state
+            warnings.simplefilter('ignore', UserWarning)
+            task = cls.load_from_checkpoint(
+                path, map_location=dev, weights_only=True, **overrides
+            )
+    except (TypeError, RuntimeError, ValueError, KeyError) as err:
+        detail = ' '.join(str(err).split()) or type(err).__name__
         raise CheckpointError(
-            f'cannot rebuild {cls.__name__} from {path}: {err}'
+            f'cannot rebuild {cls.__name__} from {path}: {detail}'
         ) from err
-    task.eval().to(device)
-    return task, cls.__name__, hparams
+    return task.eval().to(dev)
 
 
 def _encoder(task: nn.Module) -> nn.Module:
@@ -213,14 +275,11 @@ def _encoder(task: nn.Module) -> nn.Module:
     raise CheckpointError(f'{type(task).__name__} holds no spectral encoder')
 
 
-def _info(
-    task: nn.Module, name: str, hparams: Mapping[str, Any], source: Path
-) -> ModelInfo:
+def _info(task: nn.Module, hparams: Mapping[str, Any], source: Path) -> ModelInfo:
     """Describe a rebuilt task.
 
     Args:
         task: The task.
-        name: Its class name.
         hparams: Its hyperparameters.
         source: Checkpoint path.
 
@@ -236,29 +295,32 @@ def _info(
             fixed = tuple(float(w) for w in wl.flatten().tolist())
     labels = hparams.get('labels')
     num = hparams.get('num_classes')
+    sensor = hparams.get('sensor')
+    cls = type(task)
     return ModelInfo(
-        task=task_kind(name),
+        task=task_kind(cls),
         num_classes=int(num) if isinstance(num, int) else None,
         patch_size=int(getattr(encoder, 'patch_size', 1)),
         wavelengths=fixed,
         in_channels=len(fixed) if fixed else None,
-        sensor=hparams.get('sensor')
-        if isinstance(hparams.get('sensor'), str)
-        else None,
+        sensor=sensor if isinstance(sensor, str) else None,
         class_names=tuple(str(x) for x in labels) if labels else None,
         source=str(source.resolve()),
-        extra={'task_class': name},
+        extra={'task_class': f'{cls.__module__}.{cls.__qualname__}'},
     )
 
 
 def load_predictor(
-    path: str | Path, device: str | torch.device = 'cpu'
+    path: str | Path,
+    device: str | torch.device = 'cpu',
+    task_class: str | type[LightningModule] | None = None,
 ) -> tuple[Predictor, ModelInfo]:
     """Open a segmentation checkpoint as a dense class-logit predictor.
 
     Args:
         path: A ``SpectralSegmentationTask`` Lightning checkpoint.
         device: Device to run on.
+        task_class: The task class, for checkpoints that do not record it.
 
     Returns:
         ``(predictor, info)``; the predictor maps ``(B, C, h, w), (C,)`` to
@@ -269,9 +331,9 @@ def load_predictor(
             pretraining or image classification) or cannot be rebuilt.
     """
     path = Path(path)
-    ckpt = _read(path)
-    name = identify_task(dict(ckpt.get('hyper_parameters') or {}))
-    kind = task_kind(name)
+    dev = resolve_device(device)
+    cls, hparams = checkpoint_task_class(path, task_class)
+    kind = task_kind(cls)
     if kind != 'segmentation':
         hint = (
             ' (use `torchgeo-spectral embed` to export its encoder embeddings)'
@@ -279,21 +341,22 @@ def load_predictor(
             else ''
         )
         raise CheckpointError(
-            f'{path} is a {name} checkpoint ({kind}); predict-map needs a '
+            f'{path} is a {cls.__name__} checkpoint ({kind}); predict-map needs a '
             f'SpectralSegmentationTask checkpoint{hint}'
         )
-    del ckpt
-    task, name, hparams = load_task(path, device)
+    task = _rebuild(cls, hparams, path, dev)
 
     def predictor(x: Tensor, wavelengths: Tensor) -> Tensor:
         out: Tensor = task(x, wavelengths)
         return out
 
-    return predictor, _info(task, name, hparams, path)
+    return predictor, _info(task, hparams, path)
 
 
 def load_embedder(
-    path: str | Path, device: str | torch.device = 'cpu'
+    path: str | Path,
+    device: str | torch.device = 'cpu',
+    task_class: str | type[LightningModule] | None = None,
 ) -> tuple[Embedder, ModelInfo]:
     """Open any task checkpoint with a spectral encoder as a per-patch embedder.
 
@@ -301,6 +364,7 @@ def load_embedder(
         path: A Lightning checkpoint of a torchgeo_spectral task (pretraining or
             fine-tuning).
         device: Device to run on.
+        task_class: The task class, for checkpoints that do not record it.
 
     Returns:
         ``(embedder, info)``; the embedder maps ``(B, C, h, w), (C,)`` to the
@@ -310,14 +374,14 @@ def load_embedder(
         CheckpointError: If the checkpoint holds no spectral encoder.
     """
     path = Path(path)
-    task, name, hparams = load_task(path, device)
+    task, hparams = load_task(path, device, task_class)
     encoder = _encoder(task)
     feature_map = cast(Callable[[Tensor, Tensor], Tensor], encoder.forward_feature_map)
 
     def embedder(x: Tensor, wavelengths: Tensor) -> Tensor:
         return feature_map(x, wavelengths)
 
-    info = _info(task, name, hparams, path)
+    info = _info(task, hparams, path)
     dim = getattr(encoder, 'embed_dim', None)
     extra = {**info.extra, 'embed_dim': dim}
     return embedder, ModelInfo(**{**info.__dict__, 'extra': extra})

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -15,21 +15,25 @@ import torch
 from numpy.typing import NDArray
 from rasterio.transform import Affine
 
-from .checkpoint import load_embedder
+from .checkpoint import load_embedder, resolve_device
 from .engine import run_tiled
 from .protocol import Embedder, ModelInfo
 from .raster import (
     RasterInfo,
     TileReader,
+    input_files,
     open_raster_info,
     resolve_wavelengths,
     spectral_order,
 )
-from .tiling import Tile, clip_span, make_grid
+from .tiling import Tile, check_tiling, clip_span, make_grid
 from .writer import (
     BLOCK_SIZE,
+    WRITE_ERRORS,
     AtomicGeoTIFF,
     OutputSpec,
+    OutputWriteError,
+    check_distinct_paths,
     check_output_path,
     partial_path,
 )
@@ -99,19 +103,28 @@ class _TilePooler:
         )
 
     def write(self, path: Path, crs: Any) -> None:
-        """Write the tiles as GeoParquet, atomically.
+        """Write the tiles as GeoParquet to the partial name of ``path``.
 
         Args:
-            path: Output path.
+            path: Output path (renamed onto by the caller once all is written).
             crs: CRS of the geometries, or None.
+
+        Raises:
+            OutputWriteError: If the file cannot be written.
         """
         import geopandas as gpd
 
         frame = gpd.GeoDataFrame(self.rows, geometry='geometry', crs=crs)
         frame['embedding'] = [list(map(float, e)) for e in frame['embedding']]
         tmp = partial_path(path)
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        try:
+            frame.to_parquet(tmp, index=False)
+        except WRITE_ERRORS as err:
+            tmp.unlink(missing_ok=True)
+            reason = getattr(err, 'strerror', None) or ' '.join(str(err).split())
+            raise OutputWriteError(
+                getattr(err, 'errno', None) or 0, f'cannot write {tmp}: {reason}'
+            ) from err
 
 
 def export_embeddings(
@@ -128,6 +141,7 @@ def export_embeddings(
     device: str | torch.device = 'cpu',
     overwrite: bool = False,
     progress: bool = True,
+    task_class: str | type[Any] | None = None,
 ) -> EmbeddingResult:
     """Export encoder embeddings of a raster, per patch and per tile.
 
@@ -154,28 +168,44 @@ def export_embeddings(
         device: Torch device.
         overwrite: Replace existing outputs.
         progress: Show a progress bar.
+        task_class: Task class of a checkpoint that does not record it.
 
     Returns:
         A summary of the run.
 
     Raises:
-        ValueError: If neither output is given or the raster does not fit.
+        ValueError: If neither output is given, an output is an input (same file
+            by real path or ``os.path.samefile``), the device is not available or
+            the raster does not fit.
+        OutputWriteError: If an output cannot be written (partials are removed).
         FileExistsError: If an output exists and ``overwrite`` is False.
         PermissionError: If an output directory is not writable.
     """
     start = time.perf_counter()
     if output is None and tiles_output is None:
         raise ValueError('give output (GeoTIFF) and/or tiles_output (GeoParquet)')
+    dev = resolve_device(device)
+    check_tiling(tile_size, overlap, batch_size)
     out_path = Path(output) if output is not None else None
     tiles_path = Path(tiles_output) if tiles_output is not None else None
+    ckpt_path = Path(model) if isinstance(model, str | Path) else None
+    outputs: dict[str, Path | None] = {
+        'output': out_path,
+        'tiles output': tiles_path,
+        'partial output': partial_path(out_path) if out_path else None,
+        'partial tiles output': partial_path(tiles_path) if tiles_path else None,
+    }
+    inputs: dict[str, Path | None] = {'checkpoint': ckpt_path}
+    inputs.update(input_files(Path(input)))
+    check_distinct_paths(outputs, inputs)
     for path in (out_path, tiles_path):
         if path is not None:
             check_output_path(path, overwrite)
-    if isinstance(model, str | Path):
-        embedder, model_info = load_embedder(model, device=device)
+    if ckpt_path is not None:
+        embedder, model_info = load_embedder(ckpt_path, dev, task_class)
         info = info or model_info
     else:
-        embedder = model
+        embedder = cast(Embedder, model)
         info = info or ModelInfo.for_model(model)
     raster = open_raster_info(Path(input))
     wl = resolve_wavelengths(
@@ -224,24 +254,25 @@ def export_embeddings(
             sink,
             unit=p,
             batch_size=batch_size,
-            device=device,
+            device=dev,
             block_rows=BLOCK_SIZE,
             on_tile=pooler,
             progress=progress,
             desc=f'embed {raster.path.name}',
         )
-        if writer:
-            writer[0].commit()
         if pooler is not None and tiles_path is not None:
             pooler.write(tiles_path, raster.crs)
+        if writer:
+            writer[0].close()
+            writer[0].commit()
+        if tiles_path is not None:
+            os.replace(partial_path(tiles_path), tiles_path)
     except BaseException:
-        for w in writer:  # no resume for embeddings: drop the partial file
-            w.__exit__(None, None, None)
-            w.partial.unlink(missing_ok=True)
+        for w in writer:  # no resume for embeddings: drop the partial files
+            w.discard()
+        if tiles_path is not None:
+            partial_path(tiles_path).unlink(missing_ok=True)
         raise
-    finally:
-        for w in writer:
-            w.__exit__(None, None, None)
     return EmbeddingResult(
         out_path,
         tiles_path,

@@ -349,6 +349,8 @@ def run_tiled(
     """
     from tqdm.auto import tqdm
 
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1 (tiles per batch), got {batch_size}')
     height = math.ceil(grid.height / unit)
     width = math.ceil(grid.width / unit)
     n = grid.tile_size // unit

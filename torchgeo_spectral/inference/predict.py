@@ -7,22 +7,30 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from .checkpoint import load_predictor
+from .checkpoint import load_predictor, resolve_device
 from .engine import run_tiled
 from .protocol import ModelInfo, Predictor
-from .raster import TileReader, open_raster_info, resolve_wavelengths, spectral_order
-from .tiling import make_grid
+from .raster import (
+    TileReader,
+    input_files,
+    open_raster_info,
+    resolve_wavelengths,
+    spectral_order,
+)
+from .tiling import check_tiling, make_grid
 from .writer import (
     BLOCK_SIZE,
     AtomicGeoTIFF,
     OutputSpec,
+    OutputWriteError,
     ProgressFile,
+    check_distinct_paths,
     check_output_path,
     class_dtype,
     default_colormap,
@@ -185,15 +193,30 @@ class _MapSink:
         self.progress.save(row_off + acc.shape[1])
 
     def commit(self) -> None:
-        """Rename the complete outputs onto their final names."""
+        """Complete every output, then rename them onto their final names.
+
+        All are closed (GDAL writes its last blocks) before any is renamed, so a
+        failure leaves no output under its final name.
+        """
+        for m in self.maps:
+            m.close()
         for m in self.maps:
             m.commit()
         self.progress.remove()
 
     def close(self) -> None:
-        """Close outputs left open (after an error: the partial files stay)."""
+        """Close outputs left open (after an interruption: the partial files stay)."""
         for m in self.maps:
             m.__exit__(None, None, None)
+
+    def discard(self) -> None:
+        """After a failed write: delete every partial output, record zero rows."""
+        for m in self.maps:
+            m.discard()
+        for path in (self.output, self.probabilities):
+            if path is not None:
+                partial_path(path).unlink(missing_ok=True)
+        self.progress.reset()
 
 
 def predict_raster(
@@ -213,6 +236,7 @@ def predict_raster(
     progress: bool = True,
     class_names: Sequence[str] | None = None,
     colormap: Mapping[int, tuple[int, int, int, int]] | None = None,
+    task_class: str | type[Any] | None = None,
 ) -> PredictionResult:
     """Predict a class map over a georeferenced raster of any size, tile by tile.
 
@@ -225,7 +249,13 @@ def predict_raster(
     colour table, ``probabilities`` (optional) one float32 band per class.
 
     Outputs are written under hidden partial names and renamed when complete; an
-    interrupted run can be continued with ``resume=True``.
+    interrupted run can be continued with ``resume=True``, which refuses (with a
+    one-line reason) when the input raster or the checkpoint changed (size,
+    modification time or a hash of sampled blocks) or any option differs. No output
+    may be the input raster or the checkpoint (same file by real path or
+    ``os.path.samefile``). A failed write (disk full) deletes the partial outputs
+    and records zero rows done, so that ``resume=True`` after freeing space starts
+    afresh.
 
     Args:
         model: A predictor callable (see :mod:`~torchgeo_spectral.inference.protocol`)
@@ -246,6 +276,8 @@ def predict_raster(
         progress: Show a progress bar.
         class_names: Optional class names (stored as metadata).
         colormap: Colour table (class -> RGBA); a default palette otherwise.
+        task_class: Task class of a checkpoint that does not record it (see
+            :func:`~torchgeo_spectral.inference.checkpoint.checkpoint_task_class`).
 
     Returns:
         A summary of the run.
@@ -253,48 +285,71 @@ def predict_raster(
     Raises:
         FileExistsError: If an output exists and ``overwrite`` is False.
         PermissionError: If an output directory is not writable.
-        ValueError: If the raster does not fit the model, or on bad settings.
+        OutputWriteError: If an output cannot be written (partials are removed).
+        CheckpointError: If the checkpoint cannot be read or is of another task.
+        ValueError: If an output is an input, the raster does not fit the model,
+            the device is not available, a resumed run changed, or on bad
+            settings.
     """
     start = time.perf_counter()
+    dev = resolve_device(device)
+    check_tiling(tile_size, overlap, batch_size)
     out_path = Path(output)
     prob_path = Path(probabilities) if probabilities is not None else None
+    ckpt_path = Path(model) if isinstance(model, str | Path) else None
+    tracker_path = ProgressFile(out_path, {}).path
+    outputs: dict[str, Path | None] = {
+        'output': out_path,
+        'probabilities': prob_path,
+        'partial output': partial_path(out_path),
+        'partial probabilities': partial_path(prob_path) if prob_path else None,
+        'progress file': tracker_path,
+    }
+    inputs: dict[str, Path | None] = {'checkpoint': ckpt_path}
+    inputs.update(input_files(Path(input)))
+    check_distinct_paths(outputs, inputs)
     for path in (out_path, prob_path):
         if path is not None:
             check_output_path(path, overwrite)
-    if prob_path is not None and prob_path.resolve() == out_path.resolve():
-        raise ValueError('output and probabilities must be different files')
 
     # a resumed run must use the same checkpoint (or the same declared model)
     model_id = info.source if info is not None else '<callable>'
-    if isinstance(model, str | Path):
-        predictor, model_info = load_predictor(model, device=device)
+    if ckpt_path is not None:
+        predictor, model_info = load_predictor(ckpt_path, dev, task_class)
         info = info or model_info
         model_id = info.source
     else:
-        predictor = model
+        predictor = cast(Predictor, model)
         info = info or ModelInfo.for_model(model)
     raster = open_raster_info(Path(input))
     wl = resolve_wavelengths(
         raster, wavelengths, info.wavelengths, info.in_channels, info.sensor
     )
     band_order, wl = spectral_order(wl)
-    grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=1)
     if tile_size % info.patch_size:
         raise ValueError(
             f'tile_size ({tile_size}) must be a multiple of the model patch size '
             f'({info.patch_size})'
         )
+    grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=1)
 
+    names = class_names or info.class_names
     settings: dict[str, Any] = {
-        'input': str(raster.path.resolve()),
         'shape': [raster.count, raster.height, raster.width],
         'model': model_id,
         'tile_size': tile_size,
         'overlap': overlap,
         'batch_size': batch_size,
+        'device': str(dev),
+        'wavelengths': list(wl),
+        'band_order': band_order,
         'probabilities': str(prob_path.resolve()) if prob_path else None,
+        'class_names': list(names) if names else None,
+        'colormap': {str(k): list(v) for k, v in colormap.items()}
+        if colormap
+        else None,
     }
-    tracker = ProgressFile(out_path, settings)
+    tracker = ProgressFile(out_path, settings, inputs)
     rows_done = tracker.load() if resume else 0
     for path in (out_path, prob_path):
         if rows_done and path is not None and not partial_path(path).exists():
@@ -313,7 +368,7 @@ def predict_raster(
         tracker,
         resume and rows_done > 0,
         info.num_classes,
-        class_names or info.class_names,
+        names,
         colormap,
         prob_nodata,
     )
@@ -329,7 +384,7 @@ def predict_raster(
             unit=1,
             start_row=rows_done,
             batch_size=batch_size,
-            device=device,
+            device=dev,
             block_rows=BLOCK_SIZE,
             progress=progress,
             desc=f'predict {raster.path.name}',
@@ -341,6 +396,10 @@ def predict_raster(
                 if path is not None:
                     os.replace(partial_path(path), path)
             tracker.remove()
+    except OutputWriteError:
+        # disk full or I/O error: free the space, keep the progress file true
+        sink.discard()
+        raise
     finally:
         sink.close()
     return PredictionResult(

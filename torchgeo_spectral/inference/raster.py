@@ -28,6 +28,7 @@ from .tiling import Tile, clip_span
 __all__ = [
     'RasterInfo',
     'TileReader',
+    'input_files',
     'open_raster_info',
     'resolve_wavelengths',
     'spectral_order',
@@ -76,6 +77,27 @@ def _data_file(path: Path) -> Path:
         if candidate.is_file():
             return candidate
     return stem
+
+
+def input_files(path: Path) -> dict[str, Path]:
+    """Every file an input raster consists of, by role (for guards and resume).
+
+    Args:
+        path: The raster as given (a GeoTIFF, an ENVI data file or header...).
+
+    Returns:
+        ``{'input raster': path}``, plus ``'input data file'`` for an ENVI header
+        and ``'input header'`` for an ENVI data file with a ``.hdr`` beside it.
+    """
+    files = {'input raster': path}
+    data = _data_file(path)
+    if data != path:
+        files['input data file'] = data
+    for header in (path.with_suffix('.hdr'), path.with_name(path.name + '.hdr')):
+        if header != path and header.is_file():
+            files['input header'] = header
+            break
+    return files
 
 
 def open_raster_info(path: Path) -> RasterInfo:

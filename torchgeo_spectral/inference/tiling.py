@@ -22,7 +22,15 @@ from numpy.typing import NDArray
 from torchgeo.datasets import GeoDataset
 from torchgeo.samplers import GriddedPatchSampler, Units
 
-__all__ = ['Tile', 'TileGrid', 'blend_weights', 'clip_span', 'hann_1d', 'make_grid']
+__all__ = [
+    'Tile',
+    'TileGrid',
+    'blend_weights',
+    'check_tiling',
+    'clip_span',
+    'hann_1d',
+    'make_grid',
+]
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,36 @@ class _Footprint(GeoDataset):
         raise NotImplementedError('a footprint has no pixels')
 
 
+def check_tiling(
+    tile_size: int, overlap: int, batch_size: int = 1, unit: int = 1
+) -> None:
+    """Check tiling options before any work (they are also checked by the grid).
+
+    Args:
+        tile_size: Tile side in pixels.
+        overlap: Pixels shared by neighbouring tiles.
+        batch_size: Tiles per model call.
+        unit: Grid unit in pixels (a model's patch size).
+
+    Raises:
+        ValueError: If a value is out of range, naming it and what was expected.
+    """
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1 (tiles per batch), got {batch_size}')
+    if unit <= 0 or tile_size <= 0:
+        raise ValueError(f'tile_size ({tile_size}) and unit ({unit}) must be > 0')
+    if not 0 <= overlap < tile_size:
+        raise ValueError(
+            f'overlap must be in [0, tile_size): got {overlap} for tile size '
+            f'{tile_size}'
+        )
+    if tile_size % unit or overlap % unit:
+        raise ValueError(
+            f'tile_size ({tile_size}) and overlap ({overlap}) must be multiples of '
+            f'the model patch size ({unit})'
+        )
+
+
 def make_grid(
     height: int, width: int, tile_size: int, overlap: int, unit: int = 1
 ) -> TileGrid:
@@ -189,18 +227,7 @@ def make_grid(
     """
     if height <= 0 or width <= 0:
         raise ValueError(f'empty raster ({height} x {width} pixels)')
-    if unit <= 0 or tile_size <= 0:
-        raise ValueError(f'tile_size ({tile_size}) and unit ({unit}) must be > 0')
-    if not 0 <= overlap < tile_size:
-        raise ValueError(
-            f'overlap must be in [0, tile_size): got {overlap} for tile size '
-            f'{tile_size}'
-        )
-    if tile_size % unit or overlap % unit:
-        raise ValueError(
-            f'tile_size ({tile_size}) and overlap ({overlap}) must be multiples of '
-            f'the model patch size ({unit})'
-        )
+    check_tiling(tile_size, overlap, unit=unit)
     size, stride = tile_size // unit, (tile_size - overlap) // unit
     footprint = _Footprint(math.ceil(height / unit), math.ceil(width / unit))
     sampler = GriddedPatchSampler(

@@ -5,28 +5,42 @@ checking a model name (with a list of valid names when it is wrong), building a
 :class:`~torchgeo_spectral.models.SpectralViT` with optional size overrides, and
 loading pretrained encoder weights from a :class:`SpectralMAETask` Lightning
 checkpoint or from exported encoder weights, with a clear error when they come
-from another architecture or band grouping.
+from another architecture or band grouping. Files are read by
+:func:`torchgeo_spectral.models.weights.read_checkpoint`, the package's one
+checkpoint reader.
 """
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import timm
-import torch
 from torch import Tensor, nn
 
 from .spectral_vit import SpectralViT
-from .weights import load_spectral_weights
+from .weights import (
+    CKPT_ENCODER_PREFIX,
+    ENCODER_CONFIG_KEY,
+    BackboneMismatchError,
+    checkpoint_encoder_weights,
+    is_lightning_checkpoint,
+    load_spectral_weights,
+    read_checkpoint,
+    read_weights_file,
+)
 
-#: Prefix of the encoder weights in a SpectralMAETask checkpoint's state dict.
-CKPT_ENCODER_PREFIX = 'model.encoder.'
-#: Checkpoint entry where SpectralMAETask stores the encoder's architecture config.
-ENCODER_CONFIG_KEY = 'spectral_encoder_config'
-
-
-class BackboneMismatchError(ValueError):
-    """Pretrained weights do not fit the backbone (architecture or grouping)."""
+__all__ = [
+    'CKPT_ENCODER_PREFIX',
+    'ENCODER_CONFIG_KEY',
+    'BackboneMismatchError',
+    'available_models',
+    'check_model_name',
+    'checkpoint_encoder_weights',
+    'create_spectral_vit',
+    'freeze',
+    'load_pretrained_backbone',
+    'read_checkpoint_encoder',
+    'size_overrides',
+]
 
 
 def available_models() -> list[str]:
@@ -102,57 +116,6 @@ def create_spectral_vit(
     return model
 
 
-def _is_lightning_checkpoint(obj: object) -> bool:
-    """Whether a loaded object looks like a Lightning checkpoint.
-
-    Args:
-        obj: What :func:`torch.load` returned.
-
-    Returns:
-        True for a mapping with ``state_dict`` and Lightning's bookkeeping
-        (exported encoder weights have a ``config`` instead).
-    """
-    return (
-        isinstance(obj, Mapping)
-        and 'state_dict' in obj
-        and ('pytorch-lightning_version' in obj or 'hyper_parameters' in obj)
-    )
-
-
-def checkpoint_encoder_weights(
-    checkpoint: Mapping[str, Any], source: str = 'checkpoint'
-) -> dict[str, Any]:
-    """The encoder of a SpectralMAETask checkpoint, as an encoder weights dict.
-
-    Args:
-        checkpoint: A loaded Lightning checkpoint of a SpectralMAETask.
-        source: Name of the file, for messages.
-
-    Returns:
-        ``{'state_dict', 'config', 'meta'}`` as written by
-        :func:`torchgeo_spectral.models.save_encoder_weights` (``config`` is
-        empty for checkpoints that did not store the encoder's config).
-
-    Raises:
-        BackboneMismatchError: If the checkpoint holds no MAE encoder.
-    """
-    state = {
-        key.removeprefix(CKPT_ENCODER_PREFIX): value
-        for key, value in checkpoint['state_dict'].items()
-        if key.startswith(CKPT_ENCODER_PREFIX)
-    }
-    if not state:
-        raise BackboneMismatchError(
-            f'{source} holds no SpectralMAE encoder (no "{CKPT_ENCODER_PREFIX}*" '
-            'weights); give a SpectralMAETask checkpoint or exported encoder weights'
-        )
-    return {
-        'state_dict': state,
-        'config': dict(checkpoint.get(ENCODER_CONFIG_KEY) or {}),
-        'meta': dict(checkpoint.get('hyper_parameters') or {}),
-    }
-
-
 def read_checkpoint_encoder(path: str | Path) -> dict[str, Any]:
     """Encoder weights of a SpectralMAETask checkpoint (read ``weights_only``).
 
@@ -161,14 +124,15 @@ def read_checkpoint_encoder(path: str | Path) -> dict[str, Any]:
 
     Returns:
         ``{'state_dict', 'config', 'meta'}`` (see
-        :func:`checkpoint_encoder_weights`).
+        :func:`~torchgeo_spectral.models.weights.checkpoint_encoder_weights`).
 
     Raises:
+        CheckpointError: If the file cannot be read safely.
         BackboneMismatchError: If the file is not a Lightning checkpoint of
             a SpectralMAETask.
     """
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    if not _is_lightning_checkpoint(checkpoint):
+    checkpoint = read_checkpoint(path)
+    if not is_lightning_checkpoint(checkpoint):
         raise BackboneMismatchError(f'{path} is not a Lightning checkpoint')
     return checkpoint_encoder_weights(checkpoint, str(path))
 
@@ -193,14 +157,13 @@ def load_pretrained_backbone(encoder: SpectralViT, path: str | Path) -> dict[str
 
     Raises:
         FileNotFoundError: If the file does not exist.
+        CheckpointError: If the file cannot be read safely or holds no weights.
         BackboneMismatchError: If the weights do not fit the backbone.
     """
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f'pretrained weights {file} not found')
-    loaded = torch.load(file, map_location='cpu', weights_only=True)
-    if _is_lightning_checkpoint(loaded):
-        loaded = checkpoint_encoder_weights(loaded, str(file))
+    loaded = read_weights_file(file)
     try:
         meta: dict[str, Any] = load_spectral_weights(encoder, loaded)
     except (ValueError, RuntimeError, KeyError, TypeError) as error:

@@ -23,6 +23,7 @@ Mapping (``load_imagenet_weights``):
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from timm.layers.patch_embed import resample_patch_embed
@@ -117,7 +118,9 @@ def read_state_dict(source: StateDictSource) -> dict[str, Tensor]:
             from safetensors.torch import load_file
 
             return load_file(str(path))
-        loaded = torch.load(path, map_location='cpu', weights_only=True)
+        from .weights import read_checkpoint
+
+        loaded: Any = read_checkpoint(path)
         for key in ('state_dict', 'model'):
             if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
                 loaded = loaded[key]

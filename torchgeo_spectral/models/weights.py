@@ -1,11 +1,21 @@
-"""Pretrained SpectralViT weights: the released-checkpoint enum and local files.
+"""Every checkpoint and weights file goes through this module.
+
+:func:`read_checkpoint` is the one place the package calls :func:`torch.load`:
+always with ``weights_only=True`` (a file that stores arbitrary Python objects is
+refused, never unpickled), with one clear error per kind of bad file (missing,
+empty, text, truncated, pickled objects) that names the file. On top of it:
+
+* :func:`read_weights_file` returns encoder weights ``{'state_dict', 'config',
+  'meta'}`` from a file written by :func:`save_encoder_weights` or from a
+  :class:`~torchgeo_spectral.tasks.SpectralMAETask` Lightning checkpoint;
+* :func:`load_spectral_weights` loads them into a model, refusing a checkpoint of
+  another architecture or band grouping;
+* inference rebuilds whole tasks with Lightning's ``load_from_checkpoint`` after
+  :func:`read_checkpoint` has vetted the file.
 
 No checkpoints are released yet, so :class:`SpectralViTWeights` has no members
-(an Enum with no members can be subclassed). Weights trained locally are written
-by :func:`save_encoder_weights` as ``{'state_dict', 'config', 'meta'}`` and read by
-:func:`load_spectral_weights`, which refuses a checkpoint of another architecture
-or band grouping. To use local weights where TorchGeo expects a ``WeightsEnum``,
-subclass the enum::
+(an Enum with no members can be subclassed). To use local weights where TorchGeo
+expects a ``WeightsEnum``, subclass the enum::
 
     from torchvision.models._api import Weights
 
@@ -18,7 +28,9 @@ subclass the enum::
 """
 
 import os
-from collections.abc import Sequence
+import pickle
+import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +43,15 @@ from .spectral_vit import SpectralViT
 
 __all__ = [
     'ARCHITECTURE_KEYS',
+    'CKPT_ENCODER_PREFIX',
+    'ENCODER_CONFIG_KEY',
+    'BackboneMismatchError',
+    'CheckpointError',
     'SpectralViTWeights',
+    'checkpoint_encoder_weights',
+    'is_lightning_checkpoint',
     'load_spectral_weights',
+    'read_checkpoint',
     'read_weights_file',
     'save_encoder_weights',
     'weights_meta',
@@ -52,6 +71,168 @@ ARCHITECTURE_KEYS = (
 
 #: Version of the file layout written by :func:`save_encoder_weights`.
 FORMAT_VERSION = 1
+
+#: Prefix of the encoder weights in a SpectralMAETask checkpoint's state dict.
+CKPT_ENCODER_PREFIX = 'model.encoder.'
+#: Checkpoint entry where SpectralMAETask stores the encoder's architecture config.
+ENCODER_CONFIG_KEY = 'spectral_encoder_config'
+
+# First bytes of torch.save's legacy (non-zip) format: a pickled magic number.
+_LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or weights file that cannot be read or used.
+
+    Raised with a one-line message that names the file and what is wrong with it
+    (empty, text, truncated, pickled Python objects, wrong kind of checkpoint).
+    """
+
+
+class BackboneMismatchError(ValueError):
+    """Pretrained weights do not fit the backbone (architecture or grouping)."""
+
+
+def _unreadable_reason(path: Path, error: BaseException) -> str:
+    """Say in a few words why :func:`torch.load` could not read a file.
+
+    Args:
+        path: The file.
+        error: What :func:`torch.load` raised.
+
+    Returns:
+        A short reason, e.g. ``'it is text, not a PyTorch file'``.
+    """
+    with path.open('rb') as f:
+        head = f.read(4096)
+    if zipfile.is_zipfile(path):
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return f'its archive is damaged ({detail})'
+    if head.startswith(b'PK'):
+        return 'it is truncated or damaged (its zip archive has no end)'
+    if head.startswith(_LEGACY_MAGIC):
+        return 'it is truncated or damaged (legacy torch.save format)'
+    try:
+        head.decode('utf-8')
+    except UnicodeDecodeError:
+        return 'it is not a file written by torch.save'
+    return 'it is text, not a file written by torch.save'
+
+
+def _refused_detail(error: BaseException) -> str:
+    """The line of a ``weights_only`` refusal that names the refused object.
+
+    Args:
+        error: The :class:`pickle.UnpicklingError` raised by :func:`torch.load`.
+
+    Returns:
+        E.g. ``'Unsupported global: GLOBAL __main__.Evil'``.
+    """
+    for line in str(error).splitlines():
+        line = line.strip()
+        if line.startswith('WeightsUnpickler error:'):
+            return line.removeprefix('WeightsUnpickler error:').strip()
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint or weights file safely: the package's one ``torch.load``.
+
+    The file is loaded on the CPU with ``weights_only=True``, so only tensors and
+    plain Python types are read; a file that stores other Python objects (a
+    pickled model, custom classes) is refused rather than executed.
+
+    Args:
+        path: A Lightning ``.ckpt``, exported encoder weights or any file written
+            by :func:`torch.save` holding a dictionary.
+
+    Returns:
+        The dictionary stored in the file.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: If it is a directory, empty, text, truncated or damaged,
+            stores Python objects that safe loading refuses, or holds something
+            other than a dictionary.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise FileNotFoundError(f'checkpoint {file} does not exist')
+    if file.is_dir():
+        raise CheckpointError(f'checkpoint {file} is a directory, not a file')
+    if file.stat().st_size == 0:
+        raise CheckpointError(f'checkpoint {file} is empty (0 bytes)')
+    try:
+        loaded = torch.load(file, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        if zipfile.is_zipfile(file) or file.read_bytes()[:16].startswith(_LEGACY_MAGIC):
+            raise CheckpointError(
+                f'checkpoint {file} stores Python objects that safe loading '
+                f'(weights_only=True) refuses ({_refused_detail(err)}); only '
+                'checkpoints of tensors and plain values are read'
+            ) from err
+        raise CheckpointError(
+            f'cannot read checkpoint {file}: {_unreadable_reason(file, err)}'
+        ) from err
+    except (RuntimeError, EOFError, KeyError, ValueError, IndexError) as err:
+        raise CheckpointError(
+            f'cannot read checkpoint {file}: {_unreadable_reason(file, err)}'
+        ) from err
+    if not isinstance(loaded, Mapping):
+        raise CheckpointError(
+            f'checkpoint {file} holds a {type(loaded).__name__}, not a dictionary '
+            'of weights'
+        )
+    return dict(loaded)
+
+
+def is_lightning_checkpoint(obj: Mapping[str, Any]) -> bool:
+    """Whether a loaded dictionary is a Lightning checkpoint.
+
+    Args:
+        obj: What :func:`read_checkpoint` returned.
+
+    Returns:
+        True for a ``state_dict`` with Lightning's bookkeeping (exported encoder
+        weights have a ``config`` instead).
+    """
+    return 'state_dict' in obj and (
+        'pytorch-lightning_version' in obj or 'hyper_parameters' in obj
+    )
+
+
+def checkpoint_encoder_weights(
+    checkpoint: Mapping[str, Any], source: str = 'checkpoint'
+) -> dict[str, Any]:
+    """The encoder of a SpectralMAETask checkpoint, as an encoder weights dict.
+
+    Args:
+        checkpoint: A loaded Lightning checkpoint of a SpectralMAETask.
+        source: Name of the file, for messages.
+
+    Returns:
+        ``{'state_dict', 'config', 'meta'}`` as written by
+        :func:`save_encoder_weights` (``config`` is empty for checkpoints that did
+        not store the encoder's config).
+
+    Raises:
+        BackboneMismatchError: If the checkpoint holds no MAE encoder.
+    """
+    state = {
+        key.removeprefix(CKPT_ENCODER_PREFIX): value
+        for key, value in checkpoint['state_dict'].items()
+        if key.startswith(CKPT_ENCODER_PREFIX)
+    }
+    if not state:
+        raise BackboneMismatchError(
+            f'{source} holds no SpectralMAE encoder (no "{CKPT_ENCODER_PREFIX}*" '
+            'weights); give a SpectralMAETask checkpoint or exported encoder weights'
+        )
+    return {
+        'state_dict': state,
+        'config': dict(checkpoint.get(ENCODER_CONFIG_KEY) or {}),
+        'meta': dict(checkpoint.get('hyper_parameters') or {}),
+    }
 
 
 class SpectralViTWeights(WeightsEnum):  # type: ignore[misc]
@@ -143,28 +324,32 @@ def save_encoder_weights(
 
 
 def read_weights_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a file written by :func:`save_encoder_weights` (``weights_only=True``).
+    """Read encoder weights from an exported file or a SpectralMAETask checkpoint.
 
     Args:
-        path: The file.
+        path: A file written by :func:`save_encoder_weights` (or
+            ``SpectralMAETask.export_encoder``), or a Lightning ``.ckpt`` of a
+            SpectralMAETask (its encoder is extracted).
 
     Returns:
         ``{'state_dict', 'config', 'meta'}``.
 
     Raises:
-        ValueError: If the file is not in that format.
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: If the file cannot be read safely (see
+            :func:`read_checkpoint`) or holds no encoder weights.
+        BackboneMismatchError: If a Lightning checkpoint holds no MAE encoder.
     """
-    loaded = torch.load(Path(path), map_location='cpu', weights_only=True)
-    if (
-        not isinstance(loaded, dict)
-        or 'state_dict' not in loaded
-        or 'config' not in loaded
-    ):
+    loaded = read_checkpoint(path)
+    if is_lightning_checkpoint(loaded):
+        return checkpoint_encoder_weights(loaded, str(path))
+    if 'state_dict' not in loaded or 'config' not in loaded:
         msg = (
             f'{path} is not a SpectralViT weights file (expected a dict with '
-            "'state_dict' and 'config', as written by save_encoder_weights)"
+            "'state_dict' and 'config', as written by save_encoder_weights, or a "
+            'SpectralMAETask checkpoint)'
         )
-        raise ValueError(msg)
+        raise CheckpointError(msg)
     return loaded
 
 
