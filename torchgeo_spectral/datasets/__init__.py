@@ -8,9 +8,12 @@
   :class:`IndianPines`, :class:`PaviaUniversity`, :class:`PaviaCentre`,
   :class:`Salinas`, :class:`KennedySpaceCenter`, :class:`Botswana`,
   :class:`Houston2013`.
+* :class:`FileScene`: one scene of your own, a cube and its label map given
+  as files (GeoTIFF, ENVI, ``.mat``, ``.npy``), georeferenced or not.
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
+from .file_scene import FileScene, read_wavelength_file
 from .proximal import ProximalHyperspectral
 from .raster import HyperspectralRaster
 from .scene import HyperspectralScene, SceneFile
@@ -34,6 +37,7 @@ from .utils import (
 __all__ = [
     'BandSelection',
     'Botswana',
+    'FileScene',
     'Houston2013',
     'HyperspectralRaster',
     'HyperspectralScene',
@@ -46,6 +50,7 @@ __all__ = [
     'SceneFile',
     'collate_spectral',
     'concat_spectral_samples',
+    'read_wavelength_file',
     'select_bands',
     'sort_bands',
 ]
