@@ -95,7 +95,7 @@ def check_window(window_size: int, patch_size: int) -> None:
         msg = f'window_size ({window_size}) and patch_size ({patch_size}) must be >= 1'
         raise ValueError(msg)
     tokens, rest = divmod(window_size, patch_size)
-    if rest or tokens % 2 == 0:
+    if rest or tokens % 2 == 0 or window_size % 2 == 0:
         fits = ', '.join(str(patch_size * k) for k in (1, 3, 5, 7))
         msg = (
             f'window_size={window_size} does not fit patch_size={patch_size}: the '

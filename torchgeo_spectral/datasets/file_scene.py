@@ -30,7 +30,7 @@ from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
 from .mat import load_mat_array
 from .scene import HyperspectralScene
 
-__all__ = ['FileScene', 'WavelengthSource', 'read_wavelength_file']
+__all__ = ['FileScene', 'WavelengthSource', 'read_label_map', 'read_wavelength_file']
 
 Sample = dict[str, Tensor]
 #: Band centres: a text/CSV file, a sensor name, or the values in nm.
@@ -144,21 +144,63 @@ def resolve_wavelengths(
     return values
 
 
-def _raster_grid(path: Path) -> tuple[Affine | None, str | None]:
+def read_label_map(
+    path: str | os.PathLike[str], key: str | None = None
+) -> npt.NDArray[np.generic]:
+    """Read a label map as stored: a raster's first band, a ``.mat`` or ``.npy``.
+
+    A raster's nodata pixels become 0 (unlabelled).
+
+    Args:
+        path: The label file.
+        key: Variable name in a ``.mat`` file.
+
+    Returns:
+        The label map (squeezed; 2-D for a valid file).
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: Naming the file, if it cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'labels file {path} does not exist')
+    suffix = path.suffix.lower()
+    if suffix == '.mat':
+        return np.squeeze(load_mat_array(path, key))
+    if suffix == '.npy':
+        try:
+            return np.asarray(np.squeeze(np.load(path, allow_pickle=False)))
+        except (OSError, ValueError) as error:
+            raise ValueError(f'{path}: not a readable .npy array ({error})') from error
+    try:
+        with rasterio_env(), warnings.catch_warnings():
+            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                data = src.read(1, masked=True)
+    except rasterio.errors.RasterioIOError as error:
+        raise ValueError(f'{path}: not a readable raster ({error})') from error
+    return np.asarray(np.ma.filled(data, 0))
+
+
+def _raster_grid(path: Path) -> tuple[tuple[float, ...] | None, str | None]:
     """Transform and CRS of a raster, None when it is not georeferenced.
 
     Args:
         path: A raster.
 
     Returns:
-        ``(transform, crs)``.
+        ``(transform, crs)``: the six affine coefficients ``(a, b, c, d, e, f)``
+        and the CRS string.
     """
     with rasterio_env(), warnings.catch_warnings():
         warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
         with rasterio.open(path) as src:
             crs = src.crs.to_string() if src.crs else None
-            transform = None if src.transform == Affine.identity() else src.transform
-    return transform, crs
+            transform = src.transform
+    if transform == Affine.identity():
+        return None, crs
+    return tuple(round(v, 9) for v in transform[:6]), crs
 
 
 class FileScene(HyperspectralScene):
@@ -369,21 +411,7 @@ class FileScene(HyperspectralScene):
         if path is None:
             return None
         suffix = path.suffix.lower()
-        if suffix == '.mat':
-            gt = np.squeeze(load_mat_array(path, self._labels_key))
-        elif suffix == '.npy':
-            gt = np.squeeze(np.load(path, allow_pickle=False))
-        else:
-            try:
-                with rasterio_env(), warnings.catch_warnings():
-                    warnings.simplefilter(
-                        'ignore', rasterio.errors.NotGeoreferencedWarning
-                    )
-                    with rasterio.open(path) as src:
-                        data = src.read(1, masked=True)
-            except rasterio.errors.RasterioIOError as error:
-                raise ValueError(f'{path}: not a readable raster ({error})') from error
-            gt = np.ma.filled(data, 0)
+        gt = read_label_map(path, self._labels_key)
         if gt.ndim != 2 or gt.shape != tuple(shape):
             msg = (
                 f'label map {path} has shape {gt.shape}, but the cube {self._image} '
