@@ -21,7 +21,7 @@ from .nongeo import (
     SpectralNonGeoDataModule,
 )
 from .raster import HyperspectralRasterDataModule, LabelRaster
-from .scene import SceneDataModule
+from .scene import SceneDataModule, SceneMapWriter, ScenePixels
 from .statistics import BandStatistics, RunningBandStatistics, compute_band_statistics
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     'ProximalHyperspectralDataModule',
     'RunningBandStatistics',
     'SceneDataModule',
+    'SceneMapWriter',
+    'ScenePixels',
     'SpectralAugmentation',
     'SpectralNonGeoDataModule',
     'compute_band_statistics',

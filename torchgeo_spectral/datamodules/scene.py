@@ -17,7 +17,11 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
+import rasterio
+import rasterio.errors
 import torch
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities.types import EVAL_DATALOADERS
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
@@ -32,7 +36,13 @@ from ..samplers.splits import SpatialSplit, indices_for_pixels, spatial_block_sp
 from ._normalise import augmentations
 from .statistics import BandStatistics
 
-__all__ = ['SceneDataModule', 'check_window', 'resolve_scene_class']
+__all__ = [
+    'SceneDataModule',
+    'SceneMapWriter',
+    'ScenePixels',
+    'check_window',
+    'resolve_scene_class',
+]
 
 Sample = dict[str, Tensor]
 #: A label budget as the CLI takes it: a count per class, a fraction, or a dict.
@@ -161,6 +171,47 @@ def normalize_in_place(scene: HyperspectralScene, stats: BandStatistics) -> None
     scene.image = np.nan_to_num(normalized, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+class ScenePixels(Dataset[Sample]):
+    """Every pixel of a scene, labelled or not, as a window centred on it.
+
+    Item ``i`` is the pixel ``divmod(i, W)`` (row-major), so predictions in
+    loader order fill the map row by row (see :class:`SceneMapWriter`).
+    """
+
+    def __init__(self, scene: HyperspectralScene, window_size: int) -> None:
+        """Wrap a loaded scene.
+
+        Args:
+            scene: The scene (its in-memory cube).
+            window_size: Odd window side.
+        """
+        self.scene = scene
+        self.window_size = window_size
+        self.height, self.width = scene.gt.shape
+
+    def __len__(self) -> int:
+        """Number of pixels.
+
+        Returns:
+            ``H * W``.
+        """
+        return int(self.height * self.width)
+
+    def __getitem__(self, index: int) -> Sample:
+        """The window centred on one pixel.
+
+        Args:
+            index: Row-major pixel index.
+
+        Returns:
+            ``image`` and ``wavelength``.
+        """
+        row, col = divmod(int(index), self.width)
+        half = self.window_size // 2
+        image, _ = self.scene._window(row - half, col - half, self.window_size)
+        return {'image': image, 'wavelength': self.scene.wavelengths.clone()}
+
+
 class SceneDataModule(NonGeoDataModule):
     """One scene and its label map, for pretraining and few-label fine-tuning.
 
@@ -177,7 +228,9 @@ class SceneDataModule(NonGeoDataModule):
     capped at what a class has with a warning; a fraction; or ``{class:
     count}``), and serves ``window_size`` windows centred on the labelled pixels
     with ``label`` 0..K-1; its statistics come from the pixels of the training
-    region only. Either way, the in-memory cube is normalized once (nodata
+    region only. Prediction (``torchgeo-spectral predict``) runs over every
+    pixel of the scene (:class:`ScenePixels`); :class:`SceneMapWriter` writes
+    the class map. Either way, the in-memory cube is normalized once (nodata
     becomes 0) and windows are padded AFTER normalization: pixels outside the
     scene are 0, the band mean, not a fake spectrum. :attr:`statistics` holds
     the statistics; the device-side pipeline only flips training batches.
@@ -380,7 +433,7 @@ class SceneDataModule(NonGeoDataModule):
                 Subset(scene, index['val'].tolist()) if len(index['val']) else None
             )
             self.test_dataset = Subset(scene, index['test'].tolist())
-            self.predict_dataset = self.test_dataset
+            self.predict_dataset = ScenePixels(scene, self.window_size)
             train_pixels = split.region == TRAIN
         if self.statistics is None:
             self.statistics = pixel_statistics(
@@ -458,3 +511,141 @@ class SceneDataModule(NonGeoDataModule):
         if self.scene is None:
             raise RuntimeError('call setup() first')
         return tuple(self.scene.class_names)
+
+
+class SceneMapWriter(BasePredictionWriter):
+    """Write the class map of a scene predicted pixel by pixel, as a GeoTIFF.
+
+    Add it to ``trainer.callbacks`` of ``torchgeo-spectral predict`` with a
+    :class:`SceneDataModule` in ``'finetune'`` mode: every pixel's window is
+    classified and the map holds classes ``1..K`` (the label raster's coding,
+    0 stays "no data"), on the cube's grid (transform and CRS copied when the
+    cube is georeferenced).
+    """
+
+    def __init__(self, output: str, overwrite: bool = False) -> None:
+        """Initialize a new SceneMapWriter.
+
+        Args:
+            output: The class-map GeoTIFF to write.
+            overwrite: Replace an existing file.
+        """
+        super().__init__(write_interval='batch')
+        self.output = Path(output)
+        self.overwrite = overwrite
+        self.classes: npt.NDArray[np.int64] | None = None
+
+    def on_predict_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Refuse to replace an existing map, or the cube, before predicting.
+
+        Args:
+            trainer: The trainer.
+            pl_module: The task.
+
+        Raises:
+            FileExistsError: If ``output`` exists and ``overwrite`` is False, or
+                is the scene's own cube.
+        """
+        source = self._dataset(trainer).scene.image_path
+        if self.output.exists() and self.output.resolve() == source.resolve():
+            raise FileExistsError(f'{self.output} is the input cube; choose another')
+        if self.output.exists() and not self.overwrite:
+            msg = f'{self.output} exists; set overwrite: true to replace it'
+            raise FileExistsError(msg)
+
+    def _dataset(self, trainer: Trainer) -> ScenePixels:
+        """The pixels being predicted.
+
+        Args:
+            trainer: The trainer.
+
+        Returns:
+            The dataset.
+
+        Raises:
+            TypeError: If the data module does not predict a scene's pixels.
+        """
+        datamodule = getattr(trainer, 'datamodule', None)
+        dataset = getattr(datamodule, 'predict_dataset', None)
+        if not isinstance(dataset, ScenePixels):
+            msg = 'SceneMapWriter needs a SceneDataModule in finetune mode'
+            raise TypeError(msg)
+        return dataset
+
+    def write_on_batch_end(
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        prediction: Any,
+        batch_indices: Sequence[int] | None,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
+        """Store the classes of one batch of pixels.
+
+        Args:
+            trainer: The trainer.
+            pl_module: The task.
+            prediction: ``(B, K)`` class probabilities or logits.
+            batch_indices: Unused (the loader is in pixel order).
+            batch: The batch.
+            batch_idx: Index of the batch.
+            dataloader_idx: Index of the loader.
+        """
+        dataset = self._dataset(trainer)
+        if self.classes is None:
+            self.classes = np.zeros(len(dataset), dtype=np.int64)
+        size = len(batch['image'])
+        start = batch_idx * int(trainer.datamodule.batch_size)  # type: ignore[attr-defined]
+        predicted = torch.as_tensor(prediction).argmax(dim=1).cpu().numpy()
+        self.classes[start : start + size] = predicted + 1
+
+    def on_predict_epoch_end(
+        self, trainer: Trainer, pl_module: LightningModule
+    ) -> None:
+        """Write the map once every pixel is predicted.
+
+        Args:
+            trainer: The trainer.
+            pl_module: The task.
+        """
+        if self.classes is None:
+            return
+        dataset = self._dataset(trainer)
+        shape = (dataset.height, dataset.width)
+        write_class_map(self.output, self.classes.reshape(shape), dataset.scene)
+        self.classes = None
+
+
+def write_class_map(
+    path: Path, classes: npt.NDArray[np.int64], scene: HyperspectralScene
+) -> None:
+    """Write a class map on a scene's grid (georeferenced when the cube is).
+
+    Args:
+        path: The GeoTIFF to write.
+        classes: ``(H, W)`` classes, 0 = no data.
+        scene: The scene.
+    """
+    profile: dict[str, Any] = {
+        'driver': 'GTiff',
+        'height': classes.shape[0],
+        'width': classes.shape[1],
+        'count': 1,
+        'dtype': 'uint8' if classes.max() < 256 else 'uint16',
+        'nodata': 0,
+        'compress': 'deflate',
+    }
+    source = scene.image_path
+    if source.suffix.lower() not in ('.mat', '.npy') and source.is_file():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(source) as src:
+                if src.crs is not None:
+                    profile.update(crs=src.crs, transform=src.transform)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path, 'w', **profile) as dst:
+            dst.write(classes.astype(profile['dtype']), 1)
