@@ -14,6 +14,7 @@ CONF = ROOT / 'conf'
 DATA = ROOT / 'tests' / 'data'
 sys.path.insert(0, str(DATA))
 
+from own_scene import write_own_scene
 from synthetic import cube, write_envi, write_geotiff
 
 TINY = [
@@ -100,12 +101,41 @@ def _enmap(tmp_path: Path) -> list[str]:
     ]
 
 
+def _own_scene(mode_args: list[str], labels: bool) -> Callable[[Path], list[str]]:
+    def overrides(tmp_path: Path) -> list[str]:
+        files = write_own_scene(tmp_path / 'scene')
+        return [
+            f'--data.init_args.image={files["image"]}',
+            f'--data.init_args.labels={files["labels"] if labels else "null"}',
+            f'--data.init_args.split={tmp_path / "split.npz"}',
+            f'--data.init_args.wavelengths={files["wavelengths"]}',
+            '--data.init_args.batch_size=4',
+            '--model.init_args.patch_size=1',
+            '--data.init_args.patch_size=1',
+            *mode_args,
+        ]
+
+    return overrides
+
+
 CONFIGS: dict[str, Callable[[Path], list[str]]] = {
     'pretrain_demo.yaml': _demo,
     'pretrain_mixed_folder.yaml': _mixed,
     'indian_pines_classification.yaml': _indian_pines([]),
     'indian_pines_segmentation.yaml': _indian_pines(['--data.dict_kwargs.tile_size=4']),
     'enmap_potsdam_segmentation.yaml': _enmap,
+    'pretrain_scene.yaml': _own_scene(
+        [*TINY_MAE, '--data.init_args.tile_size=8'], labels=False
+    ),
+    'few_label_scene.yaml': _own_scene(
+        [
+            *TINY,
+            '--data.init_args.window_size=3',
+            '--data.init_args.block_size=10',
+            '--model.init_args.num_classes=3',
+        ],
+        labels=True,
+    ),
 }
 
 

@@ -14,6 +14,7 @@ PLUGIN_COMMANDS = (
     '  demo          pretrain and fine-tune on an embedded synthetic scene\n'
     '  predict-map   tiled class map of a georeferenced raster (GeoTIFF)\n'
     '  embed         per-patch and per-tile embeddings of a raster\n'
+    '  split         spatially disjoint split of a label raster (saved, drawn)\n'
 )
 
 
@@ -32,6 +33,12 @@ def main(args: Sequence[str] | None = None) -> None:
         from torchgeo_spectral.demo.cli import main as demo_main
 
         demo_main(argv[1:])
+        return
+    if argv[:1] == ['split']:
+        from torchgeo_spectral.samplers.cli import main as split_main
+
+        if status := split_main(argv[1:]):
+            raise SystemExit(status)
         return
     from torchgeo_spectral.inference import cli as inference_cli
 

@@ -107,8 +107,24 @@ def test_fraction_budget_is_stratified(scene: np.ndarray) -> None:
 def test_budget_larger_than_a_class_names_it(scene: np.ndarray) -> None:
     with pytest.raises(ValueError, match=r'class 3 asks for 100000 .* only \d+ are'):
         spatial_block_split(scene, 5, 20, budget={3: 100000}, seed=0)
-    with pytest.raises(ValueError, match='class 1 asks for 99999'):
+    with pytest.raises(ValueError, match='larger than the training region: class 1'):
         spatial_block_split(scene, 5, 20, budget=99999, seed=0)
+    with pytest.raises(ValueError, match=r'classes \[9\] that the label map'):
+        spatial_block_split(scene, 5, 20, budget={9: 1}, seed=0)
+
+
+def test_count_budget_is_capped_for_rare_classes(scene: np.ndarray) -> None:
+    labels = scene.copy()
+    labels[labels == 4] = 0
+    labels[30:32, 10:12] = 4  # a rare class of four pixels
+    full = spatial_block_split(labels, 3, 20, seed=0)
+    have = full.class_counts(labels, 'train').get(4, 0)
+    assert have < 10
+    with pytest.warns(UserWarning, match=f'capped .*class 4: {have} of 10'):
+        split = spatial_block_split(labels, 3, 20, budget=10, seed=0)
+    counts = split.class_counts(labels, 'train')
+    assert counts.get(4, 0) == have
+    assert counts[1] == counts[2] == counts[3] == 10
 
 
 def test_guard_leaving_no_test_pixels_is_an_error(scene: np.ndarray) -> None:
@@ -238,3 +254,76 @@ def test_disjointness_check_is_not_vacuous(scene: np.ndarray) -> None:
     split = spatial_block_split(scene, 3, 20, seed=3)
     with pytest.raises(AssertionError):
         assert_disjoint(split, scene, 9)
+
+
+def test_split_command(
+    scene: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from torchgeo_spectral.samplers.cli import main
+
+    np.save(tmp_path / 'labels.npy', scene)
+    out = tmp_path / 'split.npz'
+    args = ['--labels', str(tmp_path / 'labels.npy'), '--output', str(out)]
+    assert not main(
+        [
+            *args,
+            '--block-size',
+            '20',
+            '--guard',
+            '4',
+            '--budget',
+            '5',
+            '--val-fraction',
+            '0.2',
+        ]
+    )
+    report = capsys.readouterr().out
+    assert 'guard 4 px' in report
+    assert re.search(r'^\s+1\s+5\s+\d+\s+\d+$', report, re.MULTILINE)
+    split = SpatialSplit.load(out, labels=scene)
+    assert split.params['patch_size'] == 5
+    assert split.params['budget'] == 5
+    png = out.with_suffix('.png')
+    assert png.read_bytes()[:4] == b'\x89PNG'
+    # an existing output is kept unless --overwrite
+    assert main(args) == 1
+    assert 'exists; pass --overwrite' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ('options', 'message'),
+    [
+        (['--budget', '100000'], 'larger than the training region'),
+        (['--budget', 'ten'], "--budget 'ten': expected"),
+        (['--num-classes', '3'], r'labels \[4\] outside the declared classes 0..3'),
+        (['--block-size', '6', '--window-size', '15'], 'leaves no labelled'),
+    ],
+)
+def test_split_command_errors_write_nothing(
+    scene: np.ndarray,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    message: str,
+) -> None:
+    from torchgeo_spectral.samplers.cli import main as split_main
+
+    np.save(tmp_path / 'labels.npy', scene)
+    out = tmp_path / 'out' / 'split.npz'
+    code = split_main(
+        ['--labels', str(tmp_path / 'labels.npy'), '--output', str(out), *options]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert re.search(message, err), err
+    assert err.count('\n') == 1
+    assert not (tmp_path / 'out').exists()
+
+
+def test_parse_budget() -> None:
+    from torchgeo_spectral.samplers.cli import parse_budget
+
+    assert parse_budget('10') == 10
+    assert parse_budget('0.05') == 0.05
+    assert parse_budget('1:10,2:5') == {1: 10, 2: 5}
+    assert parse_budget(None) is None

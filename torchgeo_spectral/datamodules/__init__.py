@@ -5,6 +5,9 @@
 * :class:`ProximalHyperspectralDataModule` and
   :class:`HyperspectralSceneDataModule`: seeded random splits of
   non-georeferenced datasets (TorchGeo ``NonGeoDataModule``).
+* :class:`SceneDataModule`: one scene and its label map (a classic scene or
+  your own files): pretraining on every pixel, few-label fine-tuning on a
+  spatially disjoint split.
 * :class:`MixedCubeFolderDataModule`: pretraining batches from a folder of cubes
   of several sensors (proximal and remote), one band set per batch.
 * :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
@@ -18,6 +21,7 @@ from .nongeo import (
     SpectralNonGeoDataModule,
 )
 from .raster import HyperspectralRasterDataModule, LabelRaster
+from .scene import SceneDataModule, SceneMapWriter, ScenePixels
 from .statistics import BandStatistics, RunningBandStatistics, compute_band_statistics
 
 __all__ = [
@@ -29,6 +33,9 @@ __all__ = [
     'MixedCubeFolderDataModule',
     'ProximalHyperspectralDataModule',
     'RunningBandStatistics',
+    'SceneDataModule',
+    'SceneMapWriter',
+    'ScenePixels',
     'SpectralAugmentation',
     'SpectralNonGeoDataModule',
     'compute_band_statistics',

@@ -13,7 +13,6 @@ from torchgeo.datamodules import NonGeoDataModule
 from torchgeo.datasets import NonGeoDataset
 
 from ..datasets import ProximalHyperspectral, collate_spectral
-from ..datasets import scenes as scene_classes
 from ..datasets.scene import HyperspectralScene
 from ._normalise import augmentations, resolve_statistics
 from .statistics import BandStatistics
@@ -166,23 +165,22 @@ class ProximalHyperspectralDataModule(SpectralNonGeoDataModule):
         )
 
 
-def scene_class(name: str) -> type[HyperspectralScene]:
-    """Look up a benchmark scene class by name.
+def scene_class(name: str | type[HyperspectralScene]) -> type[HyperspectralScene]:
+    """Look up a scene class by name, class path, or the class itself.
 
     Args:
-        name: Class name, e.g. ``'IndianPines'``.
+        name: A classic scene name (``'IndianPines'``), the dotted path of a
+            :class:`HyperspectralScene` subclass, or the subclass.
 
     Returns:
         The class.
 
     Raises:
-        ValueError: If the name is unknown.
+        ValueError: If the name is unknown or not a ``HyperspectralScene``.
     """
-    if name not in scene_classes.__all__:
-        msg = f'unknown scene {name!r}; choose from {list(scene_classes.__all__)}'
-        raise ValueError(msg)
-    cls: type[HyperspectralScene] = getattr(scene_classes, name)
-    return cls
+    from .scene import resolve_scene_class
+
+    return resolve_scene_class(name)
 
 
 class HyperspectralSceneDataModule(SpectralNonGeoDataModule):
@@ -195,7 +193,7 @@ class HyperspectralSceneDataModule(SpectralNonGeoDataModule):
 
     def __init__(
         self,
-        scene: str = 'IndianPines',
+        scene: str | type[HyperspectralScene] = 'IndianPines',
         root: str | os.PathLike[str] = 'data',
         mode: Literal['patch', 'tile'] = 'patch',
         batch_size: int = 32,
@@ -214,7 +212,8 @@ class HyperspectralSceneDataModule(SpectralNonGeoDataModule):
         Args:
             scene: Scene class name (``IndianPines``, ``PaviaUniversity``,
                 ``PaviaCentre``, ``Salinas``, ``KennedySpaceCenter``,
-                ``Botswana``, ``Houston2013``).
+                ``Botswana``, ``Houston2013``), or any
+                :class:`HyperspectralScene` subclass or its class path.
             root: Folder of the scene files.
             mode: ``'patch'`` or ``'tile'``.
             batch_size: Samples per batch.

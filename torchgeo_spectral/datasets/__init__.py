@@ -10,9 +10,12 @@
   :class:`Houston2013`.
 * :class:`SyntheticLibraryScenes`: synthetic scenes mixing earthlib library
   spectra (:func:`load_spectral_library`), seen by random sensors.
+* :class:`FileScene`: one scene of your own, a cube and its label map given
+  as files (GeoTIFF, ENVI, ``.mat``, ``.npy``), georeferenced or not.
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
+from .file_scene import FileScene, read_wavelength_file
 from .library import (
     LibraryScene,
     SpectralLibrary,
@@ -42,6 +45,7 @@ from .utils import (
 __all__ = [
     'BandSelection',
     'Botswana',
+    'FileScene',
     'Houston2013',
     'HyperspectralRaster',
     'HyperspectralScene',
@@ -58,6 +62,7 @@ __all__ = [
     'collate_spectral',
     'concat_spectral_samples',
     'load_spectral_library',
+    'read_wavelength_file',
     'select_bands',
     'sort_bands',
 ]

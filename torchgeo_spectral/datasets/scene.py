@@ -30,6 +30,24 @@ __all__ = ['HyperspectralScene', 'SceneFile']
 Sample = dict[str, Tensor]
 
 
+def _starts(length: int, size: int, step: int) -> list[int]:
+    """Window starts along one axis that cover ``length`` pixels.
+
+    Args:
+        length: Scene side.
+        size: Window side.
+        step: Step between windows.
+
+    Returns:
+        Starts from 0 every ``step``, ending with the first window that reaches
+        the far edge (padded beyond it when the scene is smaller than a window).
+    """
+    starts = [0]
+    while starts[-1] + size < length:
+        starts.append(starts[-1] + step)
+    return starts
+
+
 @dataclass(frozen=True)
 class SceneFile:
     """One downloadable file of a scene.
@@ -107,6 +125,9 @@ class HyperspectralScene(NonGeoDataset):
         transforms: Callable[[Sample], Sample] | None = None,
         download: bool = False,
         checksum: bool = False,
+        *,
+        tile_stride: int | None = None,
+        pad_value: float = 0.0,
     ) -> None:
         """Initialize a new scene.
 
@@ -119,6 +140,12 @@ class HyperspectralScene(NonGeoDataset):
             transforms: Function applied to each sample.
             download: Download missing files.
             checksum: Verify MD5 checksums of existing files.
+            tile_stride: Step between tiles in tile mode (``tile_size`` when
+                None); a smaller step gives overlapping tiles, e.g. for
+                pretraining on every pixel of a small scene.
+            pad_value: Value of image pixels outside the scene in border
+                windows. NaN lets the data modules normalize first and pad
+                after (NaN becomes 0, the band mean, after normalization).
 
         Raises:
             DatasetNotFoundError: If files are missing and ``download=False``.
@@ -134,26 +161,84 @@ class HyperspectralScene(NonGeoDataset):
             )
         if tile_size < 1:
             raise ValueError(f'tile_size must be positive, got {tile_size}')
+        if tile_stride is not None and tile_stride < 1:
+            raise ValueError(f'tile_stride must be positive, got {tile_stride}')
         self.root = Path(root)
         self.mode = mode
         self.patch_size = patch_size
         self.tile_size = tile_size
+        self.tile_stride = tile_stride or tile_size
+        self.pad_value = float(pad_value)
         self.transforms = transforms
         self.download = download
         self.checksum = checksum
         self._verify()
+        image, file_w, gt = self._read_scene()
+        self._setup(image, file_w, gt)
+
+    def _read_scene(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.generic], npt.NDArray[np.float64], npt.NDArray[np.generic]
+    ]:
+        """Read the cube, its band centres and the label map as stored.
+
+        Subclasses that read other sources (for example a cube and a label
+        raster given as paths) override this and :meth:`_verify`.
+
+        Returns:
+            ``(image, wavelengths, labels)``: the ``(C, H, W)`` cube in file band
+            order, its ``(C,)`` band centres in nm, and the ``(H, W)`` label map.
+
+        Raises:
+            ValueError: Naming the file, if the cube is not 3-D.
+        """
         file_w = np.asarray(type(self).wavelength_table(), dtype=np.float64)
-        self.selection = select_bands(file_w, name=type(self).__name__)
+        array = self._read(self.image_file)
+        if array.ndim != 3:
+            msg = f'{self.image_path}: expected a 3-D cube, got shape {array.shape}'
+            raise ValueError(msg)
+        if self.image_path.suffix.lower() == '.mat':
+            array = np.moveaxis(array, -1, 0)
+        return array, file_w, np.squeeze(self._read(self.gt_file))
+
+    def _setup(
+        self,
+        image: npt.NDArray[np.generic],
+        file_w: npt.NDArray[np.float64],
+        gt: npt.NDArray[np.generic],
+    ) -> None:
+        """Sort the bands, check the label map and index the samples.
+
+        Args:
+            image: ``(C, H, W)`` cube in file band order.
+            file_w: Band centres in nm in file band order.
+            gt: ``(H, W)`` label map, 0 = unlabelled.
+        """
+        self.selection = select_bands(file_w, name=str(self.image_path))
         self.wavelengths = torch.tensor(self.selection.wavelengths, dtype=torch.float32)
-        self.image = self._load_image(file_w.size)
-        self.gt = self._load_gt()
+        self.image = self._check_image(image, file_w.size)
+        self.gt = self._check_gt(gt)
         self.num_classes = len(self.class_names)
         rows, cols = np.nonzero(self.gt)
         self.pixels = np.stack([rows, cols], axis=1)
         h, w = self.gt.shape
+        step = self.tile_stride
         self.tiles = [
-            (r, c) for r in range(0, h, tile_size) for c in range(0, w, tile_size)
+            (r, c)
+            for r in _starts(h, self.tile_size, step)
+            for c in _starts(w, self.tile_size, step)
         ]
+
+    @property
+    def image_path(self) -> Path:
+        """Path of the cube file, for messages."""
+        return self.root / self.image_file.filename
+
+    @property
+    def labels_path(self) -> Path:
+        """Path of the label-map file, for messages."""
+        return self.root / self.gt_file.filename
 
     # ------------------------------------------------------------- files
     def _verify(self) -> None:
@@ -202,11 +287,14 @@ class HyperspectralScene(NonGeoDataset):
         with rasterio_env(), rasterio.open(path) as src:
             return np.asarray(src.read())
 
-    def _load_image(self, num_bands: int) -> npt.NDArray[np.float32]:
-        """Load the cube as ``(C, H, W)`` float32, bands sorted by wavelength.
+    def _check_image(
+        self, array: npt.NDArray[np.generic], num_bands: int
+    ) -> npt.NDArray[np.float32]:
+        """Check the cube and return it as ``(C, H, W)`` float32 sorted by wavelength.
 
         Args:
-            num_bands: Expected band count.
+            array: The ``(C, H, W)`` cube in file band order.
+            num_bands: Number of band centres.
 
         Returns:
             The cube.
@@ -214,12 +302,9 @@ class HyperspectralScene(NonGeoDataset):
         Raises:
             ValueError: Naming the file, if it is not 3-D with ``num_bands``.
         """
-        path = self.root / self.image_file.filename
-        array = self._read(self.image_file)
+        path = self.image_path
         if array.ndim != 3:
             raise ValueError(f'{path}: expected a 3-D cube, got shape {array.shape}')
-        if path.suffix.lower() == '.mat':
-            array = np.moveaxis(array, -1, 0)
         if array.shape[0] != num_bands:
             msg = (
                 f'{path}: {array.shape[0]} bands, but {type(self).__name__} has '
@@ -228,31 +313,38 @@ class HyperspectralScene(NonGeoDataset):
             raise ValueError(msg)
         return np.ascontiguousarray(array[self.selection.indexes], dtype=np.float32)
 
-    def _load_gt(self) -> npt.NDArray[np.int64]:
-        """Load the label map and check it against the cube and class list.
+    def _check_gt(self, gt: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
+        """Check the label map against the cube and the class list.
+
+        Args:
+            gt: The ``(H, W)`` label map as read.
 
         Returns:
             ``(H, W)`` int64 labels, 0 = unlabelled.
 
         Raises:
-            ValueError: Naming the file, for a wrong shape or unknown labels.
+            ValueError: Naming the files, for a wrong shape or unknown labels.
         """
-        path = self.root / self.gt_file.filename
-        gt = np.squeeze(self._read(self.gt_file))
+        path = self.labels_path
         if gt.shape != self.image.shape[1:]:
             msg = (
-                f'{path}: label map of shape {gt.shape}, cube is {self.image.shape[1:]}'
+                f'{path}: label map of shape {gt.shape} (rows, cols), but the cube '
+                f'{self.image_path} is {self.image.shape[1:]}'
             )
             raise ValueError(msg)
-        gt = gt.astype(np.int64)
-        bad = np.unique(gt[(gt < 0) | (gt > len(self.class_names))])
+        if gt.dtype.kind == 'f' and not np.array_equal(gt, np.round(gt)):
+            raise ValueError(f'{path}: labels must be whole numbers')
+        labels = gt.astype(np.int64)
+        bad, counts = np.unique(
+            labels[(labels < 0) | (labels > len(self.class_names))], return_counts=True
+        )
         if bad.size:
             msg = (
-                f'{path}: labels {bad.tolist()} outside the class list 0..'
-                f'{len(self.class_names)} (0 = unlabelled)'
+                f'{path}: labels {bad.tolist()} outside the declared classes 0..'
+                f'{len(self.class_names)} (0 = unlabelled; {counts.tolist()} pixels)'
             )
             raise ValueError(msg)
-        return gt
+        return labels
 
     # ------------------------------------------------------------ access
     def __len__(self) -> int:
@@ -264,7 +356,9 @@ class HyperspectralScene(NonGeoDataset):
         return len(self.pixels) if self.mode == 'patch' else len(self.tiles)
 
     def _window(self, row: int, col: int, size: int) -> tuple[Tensor, Tensor]:
-        """Cut a zero-padded window of image and ground truth.
+        """Cut a window of image and ground truth, padded outside the scene.
+
+        Image pixels outside the scene take ``pad_value``, labels 0.
 
         Args:
             row: Top row (may be negative).
@@ -275,7 +369,7 @@ class HyperspectralScene(NonGeoDataset):
             ``(C, size, size)`` image and ``(size, size)`` ground truth.
         """
         c, h, w = self.image.shape
-        image = np.zeros((c, size, size), dtype=np.float32)
+        image = np.full((c, size, size), self.pad_value, dtype=np.float32)
         gt = np.zeros((size, size), dtype=np.int64)
         r0, r1 = max(row, 0), min(row + size, h)
         c0, c1 = max(col, 0), min(col + size, w)

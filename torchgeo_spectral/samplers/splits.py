@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,6 +289,11 @@ def _budget_counts(
 ) -> dict[int, int]:
     """Number of training pixels to keep per class.
 
+    A count larger than what a class has in the training region is capped at
+    what it has (a rare class of 3 training pixels keeps 3 under a budget of
+    10), with one warning naming every capped class; a budget that no class can
+    meet is an error, since it is then larger than the training region itself.
+
     Args:
         budget: Fraction (``0 < f <= 1``) of the training pixels of each class,
             an int count for every class, or ``{class: count}`` (classes left out
@@ -300,7 +306,8 @@ def _budget_counts(
 
     Raises:
         TypeError: If the budget has an unsupported type.
-        ValueError: If the budget is out of range or larger than what a class has.
+        ValueError: If the budget is out of range, names classes the scene does
+            not have, or asks every class for more pixels than it has.
     """
     if budget is None:
         return dict(available)
@@ -316,21 +323,44 @@ def _budget_counts(
         wanted = {int(c): int(budget) for c in classes}
     elif isinstance(budget, Mapping):
         wanted = {int(c): int(n) for c, n in budget.items()}
+        unknown = sorted(set(wanted) - {int(c) for c in classes})
+        if unknown:
+            msg = (
+                f'label budget names classes {unknown} that the label map does not '
+                f'hold (its classes: {[int(c) for c in classes]})'
+            )
+            raise ValueError(msg)
     else:
         msg = f'budget must be a fraction, a count or a mapping, got {budget!r}'
         raise TypeError(msg)
     for cls, count in wanted.items():
-        have = available.get(cls, 0)
         if count < 0:
             msg = f'label budget for class {cls} must be >= 0, got {count}'
             raise ValueError(msg)
-        if count > have:
-            msg = (
-                f'label budget for class {cls} asks for {count} training pixels but '
-                f'only {have} are available in the training region'
-            )
-            raise ValueError(msg)
-    return wanted
+    short = {c: n for c, n in wanted.items() if n > available.get(c, 0)}
+    asked = [c for c, n in wanted.items() if n > 0]
+    if asked and set(asked) <= set(short):
+        detail = ', '.join(
+            f'class {c} asks for {n} training pixels but only '
+            f'{available.get(c, 0)} are available'
+            for c, n in sorted(short.items())
+        )
+        msg = (
+            f'label budget larger than the training region: {detail} in the '
+            'training region; lower the budget, use a fraction, or use larger '
+            'blocks'
+        )
+        raise ValueError(msg)
+    if short:
+        detail = ', '.join(
+            f'class {c}: {available.get(c, 0)} of {n}' for c, n in sorted(short.items())
+        )
+        warnings.warn(
+            f'label budget capped at the training pixels available ({detail})',
+            UserWarning,
+            stacklevel=4,
+        )
+    return {c: min(n, available.get(c, 0)) for c, n in wanted.items()}
 
 
 def apply_budget(
@@ -409,7 +439,9 @@ def spatial_block_split(
         budget: Training labels to keep: a float in ``(0, 1]`` (fraction of the
             training pixels of each class, at least one), an int (that many per
             class), a ``{class: count}`` mapping (classes left out get none), or
-            None (all training pixels).
+            None (all training pixels). Counts above what a class has in the
+            training region are capped at what it has, with a warning naming
+            the capped classes.
         val_fraction: Fraction of the non-test labelled pixels moved to
             validation blocks (0 for no validation split).
         seed: Seed of the random generator; the same seed gives the same split.
@@ -421,7 +453,8 @@ def spatial_block_split(
     Raises:
         ValueError: If an argument is invalid, if the guard band leaves no
             labelled train, test (or requested validation) pixels, or if the
-            budget asks for more pixels than a class has in the training region.
+            budget asks every class for more pixels than it has in the
+            training region.
     """
     label_map = as_label_map(labels)
     if int(patch_size) != patch_size or patch_size < 1:

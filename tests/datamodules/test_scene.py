@@ -1,0 +1,296 @@
+"""SceneDataModule and FileScene: one scene of your own, few labels."""
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+import torch
+from own_scene import NUM_BANDS, WAVELENGTHS, cube, label_map, write_own_scene
+from synthetic import listing, write_envi, write_geotiff, write_mask
+
+from torchgeo_spectral.datamodules import HyperspectralSceneDataModule, SceneDataModule
+from torchgeo_spectral.datamodules.scene import check_window, resolve_scene_class
+from torchgeo_spectral.datasets import FileScene, IndianPines, read_wavelength_file
+from torchgeo_spectral.samplers import spatial_block_split
+
+ROOT = Path(__file__).resolve().parents[1]
+INDIAN_PINES = ROOT / 'data' / 'hyperspectral_scenes' / 'IndianPines'
+
+
+class MyPines(IndianPines):
+    """A user's subclass of a scene (same files, renamed)."""
+
+
+@pytest.fixture
+def own(tmp_path: Path) -> dict[str, Path]:
+    return write_own_scene(tmp_path / 'scene')
+
+
+def finetune(own: dict[str, Path], **kwargs: object) -> SceneDataModule:
+    args: dict[str, object] = {
+        'image': str(own['image']),
+        'labels': str(own['labels']),
+        'wavelengths': str(own['wavelengths']),
+        'window_size': 3,
+        'block_size': 10,
+        'val_fraction': 0.2,
+        'batch_size': 8,
+    }
+    args.update(kwargs)
+    return SceneDataModule(**args)  # type: ignore[arg-type]
+
+
+def test_budget_per_class_is_capped_with_a_warning(own: dict[str, Path]) -> None:
+    dm = finetune(own, budget=10)
+    with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 10'):
+        dm.setup('fit')
+    assert dm.split is not None
+    assert dm.scene is not None
+    assert dm.split.class_counts(dm.scene.gt, 'train') == {1: 10, 2: 10, 3: 3}
+    assert len(dm.train_dataset) == 23  # type: ignore[arg-type]
+    labels = {int(dm.train_dataset[i]['label']) for i in range(23)}  # type: ignore[index]
+    assert labels == {0, 1, 2}  # classes 1..3 shifted to 0..2
+    # a fraction and a dict work too
+    frac = finetune(own, budget=0.5)
+    frac.setup('fit')
+    assert frac.split is not None
+    assert len(frac.split.train[0]) > 23
+    per = finetune(own, budget={1: 2, 3: 1})
+    per.setup('fit')
+    assert per.split is not None
+    assert per.split.class_counts(label_map(), 'train') == {1: 2, 3: 1}
+
+
+def test_windows_are_centred_and_padded_after_normalization(
+    own: dict[str, Path],
+) -> None:
+    dm = finetune(own, window_size=5)
+    dm.setup('fit')
+    scene, stats, split = dm.scene, dm.statistics, dm.split
+    assert scene is not None
+    assert stats is not None
+    assert split is not None
+    # statistics from the pixels of the training region only
+    raw = cube(label_map())
+    train = raw[:, split.region == 1].astype(np.float64)
+    np.testing.assert_allclose(stats.mean.numpy(), train.mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(stats.std.numpy(), train.std(axis=1), rtol=1e-4)
+    normalized = (raw - stats.mean.numpy()[:, None, None]) / stats.std.numpy()[
+        :, None, None
+    ]
+    # a border pixel: its window leaves the scene; the padding is 0 (the mean)
+    rows, cols = scene.pixels[:, 0], scene.pixels[:, 1]
+    index = int(np.flatnonzero((rows == 0) & (cols == 0))[0])
+    sample = scene[index]
+    assert torch.all(sample['image'][:, :2, :] == 0)
+    assert torch.all(sample['image'][:, :, :2] == 0)
+    np.testing.assert_allclose(
+        sample['image'][:, 2:, 2:].numpy(), normalized[:, :3, :3], atol=1e-3
+    )
+    # the labelled pixel sits at the centre of its window
+    index = int(np.flatnonzero((rows == 9) & (cols == 9))[0])
+    np.testing.assert_allclose(
+        scene[index]['image'][:, 2, 2].numpy(), normalized[:, 9, 9], atol=1e-3
+    )
+    batch = next(iter(dm.train_dataloader()))
+    assert batch['wavelength'].shape == (batch['image'].shape[0], NUM_BANDS)
+    np.testing.assert_allclose(batch['wavelength'][0].numpy(), WAVELENGTHS, atol=0.01)
+
+
+def test_pretrain_serves_every_pixel_without_labels(own: dict[str, Path]) -> None:
+    dm = SceneDataModule(
+        image=str(own['image']),
+        wavelengths=str(own['wavelengths']),
+        mode='pretrain',
+        patch_size=3,
+        tile_size=12,
+        tile_stride=6,
+    )
+    dm.setup('fit')
+    assert dm.scene is not None
+    covered = np.zeros((40, 40), dtype=bool)
+    for row, col in dm.scene.tiles:
+        covered[row : row + 12, col : col + 12] = True
+    assert covered.all()
+    assert len(dm.train_dataset) == len(dm.scene.tiles) == 36  # type: ignore[arg-type]
+    assert dm.train_dataset[0]['image'].shape == (NUM_BANDS, 12, 12)  # type: ignore[index]
+    # statistics from every pixel, so the normalized cube has mean 0
+    assert abs(float(dm.scene.image.mean())) < 1e-3
+
+
+def test_no_validation_split_gives_no_validation_loader(own: dict[str, Path]) -> None:
+    dm = finetune(own, val_fraction=0.0)
+    dm.setup('fit')
+    assert dm.val_dataloader() == []
+    # few labels: the only (incomplete) batch is kept
+    dm = finetune(own, budget=2, batch_size=32)
+    dm.setup('fit')
+    assert len(list(dm.train_dataloader())) == 1  # 6 labels, batches of 32
+
+
+@pytest.mark.parametrize(
+    ('window', 'patch', 'ok'),
+    [(9, 3, True), (15, 3, True), (5, 1, True), (5, 5, True), (6, 3, False),
+     (9, 9, True), (12, 4, False), (5, 3, False), (8, 1, False)],
+)  # fmt: skip
+def test_window_and_patch_size_fit(window: int, patch: int, ok: bool) -> None:
+    if ok:
+        check_window(window, patch)
+    else:
+        with pytest.raises(ValueError, match=f'window_size={window} does not fit'):
+            check_window(window, patch)
+
+
+def test_saved_split_is_reused_and_checked(
+    own: dict[str, Path], tmp_path: Path
+) -> None:
+    path = tmp_path / 'split.npz'
+    first = finetune(own, split=str(path), seed=1)
+    first.setup('fit')
+    assert path.is_file()
+    again = finetune(own, split=str(path), seed=5)
+    again.setup('fit')
+    assert first.split is not None
+    assert again.split is not None
+    assert np.array_equal(first.split.region, again.split.region)
+    # a split whose guard band was carved for smaller windows is refused
+    with pytest.raises(ValueError, match=r'windows of 3 px.*window_size=5'):
+        finetune(own, split=str(path), window_size=5).setup('fit')
+
+
+def test_other_formats(tmp_path: Path) -> None:
+    labels = label_map(20)
+    data = cube(labels)
+    # .mat with variable names, wavelengths as a list
+    scipy.io.savemat(tmp_path / 'c.mat', {'x': np.moveaxis(data, 0, -1), 'y': labels})
+    mat = FileScene(
+        tmp_path / 'c.mat',
+        tmp_path / 'c.mat',
+        WAVELENGTHS.tolist(),
+        image_key='x',
+        labels_key='y',
+    )
+    # .npy (H, W, C) with a wavelength file
+    np.save(tmp_path / 'c.npy', np.moveaxis(data, 0, -1))
+    np.save(tmp_path / 'l.npy', labels)
+    (tmp_path / 'w.txt').write_text(' '.join(map(str, WAVELENGTHS)))
+    npy = FileScene(tmp_path / 'c.npy', tmp_path / 'l.npy', tmp_path / 'w.txt')
+    # georeferenced ENVI cube (wavelengths in its header) and label raster
+    envi = write_envi(tmp_path / 'e', data, WAVELENGTHS.tolist())
+    write_mask(tmp_path / 'l.tif', labels)
+    env = FileScene(envi, tmp_path / 'l.tif')
+    for scene in (mat, npy, env):
+        np.testing.assert_allclose(scene.image, data, rtol=1e-6)
+        np.testing.assert_array_equal(scene.gt, labels)
+        assert scene.num_classes == 3
+    assert env.wavelengths.shape == (NUM_BANDS,)
+
+
+def test_wavelengths_from_a_sensor_name_and_a_csv_table(tmp_path: Path) -> None:
+    (tmp_path / 'w.csv').write_text(
+        'band_idx0,aviris_channel,center_nm,fwhm_nm\n'
+        + ''.join(f'{i},{i + 2},{w},9.8\n' for i, w in enumerate(WAVELENGTHS))
+    )
+    np.testing.assert_allclose(read_wavelength_file(tmp_path / 'w.csv'), WAVELENGTHS)
+    data = cube(label_map(16))[:3]
+    write_geotiff(tmp_path / 'rgb.tif', data)
+    scene = FileScene(tmp_path / 'rgb.tif', wavelengths='rgb', mode='tile')
+    assert scene.wavelengths.shape == (3,)
+
+
+def test_scene_subclass_and_class_path() -> None:
+    for scene in (MyPines, f'{__name__}.MyPines', 'IndianPines'):
+        assert issubclass(resolve_scene_class(scene), IndianPines)
+    dm = SceneDataModule(
+        scene=MyPines, root=str(INDIAN_PINES), window_size=3, block_size=5
+    )
+    assert dm.dataset_class is MyPines
+    legacy = HyperspectralSceneDataModule(scene=MyPines, root=str(INDIAN_PINES))
+    legacy.setup('fit')
+    assert isinstance(legacy.predict_dataset, MyPines)
+    with pytest.raises(ValueError, match="unknown scene 'X'"):
+        resolve_scene_class('X')
+    with pytest.raises(ValueError, match='not a HyperspectralScene subclass'):
+        resolve_scene_class('torchgeo_spectral.datasets.HyperspectralRaster')
+
+
+# ---------------------------------------------------------------- bad input
+def test_grids_that_differ(own: dict[str, Path], tmp_path: Path) -> None:
+    small = tmp_path / 'small.tif'
+    write_mask(small, label_map(30))
+    with pytest.raises(
+        ValueError, match=r'small\.tif has shape \(30, 30\).*\(40, 40\)'
+    ):
+        finetune(own, labels=str(small)).setup('fit')
+    # georeferenced cube and labels on different grids
+    data = cube(label_map(20))
+    write_geotiff(tmp_path / 'geo.tif', data, WAVELENGTHS.tolist())
+    write_mask(tmp_path / 'shifted.tif', label_map(20), origin=(500300.0, 5800000.0))
+    with pytest.raises(ValueError, match=r'shifted\.tif is on grid .* grids differ'):
+        FileScene(tmp_path / 'geo.tif', tmp_path / 'shifted.tif')
+
+
+def test_labels_outside_the_declared_classes(own: dict[str, Path]) -> None:
+    with pytest.raises(
+        ValueError, match=r'labels\.tif: labels \[3\] outside the declared classes 0..2'
+    ):
+        finetune(own, num_classes=2).setup('fit')
+
+
+def test_split_made_for_another_scene(own: dict[str, Path], tmp_path: Path) -> None:
+    other = label_map()
+    other[20, 20] = 3
+    path = tmp_path / 'other.npz'
+    spatial_block_split(other, 3, 10, seed=0).save(path)
+    with pytest.raises(ValueError, match=r'other\.npz was made for .* fingerprint'):
+        finetune(own, split=str(path)).setup('fit')
+
+
+def test_budget_larger_than_the_training_region(
+    own: dict[str, Path], tmp_path: Path
+) -> None:
+    path = tmp_path / 'split.npz'
+    with pytest.raises(
+        ValueError, match=r'labels\.tif: label budget larger than the training region'
+    ):
+        finetune(own, budget=5000, split=str(path)).setup('fit')
+    assert not path.exists()  # nothing written
+
+
+@pytest.mark.parametrize('source', ['list', 'file', 'sensor'])
+def test_wavelengths_whose_count_differs(
+    own: dict[str, Path], tmp_path: Path, source: str
+) -> None:
+    waves: object
+    if source == 'list':
+        waves, origin = [500.0, 600.0], 'wavelengths='
+    elif source == 'file':
+        waves = tmp_path / 'w.txt'
+        waves.write_text('500\n600\n700\n')
+        origin = f'wavelength file {waves}'
+    else:
+        waves, origin = 'enmap', "sensor 'enmap'"
+    n = {'list': 2, 'file': 3, 'sensor': 224}[source]
+    expected = f'{origin} gives {n} band centres, but {own["image"]} has 12 bands'
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        finetune(own, wavelengths=waves if source != 'file' else str(waves)).setup(
+            'fit'
+        )
+
+
+def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None:
+    before = listing(own['image'].parent)
+    with pytest.raises(ValueError, match='neither a file nor a sensor'):
+        finetune(own, wavelengths='no_such_sensor').setup('fit')
+    with pytest.raises(ValueError, match='either image='):
+        SceneDataModule()
+    with pytest.raises(ValueError, match='multiple of patch_size=3'):
+        SceneDataModule(image='x.tif', mode='pretrain', patch_size=3, tile_size=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        with pytest.raises(FileNotFoundError, match=r'missing\.tif does not exist'):
+            finetune(own, labels=str(tmp_path / 'missing.tif')).setup('fit')
+    assert listing(own['image'].parent) == before

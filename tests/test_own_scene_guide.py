@@ -1,0 +1,144 @@
+"""The "Your own scene, few labels" guide runs as written, on a tiny fake scene.
+
+This is also the issue's done-when check: a NON-georeferenced GeoTIFF with a label
+raster in which one class has 3 pixels goes through ``conf/pretrain_scene.yaml``
+and then ``conf/few_label_scene.yaml`` with a budget of 10 per class (capped for
+the rare class, with a warning).
+"""
+
+import re
+import shlex
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning
+
+from torchgeo_spectral.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE = ROOT / 'docs' / 'guide' / 'own_scene.rst'
+sys.path.insert(0, str(ROOT / 'tests' / 'data'))
+
+from own_scene import write_own_scene
+
+# Small enough for a 2-core CPU: tiny model, windows of 3 px, p = 1, one epoch.
+TINY = [
+    '--model.init_args.embed_dim=32',
+    '--model.init_args.depth=1',
+    '--model.init_args.num_heads=2',
+    '--model.init_args.patch_size=1',
+    '--data.init_args.patch_size=1',
+]
+TRAINER = [
+    '--trainer.accelerator=cpu',
+    '--trainer.max_epochs=1',
+    '--trainer.enable_progress_bar=false',
+]
+OVERRIDES = {
+    'split': ['--block-size', '10', '--window-size', '3'],
+    'pretrain_scene': [
+        *TRAINER,
+        *TINY,
+        '--model.init_args.decoder_embed_dim=32',
+        '--model.init_args.decoder_depth=1',
+        '--model.init_args.decoder_num_heads=2',
+        '--data.init_args.tile_size=8',
+        '--data.init_args.tile_stride=8',
+    ],
+    'few_label_scene': [
+        *TRAINER,
+        *TINY,
+        '--data.init_args.window_size=3',
+        '--data.init_args.block_size=10',
+    ],
+}
+
+
+def guide_commands() -> list[list[str]]:
+    """The ``$ torchgeo-spectral ...`` commands of the guide, as argument lists."""
+    text = GUIDE.read_text().replace('\\\n', ' ')
+    return [
+        shlex.split(line.split('$ ', 1)[1])[1:]
+        for line in text.splitlines()
+        if line.strip().startswith('$ torchgeo-spectral')
+    ]
+
+
+def with_overrides(args: list[str]) -> list[str]:
+    """Tiny sizes appended to a guide command (later options win)."""
+    if args[0] == 'split':
+        return [*args, *OVERRIDES['split']]
+    config = Path(args[args.index('--config') + 1]).stem
+    return [*args, *OVERRIDES[config]]
+
+
+def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / 'conf', tmp_path / 'conf')
+    files = write_own_scene(tmp_path / 'data' / 'my_scene')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        with rasterio.open(files['image']) as src:
+            assert src.crs is None  # not georeferenced
+        with rasterio.open(files['labels']) as src:
+            labels = src.read(1)
+    assert any(issubclass(w.category, NotGeoreferencedWarning) for w in caught)
+    assert int((labels == 3).sum()) == 3  # the rare class
+
+    commands = guide_commands()
+    assert [c[0] for c in commands] == ['split', 'fit', 'fit', 'test', 'predict']
+    budget = commands[2][commands[2].index('--data.init_args.budget') + 1]
+    assert budget == '10'
+    for args in commands:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            main(with_overrides(args))
+        if args[0] == 'split':
+            report = capsys.readouterr().out
+            assert 'label budget capped' in report
+            assert 'class 3: 3 of 10' in report
+            assert re.search(r'^\s+3\s+3\s+\d+\s+\d+$', report, re.MULTILINE)
+
+    out = tmp_path / 'output'
+    assert (out / 'few_label_scene' / 'split.png').is_file()
+    assert (out / 'pretrain_scene' / 'checkpoints' / 'last.ckpt').is_file()
+    assert (out / 'few_label_scene' / 'checkpoints' / 'last.ckpt').is_file()
+    assert 'test_OverallAccuracy' in capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', NotGeoreferencedWarning)
+        with rasterio.open(out / 'few_label_scene' / 'map.tif') as src:
+            assert src.shape == labels.shape
+            assert src.crs is None
+            classes = np.unique(src.read(1))
+    assert set(classes.tolist()) <= {1, 2, 3}
+
+
+def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
+    tmp_path: Path,
+) -> None:
+    """Without a split file, the config's data module makes it and warns."""
+    files = write_own_scene(tmp_path / 'scene')
+    args = [
+        'fit',
+        '--config',
+        str(ROOT / 'conf' / 'few_label_scene.yaml'),
+        '--trainer.fast_dev_run=1',
+        f'--trainer.default_root_dir={tmp_path}',
+        f'--data.init_args.image={files["image"]}',
+        f'--data.init_args.labels={files["labels"]}',
+        f'--data.init_args.wavelengths={files["wavelengths"]}',
+        f'--data.init_args.split={tmp_path / "split.npz"}',
+        '--data.init_args.budget=10',
+        '--model.init_args.num_classes=3',
+        *OVERRIDES['few_label_scene'],
+    ]
+    with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 10'):
+        main(args)
+    assert (tmp_path / 'split.npz').is_file()

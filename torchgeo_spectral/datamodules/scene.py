@@ -1,0 +1,651 @@
+"""One scene and its label map: pretraining on every pixel, few-label fine-tuning.
+
+:class:`SceneDataModule` is the front door of the core workflow: a researcher
+with one hyperspectral scene and a label map with few labels pretrains on every
+pixel of the scene (labels unused, ``mode='pretrain'``), then fine-tunes on a
+label budget drawn inside the training blocks of a spatially disjoint split
+(``mode='finetune'``), and tests on the test blocks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+import rasterio.errors
+import torch
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.callbacks import BasePredictionWriter
+from lightning.pytorch.utilities.types import EVAL_DATALOADERS
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Subset
+from torchgeo.datamodules import NonGeoDataModule
+
+from ..datasets import collate_spectral
+from ..datasets import scenes as scene_classes
+from ..datasets.file_scene import FileScene
+from ..datasets.scene import HyperspectralScene
+from ..samplers.blocks import TRAIN
+from ..samplers.splits import SpatialSplit, indices_for_pixels, spatial_block_split
+from ._normalise import augmentations
+from .statistics import BandStatistics
+
+__all__ = [
+    'SceneDataModule',
+    'SceneMapWriter',
+    'ScenePixels',
+    'check_window',
+    'resolve_scene_class',
+]
+
+Sample = dict[str, Tensor]
+#: A label budget as the CLI takes it: a count per class, a fraction, or a dict.
+BudgetArg = int | float | dict[int, int] | None
+
+
+def resolve_scene_class(
+    scene: str | type[HyperspectralScene],
+) -> type[HyperspectralScene]:
+    """The scene class named by a class, a class path or a benchmark name.
+
+    Args:
+        scene: A :class:`HyperspectralScene` subclass, its dotted class path
+            (``'my_package.scenes.MyScene'``), or the name of a classic scene
+            (``'IndianPines'``).
+
+    Returns:
+        The class.
+
+    Raises:
+        ValueError: If the name is unknown or not a ``HyperspectralScene``.
+    """
+    found: object = scene
+    if isinstance(scene, str):
+        if '.' in scene:
+            module_name, _, name = scene.rpartition('.')
+            try:
+                found = getattr(importlib.import_module(module_name), name)
+            except (ImportError, AttributeError) as error:
+                raise ValueError(f'cannot import scene {scene!r}: {error}') from error
+        elif scene in scene_classes.__all__:
+            found = getattr(scene_classes, scene)
+        else:
+            msg = (
+                f'unknown scene {scene!r}; choose from {list(scene_classes.__all__)} '
+                'or give a HyperspectralScene subclass or its class path'
+            )
+            raise ValueError(msg)
+    if not (isinstance(found, type) and issubclass(found, HyperspectralScene)):
+        msg = f'scene {scene!r} is not a HyperspectralScene subclass'
+        raise ValueError(msg)  # noqa: TRY004 (a configuration value, not a type)
+    return found
+
+
+def check_window(window_size: int, patch_size: int) -> None:
+    """Check that a labelled window and the model's patch size fit together.
+
+    The labelled pixel sits at the centre of an odd window; for the model's
+    centre token to be centred on it, the window must be ``p`` times an odd
+    number of tokens (or ``p = 1``).
+
+    Args:
+        window_size: Side of the window around a labelled pixel.
+        patch_size: The model's spatial patch size ``p``.
+
+    Raises:
+        ValueError: Naming both sizes and sizes that would fit.
+    """
+    if patch_size < 1 or window_size < 1:
+        msg = f'window_size ({window_size}) and patch_size ({patch_size}) must be >= 1'
+        raise ValueError(msg)
+    tokens, rest = divmod(window_size, patch_size)
+    if rest or tokens % 2 == 0 or window_size % 2 == 0:
+        fits = ', '.join(str(patch_size * k) for k in (1, 3, 5, 7))
+        msg = (
+            f'window_size={window_size} does not fit patch_size={patch_size}: the '
+            'labelled pixel must sit at the centre of the centre token, so the '
+            f'window must be patch_size times an odd number ({fits}, ...)'
+        )
+        if patch_size % 2 == 0:
+            msg += '; an even patch_size has no centre pixel, use an odd one'
+        raise ValueError(msg)
+
+
+def pixel_statistics(
+    image: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_],
+    wavelength: Tensor,
+    eps: float = 1e-6,
+) -> BandStatistics:
+    """Per-band mean and std over the pixels of a mask, ignoring NaN (nodata).
+
+    Args:
+        image: ``(C, H, W)`` cube.
+        mask: ``(H, W)`` pixels to use.
+        wavelength: ``(C,)`` band centres, stored with the statistics.
+        eps: Standard deviations below this (constant bands) become 1.
+
+    Returns:
+        The statistics.
+
+    Raises:
+        ValueError: If the mask selects no pixel.
+    """
+    values = image[:, mask].astype(np.float64)
+    if values.shape[1] == 0:
+        raise ValueError('no pixels to compute the normalization statistics from')
+    finite = np.isfinite(values)
+    count = finite.sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        mean = np.where(count > 0, np.nanmean(values, axis=1), 0.0)
+        std = np.where(count > 0, np.nanstd(values, axis=1), 1.0)
+    std = np.where(std < eps, 1.0, std)
+    return BandStatistics(
+        torch.tensor(mean, dtype=torch.float32),
+        torch.tensor(std, dtype=torch.float32),
+        torch.tensor(count, dtype=torch.float64),
+        wavelength.clone(),
+    )
+
+
+def normalize_in_place(scene: HyperspectralScene, stats: BandStatistics) -> None:
+    """Normalize a scene's in-memory cube once, nodata (NaN) becoming 0.
+
+    Windows are cut from the normalized cube and padded with 0 beyond the
+    scene border, so the padding is the band mean, not a fake spectrum.
+
+    Args:
+        scene: The scene; its ``image`` is replaced.
+        stats: Per-band statistics.
+    """
+    mean = stats.mean.numpy().astype(np.float32)[:, None, None]
+    std = stats.std.numpy().astype(np.float32)[:, None, None]
+    normalized = (scene.image - mean) / std
+    scene.image = np.nan_to_num(normalized, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+class ScenePixels(Dataset[Sample]):
+    """Every pixel of a scene, labelled or not, as a window centred on it.
+
+    Item ``i`` is the pixel ``divmod(i, W)`` (row-major), so predictions in
+    loader order fill the map row by row (see :class:`SceneMapWriter`).
+    """
+
+    def __init__(self, scene: HyperspectralScene, window_size: int) -> None:
+        """Wrap a loaded scene.
+
+        Args:
+            scene: The scene (its in-memory cube).
+            window_size: Odd window side.
+        """
+        self.scene = scene
+        self.window_size = window_size
+        self.height, self.width = scene.gt.shape
+
+    def __len__(self) -> int:
+        """Number of pixels.
+
+        Returns:
+            ``H * W``.
+        """
+        return int(self.height * self.width)
+
+    def __getitem__(self, index: int) -> Sample:
+        """The window centred on one pixel.
+
+        Args:
+            index: Row-major pixel index.
+
+        Returns:
+            ``image`` and ``wavelength``.
+        """
+        row, col = divmod(int(index), self.width)
+        half = self.window_size // 2
+        image, _ = self.scene._window(row - half, col - half, self.window_size)
+        return {'image': image, 'wavelength': self.scene.wavelengths.clone()}
+
+
+class SceneDataModule(NonGeoDataModule):
+    """One scene and its label map, for pretraining and few-label fine-tuning.
+
+    The scene is a :class:`~torchgeo_spectral.datasets.HyperspectralScene`
+    subclass (``scene=``: class, class path or classic name, with ``root``) or a
+    cube and label map given as files (``image=``, ``labels=``, ``wavelengths=``:
+    see :class:`~torchgeo_spectral.datasets.FileScene`), georeferenced or not.
+
+    ``mode='pretrain'`` serves every pixel of the scene (labels unused) as
+    ``tile_size`` tiles every ``tile_stride`` pixels, with statistics from every
+    pixel. ``mode='finetune'`` makes (or loads from ``split``) a spatially
+    disjoint :class:`~torchgeo_spectral.samplers.SpatialSplit` whose guard band
+    fits ``window_size``, keeps ``budget`` training labels (a count per class,
+    capped at what a class has with a warning; a fraction; or ``{class:
+    count}``), and serves ``window_size`` windows centred on the labelled pixels
+    with ``label`` 0..K-1; its statistics come from the pixels of the training
+    region only. Prediction (``torchgeo-spectral predict``) runs over every
+    pixel of the scene (:class:`ScenePixels`); :class:`SceneMapWriter` writes
+    the class map. Either way, the in-memory cube is normalized once (nodata
+    becomes 0) and windows are padded AFTER normalization: pixels outside the
+    scene are 0, the band mean, not a fake spectrum. :attr:`statistics` holds
+    the statistics; the device-side pipeline only flips training batches.
+    """
+
+    def __init__(
+        self,
+        image: str | None = None,
+        labels: str | None = None,
+        wavelengths: str | list[float] | None = None,
+        scene: str | type[HyperspectralScene] | None = None,
+        root: str = 'data',
+        mode: Literal['finetune', 'pretrain'] = 'finetune',
+        window_size: int = 9,
+        patch_size: int = 1,
+        tile_size: int = 32,
+        tile_stride: int | None = None,
+        split: str | None = None,
+        block_size: int = 32,
+        test_fraction: float = 0.3,
+        val_fraction: float = 0.0,
+        budget: BudgetArg = None,
+        seed: int = 0,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        augment: bool = True,
+        image_key: str | None = None,
+        labels_key: str | None = None,
+        class_names: list[str] | None = None,
+        num_classes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Initialize a new SceneDataModule.
+
+        Args:
+            image: Cube file (GeoTIFF, ENVI, ``.mat``, ``.npy``); or use ``scene``.
+            labels: Label map file (0 = unlabelled, 1..K classes).
+            wavelengths: Band centres of ``image``: a text/CSV file, a sensor
+                name or a list (nm); None reads them from the file's metadata.
+            scene: A ``HyperspectralScene`` subclass, its class path or a classic
+                scene name, read from ``root`` (instead of ``image``/``labels``).
+            root: Folder of a ``scene``'s files.
+            mode: ``'finetune'`` (labelled windows) or ``'pretrain'`` (every
+                pixel, labels unused).
+            window_size: Odd side of the windows centred on labelled pixels.
+            patch_size: The model's spatial patch size; ``window_size`` must be
+                ``patch_size`` times an odd number, ``tile_size`` a multiple.
+            tile_size: Side of the pretraining tiles.
+            tile_stride: Step between pretraining tiles (half a tile when None).
+            split: ``.npz`` file of a saved split: loaded (and checked against
+                the scene) when it exists, else made and saved there.
+            block_size: Block side of the spatial split, in pixels.
+            test_fraction: Fraction of labelled pixels in test blocks.
+            val_fraction: Fraction of the other labelled pixels in validation
+                blocks (0 for no validation split).
+            budget: Training labels: an int per class, a float fraction, a
+                ``{class: count}`` dict, or None for all training pixels.
+            seed: Seed of the split and of the budget draw.
+            batch_size: Samples per batch.
+            num_workers: Data loader workers.
+            augment: Random flips of training batches.
+            image_key: Variable of the cube in a ``.mat`` file.
+            labels_key: Variable of the label map in a ``.mat`` file.
+            class_names: Names of classes 1..K (labels above K are errors).
+            num_classes: K, when no names are given (default: largest label).
+            **kwargs: Passed to a ``scene`` class (``download``, ``checksum``).
+
+        Raises:
+            ValueError: For a mode that is not known, both or neither of
+                ``image`` and ``scene``, or windows and patches that do not fit.
+        """
+        if mode not in ('finetune', 'pretrain'):
+            raise ValueError(f"mode must be 'finetune' or 'pretrain', got {mode!r}")
+        if (image is None) == (scene is None):
+            raise ValueError('give either image= (and labels=) or scene=, not both')
+        check_window(window_size, patch_size)
+        if mode == 'pretrain' and tile_size % patch_size:
+            msg = f'tile_size={tile_size} must be a multiple of patch_size={patch_size}'
+            raise ValueError(msg)
+        if scene is not None:
+            dataset_class: type[HyperspectralScene] = resolve_scene_class(scene)
+            kwargs = {'root': root, **kwargs}
+        else:
+            dataset_class = FileScene
+            kwargs = {
+                'image': image,
+                'labels': labels,
+                'wavelengths': wavelengths,
+                'image_key': image_key,
+                'labels_key': labels_key,
+                'class_names': class_names,
+                'num_classes': num_classes,
+                **kwargs,
+            }
+        super().__init__(dataset_class, batch_size, num_workers, **kwargs)
+        self.mode = mode
+        self.window_size = window_size
+        self.patch_size = patch_size
+        self.tile_size = tile_size
+        self.tile_stride = tile_stride or max(patch_size, tile_size // 2)
+        self.split_path = None if split is None else Path(split)
+        self.block_size = block_size
+        self.test_fraction = test_fraction
+        self.val_fraction = val_fraction
+        self.budget = budget
+        self.seed = seed
+        self.augment = augment
+        self.collate_fn = collate_spectral
+        self.scene: HyperspectralScene | None = None
+        self.split: SpatialSplit | None = None
+        self.statistics: BandStatistics | None = None
+
+    # ----------------------------------------------------------------- scene
+    def _build_scene(self) -> HyperspectralScene:
+        """Load the scene once, in the layout of the mode.
+
+        Returns:
+            The scene (raw values; :meth:`setup` normalizes them in memory).
+        """
+        if self.mode == 'pretrain':
+            layout: dict[str, Any] = {
+                'mode': 'tile',
+                'tile_size': self.tile_size,
+                'tile_stride': self.tile_stride,
+            }
+        else:
+            layout = {'mode': 'patch', 'patch_size': self.window_size}
+        scene_class = cast(type[HyperspectralScene], self.dataset_class)
+        return scene_class(**self.kwargs, **layout, pad_value=0.0)
+
+    def _make_split(self, scene: HyperspectralScene) -> SpatialSplit:
+        """Load the saved split, or make one and save it when a path is given.
+
+        Args:
+            scene: The scene.
+
+        Returns:
+            The split.
+
+        Raises:
+            ValueError: If a saved split was made for another scene or for
+                smaller windows, or the budget does not fit the training region.
+        """
+        path = self.split_path
+        if path is not None and path.exists():
+            split = SpatialSplit.load(path, labels=scene.gt)
+            made_for = int(split.params.get('patch_size', 0))
+            if made_for < self.window_size:
+                msg = (
+                    f'split file {path} was made for windows of {made_for} px, so '
+                    f'its guard band is too narrow for window_size='
+                    f'{self.window_size}; make a split with --patch-size '
+                    f'{self.window_size} (torchgeo-spectral split)'
+                )
+                raise ValueError(msg)
+            return split
+        budget: Any = self.budget
+        if isinstance(budget, dict):
+            budget = {int(k): int(v) for k, v in budget.items()}
+        try:
+            split = spatial_block_split(
+                scene.gt,
+                self.window_size,
+                self.block_size,
+                test_fraction=self.test_fraction,
+                val_fraction=self.val_fraction,
+                budget=budget,
+                seed=self.seed,
+            )
+        except ValueError as error:
+            raise ValueError(f'{scene.labels_path}: {error}') from error
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            split.save(path)
+        return split
+
+    def setup(self, stage: str) -> None:
+        """Load the scene, make or load the split, and set the normalization.
+
+        Args:
+            stage: ``'fit'``, ``'validate'``, ``'test'`` or ``'predict'``.
+        """
+        if self.scene is None:
+            self.scene = self._build_scene()
+        scene = self.scene
+        if self.mode == 'pretrain':
+            self.train_dataset = scene
+            self.val_dataset = scene
+            self.test_dataset = scene
+            self.predict_dataset = scene
+            train_pixels = np.ones(scene.gt.shape, dtype=bool)
+        else:
+            if self.split is None:
+                self.split = self._make_split(scene)
+            split = self.split
+            rows, cols = scene.pixels[:, 0], scene.pixels[:, 1]
+            index = indices_for_pixels(split, rows, cols)
+            self.train_dataset = Subset(scene, index['train'].tolist())
+            self.val_dataset = (
+                Subset(scene, index['val'].tolist()) if len(index['val']) else None
+            )
+            self.test_dataset = Subset(scene, index['test'].tolist())
+            self.predict_dataset = ScenePixels(scene, self.window_size)
+            train_pixels = split.region == TRAIN
+        if self.statistics is None:
+            self.statistics = pixel_statistics(
+                scene.image, train_pixels, scene.wavelengths
+            )
+            normalize_in_place(scene, self.statistics)
+            identity = BandStatistics(
+                torch.zeros_like(self.statistics.mean),
+                torch.ones_like(self.statistics.std),
+                self.statistics.count,
+                self.statistics.wavelength,
+            )
+            self.train_aug, self.aug = augmentations(identity, self.augment)
+
+    def train_dataloader(self) -> DataLoader[Sample]:
+        """Shuffled training batches that never drop a whole few-label set.
+
+        TorchGeo drops the last incomplete batch; with 23 labels and batches
+        of 32 that would leave nothing, so the last batch is dropped only when
+        at least one full batch remains.
+
+        Returns:
+            The loader.
+
+        Raises:
+            RuntimeError: Before :meth:`setup`.
+        """
+        dataset = self.train_dataset
+        if dataset is None:
+            raise RuntimeError('call setup() first')
+        size = len(dataset)  # type: ignore[arg-type]
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=True,
+            num_workers=self.num_workers,
+            collate_fn=self.collate_fn,
+            drop_last=size > self.batch_size,
+        )
+
+    def val_dataloader(self) -> EVAL_DATALOADERS:
+        """Validation batches, or none when the split has no validation blocks.
+
+        Returns:
+            A data loader, or an empty list (Lightning then skips validation).
+        """
+        if self.val_dataset is None:
+            return []
+        return self._loader(self.val_dataset)
+
+    def _loader(self, dataset: Dataset[Sample]) -> DataLoader[Sample]:
+        """An evaluation loader in dataset order.
+
+        Args:
+            dataset: The dataset.
+
+        Returns:
+            The loader.
+        """
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=False,
+            num_workers=self.num_workers,
+            collate_fn=self.collate_fn,
+        )
+
+    @property
+    def class_names(self) -> Sequence[str]:
+        """Names of classes 1..K of the loaded scene.
+
+        Raises:
+            RuntimeError: Before :meth:`setup`.
+        """
+        if self.scene is None:
+            raise RuntimeError('call setup() first')
+        return tuple(self.scene.class_names)
+
+
+class SceneMapWriter(BasePredictionWriter):
+    """Write the class map of a scene predicted pixel by pixel, as a GeoTIFF.
+
+    Add it to ``trainer.callbacks`` of ``torchgeo-spectral predict`` with a
+    :class:`SceneDataModule` in ``'finetune'`` mode: every pixel's window is
+    classified and the map holds classes ``1..K`` (the label raster's coding,
+    0 stays "no data"), on the cube's grid (transform and CRS copied when the
+    cube is georeferenced).
+    """
+
+    def __init__(self, output: str, overwrite: bool = False) -> None:
+        """Initialize a new SceneMapWriter.
+
+        Args:
+            output: The class-map GeoTIFF to write.
+            overwrite: Replace an existing file.
+        """
+        super().__init__(write_interval='batch')
+        self.output = Path(output)
+        self.overwrite = overwrite
+        self.classes: npt.NDArray[np.int64] | None = None
+
+    def on_predict_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Refuse to replace an existing map, or the cube, before predicting.
+
+        Args:
+            trainer: The trainer.
+            pl_module: The task.
+
+        Raises:
+            FileExistsError: If ``output`` exists and ``overwrite`` is False, or
+                is the scene's own cube.
+        """
+        source = self._dataset(trainer).scene.image_path
+        if self.output.exists() and self.output.resolve() == source.resolve():
+            raise FileExistsError(f'{self.output} is the input cube; choose another')
+        if self.output.exists() and not self.overwrite:
+            msg = f'{self.output} exists; set overwrite: true to replace it'
+            raise FileExistsError(msg)
+
+    def _dataset(self, trainer: Trainer) -> ScenePixels:
+        """The pixels being predicted.
+
+        Args:
+            trainer: The trainer.
+
+        Returns:
+            The dataset.
+
+        Raises:
+            TypeError: If the data module does not predict a scene's pixels.
+        """
+        datamodule = getattr(trainer, 'datamodule', None)
+        dataset = getattr(datamodule, 'predict_dataset', None)
+        if not isinstance(dataset, ScenePixels):
+            msg = 'SceneMapWriter needs a SceneDataModule in finetune mode'
+            raise TypeError(msg)
+        return dataset
+
+    def write_on_batch_end(
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        prediction: Any,
+        batch_indices: Sequence[int] | None,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
+        """Store the classes of one batch of pixels.
+
+        Args:
+            trainer: The trainer.
+            pl_module: The task.
+            prediction: ``(B, K)`` class probabilities or logits.
+            batch_indices: Unused (the loader is in pixel order).
+            batch: The batch.
+            batch_idx: Index of the batch.
+            dataloader_idx: Index of the loader.
+        """
+        dataset = self._dataset(trainer)
+        if self.classes is None:
+            self.classes = np.zeros(len(dataset), dtype=np.int64)
+        size = len(batch['image'])
+        start = batch_idx * int(trainer.datamodule.batch_size)  # type: ignore[attr-defined]
+        predicted = torch.as_tensor(prediction).argmax(dim=1).cpu().numpy()
+        self.classes[start : start + size] = predicted + 1
+
+    def on_predict_epoch_end(
+        self, trainer: Trainer, pl_module: LightningModule
+    ) -> None:
+        """Write the map once every pixel is predicted.
+
+        Args:
+            trainer: The trainer.
+            pl_module: The task.
+        """
+        if self.classes is None:
+            return
+        dataset = self._dataset(trainer)
+        shape = (dataset.height, dataset.width)
+        write_class_map(self.output, self.classes.reshape(shape), dataset.scene)
+        self.classes = None
+
+
+def write_class_map(
+    path: Path, classes: npt.NDArray[np.int64], scene: HyperspectralScene
+) -> None:
+    """Write a class map on a scene's grid (georeferenced when the cube is).
+
+    Args:
+        path: The GeoTIFF to write.
+        classes: ``(H, W)`` classes, 0 = no data.
+        scene: The scene.
+    """
+    profile: dict[str, Any] = {
+        'driver': 'GTiff',
+        'height': classes.shape[0],
+        'width': classes.shape[1],
+        'count': 1,
+        'dtype': 'uint8' if classes.max() < 256 else 'uint16',
+        'nodata': 0,
+        'compress': 'deflate',
+    }
+    source = scene.image_path
+    if source.suffix.lower() not in ('.mat', '.npy') and source.is_file():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(source) as src:
+                if src.crs is not None:
+                    profile.update(crs=src.crs, transform=src.transform)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path, 'w', **profile) as dst:
+            dst.write(classes.astype(profile['dtype']), 1)

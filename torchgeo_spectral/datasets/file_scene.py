@@ -1,0 +1,451 @@
+"""One scene of your own: a cube and its label map, given as file paths.
+
+:class:`FileScene` is a :class:`~torchgeo_spectral.datasets.HyperspectralScene`
+whose files are not one of the classic benchmarks: a GeoTIFF, an ENVI cube, a
+``.mat`` variable or a ``.npy`` array, georeferenced or not, with a label map in
+any of those formats. Band centres come from the file's metadata, or from
+``wavelengths=``: a text/CSV file, a sensor name (see
+:func:`~torchgeo_spectral.sensors.get_sensor`) or a list of numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+import rasterio.errors
+from affine import Affine
+from torch import Tensor
+
+from ..sensors import get_sensor
+from ..wavelengths import validate_wavelengths
+from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
+from .mat import load_mat_array
+from .scene import HyperspectralScene
+
+__all__ = ['FileScene', 'WavelengthSource', 'read_label_map', 'read_wavelength_file']
+
+Sample = dict[str, Tensor]
+#: Band centres: a text/CSV file, a sensor name, or the values in nm.
+WavelengthSource = str | os.PathLike[str] | Sequence[float]
+
+# Header words that name the column of band centres in a wavelength table.
+_CENTRE_HEADERS = ('wavelength', 'center', 'centre', 'lambda', 'nm')
+
+
+def read_wavelength_file(path: str | os.PathLike[str]) -> npt.NDArray[np.float64]:
+    """Read band centres (nm, file band order) from a text or CSV file.
+
+    One value per line, values separated by commas or whitespace on one line, or
+    a table with a header row: the column whose name says ``wavelength``,
+    ``center``/``centre`` or ``nm`` is used (the first column otherwise). Lines
+    starting with ``#`` are comments. This is the one place the scene data
+    sets parse a wavelength file; it is meant to give way to the package-wide
+    wavelength reader.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The centres, in the order of the file.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: Naming the file, if it holds no numbers or implausible
+            centres (see :func:`~torchgeo_spectral.wavelengths.validate_wavelengths`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: no such wavelength file')
+    lines = [
+        line
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith('#')
+    ]
+    if not lines:
+        raise ValueError(f'{path}: wavelength file is empty')
+    delimiter = ',' if ',' in lines[0] else None
+    column = 0
+    first = lines[0].split(delimiter)
+    try:
+        [float(v) for v in first]
+    except ValueError:
+        names = [v.strip().lower() for v in first]
+        column = next(
+            (i for i, n in enumerate(names) if any(w in n for w in _CENTRE_HEADERS)), 0
+        )
+        lines = lines[1:]
+    try:
+        table = np.loadtxt(io.StringIO('\n'.join(lines)), delimiter=delimiter, ndmin=2)
+    except ValueError as error:
+        raise ValueError(f'{path}: not a table of numbers ({error})') from error
+    values = table[0] if table.shape[0] == 1 else table[:, column]
+    validate_wavelengths(np.sort(values), name=str(path))
+    return np.asarray(values, dtype=np.float64)
+
+
+def resolve_wavelengths(
+    source: WavelengthSource | None,
+    num_bands: int,
+    from_file: npt.NDArray[np.float64] | None,
+    image: Path,
+) -> npt.NDArray[np.float64]:
+    """Band centres of a cube from ``wavelengths=`` or from its own metadata.
+
+    Args:
+        source: A wavelength file, a sensor name, a list of centres, or None to
+            use the cube's metadata.
+        num_bands: Bands of the cube.
+        from_file: Centres read from the cube's metadata, or None.
+        image: The cube, for messages.
+
+    Returns:
+        ``(num_bands,)`` centres in nm, file band order.
+
+    Raises:
+        ValueError: If no centres are known, a name is neither a file nor a
+            sensor, or the count differs from the bands (naming both).
+    """
+    if source is None:
+        if from_file is None:
+            msg = (
+                f'{image}: the file carries no band wavelengths; pass wavelengths= '
+                'a text/CSV file, a sensor name or a list of centres in nm'
+            )
+            raise ValueError(msg)
+        values, origin = from_file, f'the metadata of {image}'
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if path.is_file():
+            values, origin = read_wavelength_file(path), f'wavelength file {path}'
+        else:
+            try:
+                sensor = get_sensor(os.fspath(source))
+            except ValueError as error:
+                msg = f'wavelengths={os.fspath(source)!r} is neither a file nor a sensor: {error}'
+                raise ValueError(msg) from error
+            values, origin = np.asarray(sensor.wavelengths), f'sensor {sensor.name!r}'
+    else:
+        values, origin = np.asarray(source, dtype=np.float64), 'wavelengths='
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size != num_bands:
+        msg = (
+            f'{origin} gives {values.size} band centres, but {image} has '
+            f'{num_bands} bands'
+        )
+        raise ValueError(msg)
+    return values
+
+
+def read_label_map(
+    path: str | os.PathLike[str], key: str | None = None
+) -> npt.NDArray[np.generic]:
+    """Read a label map as stored: a raster's first band, a ``.mat`` or ``.npy``.
+
+    A raster's nodata pixels become 0 (unlabelled).
+
+    Args:
+        path: The label file.
+        key: Variable name in a ``.mat`` file.
+
+    Returns:
+        The label map (squeezed; 2-D for a valid file).
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: Naming the file, if it cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'labels file {path} does not exist')
+    suffix = path.suffix.lower()
+    if suffix == '.mat':
+        return np.squeeze(load_mat_array(path, key))
+    if suffix == '.npy':
+        try:
+            return np.asarray(np.squeeze(np.load(path, allow_pickle=False)))
+        except (OSError, ValueError) as error:
+            raise ValueError(f'{path}: not a readable .npy array ({error})') from error
+    try:
+        with rasterio_env(), warnings.catch_warnings():
+            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                data = src.read(1, masked=True)
+    except rasterio.errors.RasterioIOError as error:
+        raise ValueError(f'{path}: not a readable raster ({error})') from error
+    return np.asarray(np.ma.filled(data, 0))
+
+
+def _raster_grid(path: Path) -> tuple[tuple[float, ...] | None, str | None]:
+    """Transform and CRS of a raster, None when it is not georeferenced.
+
+    Args:
+        path: A raster.
+
+    Returns:
+        ``(transform, crs)``: the six affine coefficients ``(a, b, c, d, e, f)``
+        and the CRS string.
+    """
+    with rasterio_env(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path) as src:
+            crs = src.crs.to_string() if src.crs else None
+            transform = src.transform
+    if transform == Affine.identity():
+        return None, crs
+    return tuple(round(v, 9) for v in transform[:6]), crs
+
+
+class FileScene(HyperspectralScene):
+    """A cube and its label map from files, georeferenced or not.
+
+    The cube is loaded once into memory (bands sorted by wavelength, nodata as
+    NaN) and served like the classic scenes: ``'patch'`` mode gives an odd
+    window centred on every labelled pixel with its class ``label`` (0..K-1),
+    ``'tile'`` mode cuts the scene into tiles whose ``mask`` holds the label map
+    unshifted (0 = unlabelled). ``labels`` may be omitted to pretrain on a
+    scene without labels (tile mode).
+
+    Formats: GeoTIFF and anything rasterio reads (ENVI by its data file or
+    ``.hdr``), ``.mat`` (``image_key``/``labels_key`` name the variables;
+    ``(rows, cols, bands)``), ``.npy`` (``(C, H, W)`` or ``(H, W, C)``).
+    """
+
+    def __init__(
+        self,
+        image: str | os.PathLike[str],
+        labels: str | os.PathLike[str] | None = None,
+        wavelengths: WavelengthSource | None = None,
+        *,
+        image_key: str | None = None,
+        labels_key: str | None = None,
+        class_names: Sequence[str] | None = None,
+        num_classes: int | None = None,
+        mode: Literal['patch', 'tile'] = 'patch',
+        patch_size: int = 9,
+        tile_size: int = 64,
+        tile_stride: int | None = None,
+        pad_value: float = 0.0,
+        transforms: Callable[[Sample], Sample] | None = None,
+    ) -> None:
+        """Initialize a new FileScene.
+
+        Args:
+            image: The cube file.
+            labels: The label map file (0 = unlabelled, 1..K classes), or None.
+            wavelengths: Band centres: a text/CSV file, a sensor name or a list
+                (nm, file band order); None reads them from the cube's metadata.
+            image_key: Variable of the cube in a ``.mat`` file.
+            labels_key: Variable of the label map in a ``.mat`` file.
+            class_names: Names of classes 1..K; labels above K are errors.
+            num_classes: Number of classes K when no names are given; when
+                neither is given, K is the largest label.
+            mode: ``'patch'`` or ``'tile'``.
+            patch_size: Odd window side in patch mode.
+            tile_size: Tile side in tile mode.
+            tile_stride: Step between tiles (``tile_size`` when None).
+            pad_value: Image value outside the scene in border windows.
+            transforms: Function applied to each sample.
+
+        Raises:
+            FileNotFoundError: If a file does not exist.
+            ValueError: Naming the files and values, if the cube and label map
+                grids differ, labels fall outside the declared classes, or the
+                wavelengths do not match the bands.
+        """
+        self._image = Path(image)
+        if self._image.suffix.lower() == '.hdr':
+            data = envi_data_file(self._image)
+            if data is None:
+                raise FileNotFoundError(f'{self._image}: ENVI header without data')
+            self._image = data
+        self._labels = None if labels is None else Path(labels)
+        self._source = wavelengths
+        self._image_key = image_key
+        self._labels_key = labels_key
+        if (
+            class_names is not None
+            and num_classes is not None
+            and len(class_names) != num_classes
+        ):
+            msg = (
+                f'class_names has {len(class_names)} names but num_classes is '
+                f'{num_classes}'
+            )
+            raise ValueError(msg)
+        self._declared = None if class_names is None else tuple(class_names)
+        self._num_declared = num_classes
+        super().__init__(
+            self._image.parent,
+            mode=mode,
+            patch_size=patch_size,
+            tile_size=tile_size,
+            transforms=transforms,
+            tile_stride=tile_stride,
+            pad_value=pad_value,
+        )
+
+    # ------------------------------------------------------------- files
+    @property
+    def image_path(self) -> Path:
+        """Path of the cube file."""
+        return self._image
+
+    @property
+    def labels_path(self) -> Path:
+        """Path of the label-map file (the cube when there is none)."""
+        return self._labels or self._image
+
+    @property
+    def class_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Names of classes 1..K (declared, or ``class k`` up to the largest)."""
+        return self._class_names
+
+    def _verify(self) -> None:
+        """Check that the files exist.
+
+        Raises:
+            FileNotFoundError: Naming the missing file.
+        """
+        for kind, path in (('image', self._image), ('labels', self._labels)):
+            if path is not None and not path.is_file():
+                raise FileNotFoundError(f'{kind} file {path} does not exist')
+
+    def _read_scene(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.generic], npt.NDArray[np.float64], npt.NDArray[np.generic]
+    ]:
+        """Read the cube, its band centres and the label map.
+
+        Returns:
+            ``(image, wavelengths, labels)`` as in the base class.
+
+        Raises:
+            ValueError: Naming the files, for unreadable files, wavelengths that
+                do not match the bands, or grids that differ.
+        """
+        path = self._image
+        suffix = path.suffix.lower()
+        from_file: npt.NDArray[np.float64] | None = None
+        if suffix == '.mat':
+            array = load_mat_array(path, self._image_key)
+            if array.ndim != 3:
+                msg = f'{path}: expected a (rows, cols, bands) cube, got {array.shape}'
+                raise ValueError(msg)
+            image = np.asarray(np.moveaxis(array, -1, 0), dtype=np.float32)
+        else:
+            count = None
+            if suffix == '.npy' and self._source is not None:
+                count = self._count_hint()
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+                info = CubeInfo.read(path, num_bands=count)
+                image = read_cube(info)
+            from_file = info.wavelengths
+            if info.layout == 'raster':
+                image = self._nodata_to_nan(image)
+        file_w = resolve_wavelengths(self._source, image.shape[0], from_file, path)
+        gt = self._read_labels(image.shape[1:])
+        labels = gt if gt is not None else np.zeros(image.shape[1:], np.int64)
+        self._class_names = self._classes(labels)
+        return image, file_w, labels
+
+    def _count_hint(self) -> int | None:
+        """Band count implied by ``wavelengths=``, to orient ``.npy`` cubes.
+
+        Returns:
+            The count, or None when it cannot be known before reading.
+        """
+        source = self._source
+        if source is None:
+            return None
+        if isinstance(source, str | os.PathLike):
+            if Path(source).is_file():
+                return int(read_wavelength_file(source).size)
+            try:
+                return int(get_sensor(os.fspath(source)).wavelengths.size)
+            except ValueError:
+                return None
+        return len(source)
+
+    def _nodata_to_nan(self, image: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Mark the raster's nodata value as NaN (ignored by the statistics).
+
+        Args:
+            image: The cube read from the raster.
+
+        Returns:
+            The cube with nodata as NaN.
+        """
+        with rasterio_env(), warnings.catch_warnings():
+            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(self._image) as src:
+                nodata = src.nodata
+        if nodata is not None and np.isfinite(nodata):
+            image = np.where(image == np.float32(nodata), np.nan, image).astype(
+                np.float32
+            )
+        return image
+
+    def _read_labels(self, shape: tuple[int, ...]) -> npt.NDArray[np.generic] | None:
+        """Read the label map and check its grid against the cube.
+
+        Args:
+            shape: ``(H, W)`` of the cube.
+
+        Returns:
+            The ``(H, W)`` label map, or None without a labels file.
+
+        Raises:
+            ValueError: Naming both files and the values, if the grids differ.
+        """
+        path = self._labels
+        if path is None:
+            return None
+        suffix = path.suffix.lower()
+        gt = read_label_map(path, self._labels_key)
+        if gt.ndim != 2 or gt.shape != tuple(shape):
+            msg = (
+                f'label map {path} has shape {gt.shape}, but the cube {self._image} '
+                f'has {tuple(shape)} (rows, cols): the grids differ'
+            )
+            raise ValueError(msg)
+        if suffix not in ('.mat', '.npy') and self._image.suffix.lower() not in (
+            '.mat',
+            '.npy',
+        ):
+            image_grid, labels_grid = _raster_grid(self._image), _raster_grid(path)
+            georeferenced = None not in (*image_grid, *labels_grid)
+            if georeferenced and image_grid != labels_grid:
+                msg = (
+                    f'label map {path} is on grid {labels_grid}, but the cube '
+                    f'{self._image} is on {image_grid} (transform, CRS): the '
+                    'grids differ'
+                )
+                raise ValueError(msg)
+        return gt
+
+    def _classes(self, gt: npt.NDArray[np.generic]) -> tuple[str, ...]:
+        """The class names: declared, or numbered up to the largest label.
+
+        Args:
+            gt: The label map.
+
+        Returns:
+            Names of classes 1..K.
+        """
+        if self._declared is not None:
+            return self._declared
+        if self._num_declared is not None:
+            count = self._num_declared
+        else:
+            count = int(np.max(np.asarray(gt, dtype=np.float64))) if gt.size else 0
+        return tuple(f'class {k}' for k in range(1, count + 1))
