@@ -78,27 +78,6 @@ def _positions(length: int, patch: int, step: int) -> list[int]:
     return offsets
 
 
-def _file_nodata(path: Path, layout: str) -> float | None:
-    """The nodata value a raster file declares (ENVI ``data ignore value``, TIFF).
-
-    Args:
-        path: The cube file.
-        layout: Its :class:`~torchgeo_spectral.datasets.io.CubeInfo` layout.
-
-    Returns:
-        The value, or None (``.npy`` files declare none).
-    """
-    if layout != 'raster':
-        return None
-    import rasterio
-
-    from ..datasets.io import rasterio_env
-
-    with rasterio_env(), rasterio.open(path) as src:
-        value = src.nodata
-    return None if value is None else float(value)
-
-
 def _to_sample_arrays(
     array: npt.NDArray[np.float32], factor: float
 ) -> tuple[Tensor, Tensor]:
@@ -386,9 +365,7 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
                     path, drop_bad_bands=self.drop_bad_bands
                 )
                 info = dataset.infos[0]
-                nodata = self.nodata
-                if nodata is None:
-                    nodata = _file_nodata(path, info.layout)
+                nodata = self.nodata if self.nodata is not None else info.nodata
                 cube = _Cube(path, info, dataset.selection.indexes, nodata)
                 array = cube.read()
             except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
