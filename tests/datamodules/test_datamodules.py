@@ -77,7 +77,7 @@ def test_augmentation_keeps_wavelength_and_checks_bands() -> None:
     assert out['valid'].dtype == torch.bool
     assert out['valid'].all()
     assert torch.equal(out['wavelength'], batch['wavelength'])
-    with pytest.raises(ValueError, match='5 bands but the normalisation'):
+    with pytest.raises(ValueError, match='5 bands but the normalization'):
         aug({'image': torch.ones(1, 5, 2, 2)})
 
 

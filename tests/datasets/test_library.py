@@ -14,7 +14,7 @@ from torchgeo_spectral.datasets import (
     load_spectral_library,
 )
 from torchgeo_spectral.sensors import get_sensor, resample_spectra
-from torchgeo_spectral.wavelengths import validate_wavelengths
+from torchgeo_spectral.wavelengths import check_wavelengths
 
 
 @pytest.fixture(scope='module')
@@ -35,7 +35,7 @@ def test_library_loads_offline(library: SpectralLibrary) -> None:
     assert library.spectra.max() <= 1.0
     # Median reflectance of soils, vegetation and materials: a plausible 0.1-0.5.
     assert 0.1 < float(np.median(library.spectra)) < 0.5
-    validate_wavelengths(library.wavelengths, 180)
+    check_wavelengths(library.wavelengths, 180)
     assert library.wavelengths[0] == 400.0
     assert library.wavelengths[-1] == 2450.0
     # Water-vapour regions are absent from earthlib.
@@ -159,7 +159,7 @@ def test_sample_shapes_and_wavelengths(library: SpectralLibrary) -> None:
         assert image.shape[1:] == (12, 12)
         assert torch.isfinite(image).all()
         assert wavelength.dtype == torch.float32
-        validate_wavelengths(wavelength, image.shape[0])
+        check_wavelengths(wavelength, image.shape[0])
         assert low <= float(wavelength.min())
         assert float(wavelength.max()) <= high
         assert mask.shape == (12, 12)
@@ -174,7 +174,7 @@ def test_random_band_sets(library: SpectralLibrary) -> None:
     for index in range(300):
         sensor, centres, fwhm = ds.band_set(index)
         assert sensor == 'random'
-        validate_wavelengths(centres)
+        check_wavelengths(centres)
         assert 400.0 <= centres[0]
         assert centres[-1] <= 2450.0
         assert np.all((fwhm >= 2.0) & (fwhm <= 170.0))
@@ -190,7 +190,7 @@ def test_most_bands(library: SpectralLibrary) -> None:
     ds = scenes(library, sensors=(), num_bands_range=(400, 400), size=4)
     sample = ds[0]
     assert sample['image'].shape == (400, 4, 4)
-    validate_wavelengths(sample['wavelength'], 400)
+    check_wavelengths(sample['wavelength'], 400)
 
 
 def test_mask_is_dominant_class(library: SpectralLibrary) -> None:

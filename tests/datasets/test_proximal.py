@@ -181,3 +181,57 @@ def test_plot_and_nothing_written(folder: Path, tmp_path: Path) -> None:
     fig = ds.plot(ds[0], suptitle='kernel')
     plt.close(fig)
     assert listing(folder) == before
+
+
+def test_envi_header_without_data_file_is_named(folder: Path, tmp_path: Path) -> None:
+    (folder / 'lost.hdr').write_text((folder / 'k1.hdr').read_text())
+    with pytest.warns(UserWarning, match=r'lost\.hdr: ENVI header without its data'):
+        assert len(ProximalHyperspectral(folder)) == 2
+    alone = tmp_path / 'alone'
+    alone.mkdir()
+    (alone / 'lost.hdr').write_text((folder / 'k1.hdr').read_text())
+    with pytest.raises(FileNotFoundError, match=r'lost\.hdr: .*lost\.img'):
+        ProximalHyperspectral(alone)
+    with pytest.raises(FileNotFoundError, match=r'lost\.hdr: .*not found'):
+        ProximalHyperspectral(alone / 'lost.hdr')
+
+
+def test_undeclared_nan_names_file_band_and_pixel(tmp_path: Path) -> None:
+    data = cube(4, 6, 8)
+    data[2, 3, 5] = np.nan
+    path = write_geotiff(tmp_path / 'nan.tif', data, [400.0, 500.0, 600.0, 700.0])
+    ds = ProximalHyperspectral(path)
+    with pytest.raises(
+        ValueError, match=r'nan\.tif: .*band 3 \(600 nm\), pixel \(row 3, col 5\)'
+    ):
+        ds[0]
+    declared = ProximalHyperspectral(path, nodata=float('nan'))
+    assert torch.isnan(declared[0]['image'][2, 3, 5])
+
+
+def test_oversized_cube_refused_before_reading(folder: Path) -> None:
+    with pytest.raises(ValueError, match=r'k1\.raw: a whole-cube sample .* needs'):
+        ProximalHyperspectral(folder, max_sample_bytes=100)
+    assert len(ProximalHyperspectral(folder, patch_size=2, max_sample_bytes=100)) > 2
+
+
+def test_envi_header_with_too_few_wavelengths(tmp_path: Path) -> None:
+    write_envi(tmp_path / 'c', cube(12, 4, 4), [400.0 + 10 * i for i in range(12)])
+    header = tmp_path / 'c.hdr'
+    text = header.read_text().splitlines()
+    text = [
+        'wavelength = {' + ', '.join(str(400 + 10 * i) for i in range(10)) + '}'
+        if line.startswith('wavelength =')
+        else line
+        for line in text
+    ]
+    header.write_text('\n'.join(text) + '\n')
+    with pytest.raises(ValueError, match='found 10 wavelengths for 12 bands'):
+        ProximalHyperspectral(tmp_path)
+
+
+def test_2d_npy_with_wavelength_file(tmp_path: Path) -> None:
+    np.save(tmp_path / 'flat.npy', cube(1, 5, 6)[0])
+    (tmp_path / 'flat.wavelengths.txt').write_text('400 500 600')
+    with pytest.raises(ValueError, match=r'flat\.npy: a 2-D array of shape \(5, 6\)'):
+        ProximalHyperspectral(tmp_path)

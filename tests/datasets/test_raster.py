@@ -316,3 +316,43 @@ def test_caches_follow_crs_change(tif_dir: Path) -> None:
     assert after[0].start != before[0].start
     sample = ds[after]
     assert sample['image'].shape[0] == 6
+
+
+def test_truncated_geotiff_named_at_read_time(tmp_path: Path) -> None:
+    path = write_geotiff(tmp_path / 'cut.tif', cube(6, 64, 64), WAVES)
+    whole = path.read_bytes()
+    ds = HyperspectralRaster(path)
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r'cut\.tif: read failed .*truncated'):
+        ds[ds.bounds]
+
+
+def test_undeclared_nan_in_raster_is_named(tmp_path: Path) -> None:
+    data = cube(6, 8, 8)
+    data[1, 2, 3] = np.nan
+    path = write_geotiff(tmp_path / 'nan.tif', data, WAVES)
+    with pytest.raises(ValueError, match=r'nan\.tif: .*band 2, pixel \(row 2, col 3\)'):
+        HyperspectralRaster(path)[HyperspectralRaster(path).bounds]
+    ds = HyperspectralRaster(path, nodata=float('nan'))
+    assert torch.isnan(ds[ds.bounds]['image'][1, 2, 3])
+
+
+def test_envi_header_without_data_file_named(tif_dir: Path, tmp_path: Path) -> None:
+    write_envi(tif_dir / 'gone', cube(6, 4, 4), WAVES)
+    (tif_dir / 'gone.img').unlink()
+    with pytest.warns(UserWarning, match=r'gone\.hdr: ENVI header without its data'):
+        HyperspectralRaster(tif_dir)
+    alone = tmp_path / 'alone'
+    alone.mkdir()
+    (alone / 'gone.hdr').write_text((tif_dir / 'gone.hdr').read_text())
+    with pytest.raises(FileNotFoundError, match=r'gone\.hdr: .*gone\.img'):
+        HyperspectralRaster(alone)
+
+
+def test_only_non_georeferenced_files_one_clear_error(tmp_path: Path) -> None:
+    write_envi(tmp_path / 'lab1', cube(6, 4, 4), WAVES, georef=False)
+    write_envi(tmp_path / 'lab2', cube(6, 4, 4), WAVES, georef=False)
+    with pytest.raises(
+        ValueError, match=r'every raster .* not georeferenced .*: lab1\.img, lab2'
+    ):
+        HyperspectralRaster(tmp_path)

@@ -13,8 +13,9 @@
 * :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
 """
 
+from ..samplers.band_set import BandSetBatchSampler
 from .augment import SpectralAugmentation
-from .mixed import BandSetBatchSampler, MixedCubeFolderDataModule
+from .mixed import MixedCubeFolderDataModule
 from .nongeo import (
     HyperspectralSceneDataModule,
     ProximalHyperspectralDataModule,

@@ -1,11 +1,12 @@
-"""GPU-side normalisation and augmentation of spectral batches (kornia)."""
+"""Device-side normalization and flips of spectral batches (kornia)."""
 
 from __future__ import annotations
 
 import kornia.augmentation as K
 import torch
-from kornia.augmentation.base import _AugmentationBase
 from torch import Tensor, nn
+
+from ..transforms.normalize import WavelengthNormalize
 
 __all__ = ['SpectralAugmentation']
 
@@ -13,14 +14,16 @@ Sample = dict[str, Tensor]
 
 
 class SpectralAugmentation(nn.Module):
-    """Per-band normalisation, optional flips, and nodata cleanup on a batch.
+    """Per-band normalization, optional flips, and nodata cleanup on a batch.
 
-    Wraps :class:`kornia.augmentation.AugmentationSequential` (``data_keys=None``,
-    as TorchGeo 0.10's data modules do): ``image`` is normalised with the
-    per-band ``mean``/``std``; with ``train=True`` random horizontal/vertical
-    flips move ``image``, ``mask`` and the ``valid`` mask together. Other keys
-    (``wavelength``, ``label``, ``bounds``, ``transform``) pass through. After
-    normalisation, non-finite values (nodata as NaN) become 0, the band mean.
+    ``image`` is normalized with the per-band ``mean``/``std`` by
+    :class:`~torchgeo_spectral.transforms.WavelengthNormalize` (the project's
+    one normalizer, here by band position); non-finite values (nodata as NaN)
+    become 0, the band mean. With ``train=True`` random horizontal/vertical
+    flips (:class:`kornia.augmentation.AugmentationSequential` with
+    ``data_keys=None``, as TorchGeo 0.10's data modules do) move ``image``,
+    ``mask`` and the ``valid`` mask together. Other keys (``wavelength``,
+    ``label``, ``bounds``, ``transform``) pass through.
     """
 
     def __init__(self, mean: Tensor, std: Tensor, *, train: bool = False) -> None:
@@ -32,17 +35,27 @@ class SpectralAugmentation(nn.Module):
             train: Add random flips.
         """
         super().__init__()
-        self.num_bands = int(mean.numel())
-        ops: list[_AugmentationBase] = [K.Normalize(mean=mean, std=std)]
-        if train:
-            ops += [K.RandomHorizontalFlip(p=0.5), K.RandomVerticalFlip(p=0.5)]
-        self.pipeline = K.AugmentationSequential(*ops, data_keys=None, keepdim=True)
+        self.normalize = WavelengthNormalize(
+            None, mean.detach().cpu(), std.detach().cpu(), nonfinite=0.0
+        )
+        self.num_bands = self.normalize.num_bands
+        self.flips = (
+            K.AugmentationSequential(
+                K.RandomHorizontalFlip(p=0.5),
+                K.RandomVerticalFlip(p=0.5),
+                data_keys=None,
+                keepdim=True,
+            )
+            if train
+            else None
+        )
 
     def forward(self, batch: Sample) -> Sample:
-        """Normalise and augment a batch.
+        """Normalize and augment a batch.
 
         Args:
-            batch: A collated batch with ``image`` ``(B, C, H, W)``.
+            batch: A collated batch with ``image`` ``(B, C, H, W)`` and
+                ``wavelength``.
 
         Returns:
             The batch.
@@ -50,19 +63,20 @@ class SpectralAugmentation(nn.Module):
         Raises:
             ValueError: If the band count differs from the statistics.
         """
-        batch = dict(batch)
-        channels = self.num_bands
-        if batch['image'].shape[-3] != channels:
+        channels = batch['image'].shape[-3]
+        if channels != self.num_bands:
             msg = (
-                f'batch has {batch["image"].shape[-3]} bands but the normalisation '
-                f'statistics have {channels}'
+                f'batch has {channels} bands but the normalization statistics '
+                f'have {self.num_bands}'
             )
             raise ValueError(msg)
-        valid = batch.pop('valid', None)
+        out: Sample = self.normalize(batch)
+        if self.flips is None:
+            return out
+        valid = out.pop('valid', None)
         if valid is not None:
-            batch['mask_valid'] = valid.to(torch.float32)
-        out: Sample = self.pipeline(batch)
+            out['mask_valid'] = valid.to(torch.float32)
+        out = self.flips(out)
         if valid is not None:
             out['valid'] = out.pop('mask_valid') > 0.5
-        out['image'] = torch.nan_to_num(out['image'], nan=0.0, posinf=0.0, neginf=0.0)
         return out

@@ -15,7 +15,7 @@ from torchgeo.samplers import GriddedPatchSampler, RandomPatchSampler
 
 from ..datasets import HyperspectralRaster, collate_spectral
 from ..datasets.io import is_sidecar
-from ._normalise import augmentations, resolve_statistics
+from ._normalize import augmentations, resolve_statistics
 from .statistics import BandStatistics
 
 __all__ = ['HyperspectralRasterDataModule', 'LabelRaster']
@@ -54,7 +54,7 @@ class HyperspectralRasterDataModule(GeoDataModule):
     Per-band mean/std come from ``mean``/``std`` or are streamed over
     ``stats_batches`` training batches
     (:func:`~torchgeo_spectral.datamodules.compute_band_statistics`); batches
-    are normalised on the device (kornia), flipped during training, and keep
+    are normalized on the device, flipped during training, and keep
     ``wavelength`` ``(B, C)``.
     """
 
@@ -132,7 +132,7 @@ class HyperspectralRasterDataModule(GeoDataModule):
         return image & LabelRaster(self.label_paths)
 
     def setup(self, stage: str) -> None:
-        """Split the dataset, build samplers and normalisation.
+        """Split the dataset, build samplers and normalization.
 
         Args:
             stage: ``'fit'``, ``'validate'``, ``'test'`` or ``'predict'``.

@@ -1,4 +1,4 @@
-"""Per-band normalisation statistics, streamed over a dataset."""
+"""Per-band normalization statistics, streamed over a dataset."""
 
 from __future__ import annotations
 

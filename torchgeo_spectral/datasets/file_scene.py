@@ -25,7 +25,7 @@ from affine import Affine
 from torch import Tensor
 
 from ..sensors import get_sensor
-from ..wavelengths import validate_wavelengths
+from ..wavelengths import check_wavelengths
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
 from .mat import load_mat_array
 from .scene import HyperspectralScene
@@ -59,7 +59,7 @@ def read_wavelength_file(path: str | os.PathLike[str]) -> npt.NDArray[np.float64
     Raises:
         FileNotFoundError: If the file does not exist.
         ValueError: Naming the file, if it holds no numbers or implausible
-            centres (see :func:`~torchgeo_spectral.wavelengths.validate_wavelengths`).
+            centres (see :func:`~torchgeo_spectral.wavelengths.check_wavelengths`).
     """
     path = Path(path)
     if not path.is_file():
@@ -87,7 +87,7 @@ def read_wavelength_file(path: str | os.PathLike[str]) -> npt.NDArray[np.float64
     except ValueError as error:
         raise ValueError(f'{path}: not a table of numbers ({error})') from error
     values = table[0] if table.shape[0] == 1 else table[:, column]
-    validate_wavelengths(np.sort(values), name=str(path))
+    check_wavelengths(np.sort(values), source=str(path))
     return np.asarray(values, dtype=np.float64)
 
 

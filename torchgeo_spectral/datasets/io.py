@@ -30,8 +30,11 @@ __all__ = [
     'envi_data_file',
     'find_cubes',
     'is_sidecar',
+    'missing_data_message',
+    'orphan_headers',
     'rasterio_env',
     'read_cube',
+    'read_failed_message',
     'read_npy_wavelengths',
     'read_reference',
 ]
@@ -102,8 +105,39 @@ def envi_data_file(header: Path) -> Path | None:
     return None
 
 
+def missing_data_message(header: Path) -> str:
+    """Say which data files an ENVI header lacks.
+
+    Args:
+        header: A ``.hdr`` file without its data file.
+
+    Returns:
+        ``'<header>: ENVI header without its data file (<names> not found)'``.
+    """
+    stem = header.with_suffix('')
+    names = ', '.join(stem.name + suffix for suffix in ENVI_DATA_SUFFIXES)
+    return f'{header}: ENVI header without its data file ({names} not found)'
+
+
+def orphan_headers(paths: list[Path]) -> list[Path]:
+    """The ENVI headers among ``paths`` whose data file is missing.
+
+    Args:
+        paths: Files.
+
+    Returns:
+        Sorted headers without a data file.
+    """
+    return sorted(
+        p for p in paths if p.suffix.lower() == '.hdr' and envi_data_file(p) is None
+    )
+
+
 def find_cubes(root: Path) -> list[Path]:
     """List the cubes in a folder: ENVI data files, (Geo)TIFFs and ``.npy``.
+
+    An ENVI header whose data file is missing is skipped with a warning that
+    names it.
 
     Args:
         root: Folder to search (not recursive).
@@ -112,9 +146,8 @@ def find_cubes(root: Path) -> list[Path]:
         Sorted cube paths (ENVI cubes by their data file).
     """
     found: set[Path] = set()
-    for path in sorted(root.iterdir()):
-        if not path.is_file():
-            continue
+    files = [path for path in sorted(root.iterdir()) if path.is_file()]
+    for path in files:
         suffix = path.suffix.lower()
         if suffix == '.hdr':
             data = envi_data_file(path)
@@ -122,6 +155,8 @@ def find_cubes(root: Path) -> list[Path]:
                 found.add(data)
         elif suffix in _TIFF_SUFFIXES or suffix == _NPY_SUFFIX:
             found.add(path)
+    for header in orphan_headers(files):
+        warnings.warn(f'skipping {missing_data_message(header)}', UserWarning, 2)
     return sorted(found)
 
 
@@ -166,6 +201,8 @@ class CubeInfo:
         good: Bad-band list from the file (True = good), or None.
         layout: ``'chw'``, ``'hwc'`` or ``'hw'`` (single band) for ``.npy``
             files, ``'raster'`` otherwise.
+        nodata: The nodata value the file declares (TIFF nodata, ENVI ``data
+            ignore value``), or None.
     """
 
     path: Path
@@ -175,6 +212,7 @@ class CubeInfo:
     wavelengths: npt.NDArray[np.float64] | None
     good: npt.NDArray[np.bool_] | None
     layout: str
+    nodata: float | None = None
 
     @classmethod
     def read(cls, path: Path, num_bands: int | None = None) -> CubeInfo:
@@ -200,6 +238,7 @@ class CubeInfo:
         try:
             with rasterio_env(), rasterio.open(path) as src:
                 count, height, width = src.count, src.height, src.width
+                nodata = None if src.nodata is None else float(src.nodata)
         except rasterio.errors.RasterioIOError as error:
             raise ValueError(f'{path}: not a readable raster ({error})') from error
         wavelengths: npt.NDArray[np.float64] | None
@@ -211,7 +250,7 @@ class CubeInfo:
             wavelengths = None
         with rasterio_env():
             good = read_bad_bands(path)
-        return cls(path, count, height, width, wavelengths, good, 'raster')
+        return cls(path, count, height, width, wavelengths, good, 'raster', nodata)
 
     @classmethod
     def _read_npy(cls, path: Path, num_bands: int | None) -> CubeInfo:
@@ -232,15 +271,28 @@ class CubeInfo:
             array = np.load(path, mmap_mode='r')
         except (OSError, ValueError) as error:
             raise ValueError(f'{path}: not a readable .npy array ({error})') from error
+        wavelengths = read_npy_wavelengths(path)
         if array.ndim == 2:
+            # (a mask, read with num_bands=1, may share the cubes' folder-wide file)
+            if num_bands != 1 and wavelengths is not None and wavelengths.size != 1:
+                msg = (
+                    f'{path}: a 2-D array of shape {array.shape} holds one band, but '
+                    f'its wavelength file lists {wavelengths.size} wavelengths; save '
+                    'the cube as (C, H, W) or (H, W, C)'
+                )
+                raise ValueError(msg)
             height, width = array.shape
-            return cls(path, 1, int(height), int(width), None, None, 'hw')
+            single = (
+                wavelengths
+                if wavelengths is not None and wavelengths.size == 1
+                else None
+            )
+            return cls(path, 1, int(height), int(width), single, None, 'hw')
         if array.ndim != 3:
             msg = (
                 f'{path}: expected a 3-D cube (C, H, W) or (H, W, C), got {array.shape}'
             )
             raise ValueError(msg)
-        wavelengths = read_npy_wavelengths(path)
         count = wavelengths.size if wavelengths is not None else num_bands
         if count is None or array.shape[0] == count:
             layout = 'chw'
@@ -254,6 +306,24 @@ class CubeInfo:
             raise ValueError(msg)
         c, h, w = array.shape if layout == 'chw' else np.roll(array.shape, 1)
         return cls(path, int(c), int(h), int(w), wavelengths, None, layout)
+
+
+def read_failed_message(path: str | os.PathLike[str], error: BaseException) -> str:
+    """Name the file and GDAL's own reason when a read fails.
+
+    rasterio's "Read failed. See previous exception for details." hides the
+    reason in the exception's cause; this puts both in one line.
+
+    Args:
+        path: The file being read.
+        error: The rasterio error.
+
+    Returns:
+        ``'<path>: read failed (<reason>); the file may be truncated or corrupt'``.
+    """
+    cause = error.__cause__ or error.__context__
+    reason = f'{error}: {cause}' if cause is not None else str(error)
+    return f'{path}: read failed ({reason}); the file may be truncated or corrupt'
 
 
 def read_cube(
@@ -282,8 +352,8 @@ def read_cube(
                 data = src.read(
                     bands, window=Window(col, row, width, height), out_dtype='float32'
                 )
-        except rasterio.errors.RasterioIOError as error:
-            raise ValueError(f'{info.path}: read failed ({error})') from error
+        except rasterio.errors.RasterioError as error:
+            raise ValueError(read_failed_message(info.path, error)) from error
         return np.asarray(data, dtype=np.float32)
     array = np.load(info.path, mmap_mode='r')
     if info.layout == 'hw':

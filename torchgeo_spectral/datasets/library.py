@@ -19,7 +19,7 @@ than through ``import earthlib``, which takes seconds (it reads both metadata
 tables with pandas and sets up logging at import) and would add nothing here.
 
 * :func:`load_spectral_library` returns the spectra (reflectance 0-1), their
-  wavelengths (nm, checked by :func:`~torchgeo_spectral.wavelengths.validate_wavelengths`)
+  wavelengths (nm, checked by :func:`~torchgeo_spectral.wavelengths.check_wavelengths`)
   and class labels as a :class:`SpectralLibrary`.
 * :class:`SyntheticLibraryScenes` is a TorchGeo
   :class:`~torchgeo.datasets.NonGeoDataset` of synthetic scenes that mix library
@@ -50,8 +50,8 @@ from torchgeo.datasets import NonGeoDataset
 
 from ..plot.sample import plot_spectral_sample
 from ..sensors import get_sensor, list_sensors, resample_spectra
-from ..sensors.io import _parse_list, _unit_scale
-from ..wavelengths import validate_fwhm, validate_wavelengths
+from ..sensors.io import _parse_list
+from ..wavelengths import check_fwhm, check_wavelengths, to_nanometers
 
 __all__ = [
     'LibraryScene',
@@ -119,8 +119,8 @@ class SpectralLibrary:
                 wavelengths and FWHM, a per-spectrum field has another length
                 than ``N``, or a label is outside :attr:`classes`.
         """
-        wavelengths = validate_wavelengths(self.wavelengths, name='library wavelengths')
-        fwhm = validate_fwhm(self.fwhm, wavelengths.size, name='library fwhm')
+        wavelengths = check_wavelengths(self.wavelengths, source='library wavelengths')
+        fwhm = check_fwhm(self.fwhm, wavelengths.size, source='library fwhm')
         spectra = np.asarray(self.spectra, dtype=np.float32)
         if spectra.ndim != 2 or spectra.shape[1] != wavelengths.size:
             msg = (
@@ -297,7 +297,7 @@ def _read_envi_library(path: Path) -> tuple[np.ndarray, FloatArray, list[str]]:
     if centres.size != samples:
         msg = f'{header_path}: expected {samples} wavelengths, found {centres.size}'
         raise ValueError(msg)
-    centres = centres * _unit_scale(header.get('wavelength units'), centres, path)
+    centres = to_nanometers(centres, header.get('wavelength units'), source=str(path))
     names = [
         name.strip()
         for name in header.get('spectra names', '').strip('{}').split(',')
@@ -306,7 +306,7 @@ def _read_envi_library(path: Path) -> tuple[np.ndarray, FloatArray, list[str]]:
     if len(names) != lines:
         msg = f'{header_path}: expected {lines} spectra names, found {len(names)}'
         raise ValueError(msg)
-    return spectra, validate_wavelengths(centres, name=f'{path} wavelengths'), names
+    return spectra, check_wavelengths(centres, source=f'{path} wavelengths'), names
 
 
 @functools.cache
@@ -760,7 +760,7 @@ class SyntheticLibraryScenes(NonGeoDataset):
         mask = class_abundance.argmax(axis=0)
         return LibraryScene(
             image=image,
-            wavelengths=validate_wavelengths(centres, image.shape[0]),
+            wavelengths=check_wavelengths(centres, image.shape[0]),
             fwhm=np.asarray(fwhm, dtype=np.float64),
             sensor=sensor,
             endmembers=members,

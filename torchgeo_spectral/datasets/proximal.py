@@ -19,7 +19,15 @@ from torchgeo.datasets.errors import DatasetNotFoundError
 from ..plot import plot_spectral_sample
 from ..sensors import get_sensor
 from ..wavelengths import same_band_set, to_nanometers
-from .io import CubeInfo, find_cubes, read_cube, read_reference
+from .io import (
+    CubeInfo,
+    envi_data_file,
+    find_cubes,
+    missing_data_message,
+    orphan_headers,
+    read_cube,
+    read_reference,
+)
 from .utils import BadBandSpec, select_bands
 
 __all__ = ['ProximalHyperspectral']
@@ -148,6 +156,8 @@ class ProximalHyperspectral(NonGeoDataset):
         drop_bad_bands: bool = False,
         transforms: Callable[[Sample], Sample] | None = None,
         eps: float = 1e-6,
+        nodata: float | None = None,
+        max_sample_bytes: int = 2**31,
     ) -> None:
         """Initialize a new ProximalHyperspectral dataset.
 
@@ -166,10 +176,17 @@ class ProximalHyperspectral(NonGeoDataset):
             drop_bad_bands: Drop bad bands.
             transforms: Function applied to each sample.
             eps: Smallest white-minus-dark denominator.
+            nodata: Nodata value of every cube, overriding the files' own; it
+                becomes NaN in ``image``. NaN in a cube that declares no nodata
+                is an error (``nodata=float('nan')`` accepts it).
+            max_sample_bytes: Largest sample (float32) read at once; a whole
+                cube above it is refused before anything is allocated (use
+                ``patch_size``).
 
         Raises:
             DatasetNotFoundError: If ``root`` holds no cube.
-            FileNotFoundError: If a given file or folder does not exist.
+            FileNotFoundError: If a given file or folder does not exist, or an
+                ENVI header's data file is missing (naming it).
             ValueError: For inconsistent wavelengths, labels outside the class
                 list, mismatched masks or references, or cubes smaller than
                 ``patch_size``.
@@ -181,11 +198,9 @@ class ProximalHyperspectral(NonGeoDataset):
         self.root = Path(root)
         self.transforms = transforms
         self.eps = eps
-        if not self.root.exists():
-            raise FileNotFoundError(f'{self.root}: no such file or folder')
-        paths = [self.root] if self.root.is_file() else find_cubes(self.root)
-        if not paths:
-            raise DatasetNotFoundError(self)
+        self.nodata = nodata
+        self.max_sample_bytes = max_sample_bytes
+        paths = self._find_paths()
         expected = None
         if wavelengths is not None:
             expected = len(wavelengths)
@@ -209,6 +224,34 @@ class ProximalHyperspectral(NonGeoDataset):
         self.items = self._tile(patch_size, stride)
 
     # ------------------------------------------------------------- metadata
+    def _find_paths(self) -> list[Path]:
+        """The cube files of ``root`` (a folder, a cube or an ENVI header).
+
+        Returns:
+            Cube paths (ENVI cubes by their data file).
+
+        Raises:
+            FileNotFoundError: If ``root`` does not exist, or it is (or a folder
+                holding only) an ENVI header whose data file is missing.
+            DatasetNotFoundError: If ``root`` holds no cube.
+        """
+        if not self.root.exists():
+            raise FileNotFoundError(f'{self.root}: no such file or folder')
+        if self.root.is_file():
+            if self.root.suffix.lower() != '.hdr':
+                return [self.root]
+            data = envi_data_file(self.root)
+            if data is None:
+                raise FileNotFoundError(missing_data_message(self.root))
+            return [data]
+        paths = find_cubes(self.root)
+        if not paths:
+            orphans = orphan_headers(sorted(self.root.iterdir()))
+            if orphans:
+                raise FileNotFoundError(missing_data_message(orphans[0]))
+            raise DatasetNotFoundError(self)
+        return paths
+
     def _wavelengths(
         self, wavelengths: Sequence[float] | None, sensor: str | None
     ) -> npt.NDArray[np.float64]:
@@ -377,6 +420,7 @@ class ProximalHyperspectral(NonGeoDataset):
         items = []
         for i, info in enumerate(self.infos):
             if patch_size is None:
+                self._check_size(info)
                 items.append(_Item(i, (0, 0, info.height, info.width)))
                 continue
             if info.height < patch_size or info.width < patch_size:
@@ -390,6 +434,58 @@ class ProximalHyperspectral(NonGeoDataset):
                 for col in range(0, info.width - patch_size + 1, step):
                     items.append(_Item(i, (row, col, patch_size, patch_size)))
         return items
+
+    def _check_size(self, info: CubeInfo) -> None:
+        """Refuse a whole-cube sample larger than ``max_sample_bytes``.
+
+        Args:
+            info: The cube.
+
+        Raises:
+            ValueError: Naming the cube and its size, before any allocation.
+        """
+        needed = 4 * len(self.selection.indexes) * info.height * info.width
+        if needed > self.max_sample_bytes:
+            msg = (
+                f'{info.path}: a whole-cube sample of {len(self.selection.indexes)} '
+                f'bands x {info.height} x {info.width} pixels needs '
+                f'{needed / 2**30:.2f} GiB as float32, more than max_sample_bytes='
+                f'{self.max_sample_bytes} ({self.max_sample_bytes / 2**30:.2f} '
+                'GiB); pass patch_size= to read it in patches'
+            )
+            raise ValueError(msg)
+
+    def _apply_nodata(
+        self, raw: npt.NDArray[np.float32], info: CubeInfo, window: tuple[int, ...]
+    ) -> npt.NDArray[np.float32]:
+        """Turn nodata into NaN; refuse NaN that no nodata value declares.
+
+        Args:
+            raw: ``(C, h, w)`` data in the selected band order.
+            info: Its cube.
+            window: ``(row, col, height, width)`` of ``raw`` in the cube.
+
+        Returns:
+            The data, NaN at nodata.
+
+        Raises:
+            ValueError: Naming the file, the first NaN's band (and wavelength)
+                and pixel, if the cube has NaN and declares no nodata.
+        """
+        nodata = self.nodata if self.nodata is not None else info.nodata
+        if nodata is not None and not np.isnan(nodata):
+            raw[raw == np.float32(nodata)] = np.nan
+        elif nodata is None and not np.isfinite(raw).all():
+            band, row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(raw)))
+            file_band = int(self.selection.indexes[band]) + 1
+            msg = (
+                f'{info.path}: value {raw[band, row, col]} at band {file_band} '
+                f'({float(self.wavelengths[band]):g} nm), pixel (row {window[0] + row}, '
+                f'col {window[1] + col}), and the file declares no nodata value; '
+                "pass nodata=float('nan') to treat NaN as nodata"
+            )
+            raise ValueError(msg)
+        return raw
 
     # -------------------------------------------------------------- access
     def __len__(self) -> int:
@@ -437,12 +533,15 @@ class ProximalHyperspectral(NonGeoDataset):
 
         Raises:
             IndexError: If out of range.
+            ValueError: Naming the file, if it cannot be read or has undeclared
+                NaN.
         """
         if not -len(self) <= index < len(self):
             raise IndexError(f'index {index} out of range for {len(self)} samples')
         item = self.items[index]
         info = self.infos[item.cube]
         raw = read_cube(info, self.selection.indexes, item.window)
+        raw = self._apply_nodata(raw, info, item.window)
         sample: Sample = {
             'image': torch.from_numpy(self._calibrate(raw, item.window)),
             'wavelength': self.wavelengths.clone(),

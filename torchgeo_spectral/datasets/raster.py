@@ -26,7 +26,14 @@ from torchgeo.datasets.utils import GeoSlice, array_to_tensor
 from ..plot import plot_spectral_sample
 from ..sensors import get_sensor
 from ..wavelengths import same_band_set, to_nanometers
-from .io import CubeInfo, is_sidecar, rasterio_env
+from .io import (
+    CubeInfo,
+    is_sidecar,
+    missing_data_message,
+    orphan_headers,
+    rasterio_env,
+    read_failed_message,
+)
 from .utils import BadBandSpec, BandSelection, concat_spectral_samples, select_bands
 
 __all__ = ['HyperspectralRaster']
@@ -280,13 +287,21 @@ class HyperspectralRaster(RasterDataset):
     def _scan(self) -> list[CubeInfo]:
         """Read the metadata of every candidate file.
 
+        Unreadable files, ENVI headers without their data file and files that
+        are not georeferenced are skipped with a warning naming them, as long
+        as some file is usable.
+
         Returns:
             Metadata of readable, georeferenced files.
 
         Raises:
             DatasetNotFoundError: If no file is found.
+            FileNotFoundError: If the only candidates are ENVI headers whose
+                data file is missing (naming it).
+            ValueError: If every raster found is not georeferenced.
         """
         infos = []
+        not_georeferenced = []
         for filepath in self.files:
             try:
                 info = CubeInfo.read(Path(filepath))
@@ -296,14 +311,35 @@ class HyperspectralRaster(RasterDataset):
                 warnings.warn(f'skipping {error}', UserWarning, stacklevel=3)
                 continue
             if not _georeferenced(filepath):
-                warnings.warn(
-                    f'skipping {filepath}: not georeferenced (no map transform or '
-                    'GCPs); use ProximalHyperspectral for non-georeferenced cubes',
-                    UserWarning,
-                    stacklevel=3,
-                )
+                not_georeferenced.append(filepath)
                 continue
             infos.append(info)
+        orphans = orphan_headers([Path(f) for f in super().files])
+        if not infos and not_georeferenced:
+            names = ', '.join(Path(f).name for f in not_georeferenced[:5])
+            more = len(not_georeferenced) - 5
+            msg = (
+                f'{self.__class__.__name__}: every raster in {self.paths!r} is not '
+                f'georeferenced (no map transform or GCPs): {names}'
+                + (f' and {more} more' if more > 0 else '')
+                + '; HyperspectralRaster needs georeferenced files, use '
+                'ProximalHyperspectral (or the scene data module) for '
+                'non-georeferenced cubes'
+            )
+            raise ValueError(msg)
+        if not infos and orphans:
+            raise FileNotFoundError(missing_data_message(orphans[0]))
+        for header in orphans:
+            warnings.warn(
+                f'skipping {missing_data_message(header)}', UserWarning, stacklevel=3
+            )
+        for filepath in not_georeferenced:
+            warnings.warn(
+                f'skipping {filepath}: not georeferenced (no map transform or '
+                'GCPs); use ProximalHyperspectral for non-georeferenced cubes',
+                UserWarning,
+                stacklevel=3,
+            )
         if not infos:
             raise DatasetNotFoundError(self)
         return infos
@@ -703,6 +739,16 @@ class HyperspectralRaster(RasterDataset):
             )
             nodata = self.nodata if self.nodata is not None else src.nodata
             data = raw.astype(np.float32, copy=False)
+            if nodata is None and not np.isfinite(data).all():
+                band, row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(data)))
+                file_band = indexes[band] if indexes is not None else band + 1
+                msg = (
+                    f'{filepath}: value {data[band, row, col]} at band {file_band}, '
+                    f'pixel (row {int(window.row_off) + row}, col '
+                    f'{int(window.col_off) + col}), and the file declares no nodata '
+                    "value; pass nodata=float('nan') to treat NaN as nodata"
+                )
+                raise ValueError(msg)
             if nodata is not None and not np.isnan(nodata):
                 invalid = raw == np.asarray(nodata).astype(raw.dtype)
                 if data is raw:
@@ -728,13 +774,21 @@ class HyperspectralRaster(RasterDataset):
 
         Returns:
             ``(C, H, W)`` float32 tensor with NaN for nodata.
+
+        Raises:
+            ValueError: Naming the files, if rasterio cannot read them (e.g. a
+                truncated file).
         """
-        if len(filepaths) == 1:
-            x, y, _ = index
-            data = self._read_window(filepaths[0], x, y, band_indexes)
-            if data is not None:
-                return data
-        return self._merge_or_stack(filepaths, index, band_indexes)
+        try:
+            if len(filepaths) == 1:
+                x, y, _ = index
+                data = self._read_window(filepaths[0], x, y, band_indexes)
+                if data is not None:
+                    return data
+            return self._merge_or_stack(filepaths, index, band_indexes)
+        except rasterio.errors.RasterioError as error:
+            names = ', '.join(filepaths)
+            raise ValueError(read_failed_message(names, error)) from error
 
     def __getitem__(self, index: GeoSlice) -> Sample:
         """Read the bands of a spatiotemporal slice.

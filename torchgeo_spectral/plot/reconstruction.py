@@ -1,4 +1,4 @@
-"""Figures of MAE reconstructions: false-colour images and pixel spectra."""
+"""Figures of MAE reconstructions: false-color images and pixel spectra."""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,28 +8,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 from torch import Tensor
 
-#: Target wavelengths (nm) of the red, green and blue display channels.
-RGB_NM: tuple[float, float, float] = (650.0, 550.0, 470.0)
-
-
-def rgb_band_indices(
-    wavelengths: Sequence[float] | NDArray[np.floating] | Tensor,
-    targets: Sequence[float] = RGB_NM,
-) -> list[int]:
-    """Indices of the bands nearest to the display wavelengths.
-
-    Args:
-        wavelengths: Band centres in nm, shape (C,).
-        targets: Wavelengths for red, green and blue.
-
-    Returns:
-        Three band indices (repeated when the sensor has fewer distinct bands).
-    """
-    wl = np.asarray(
-        wavelengths.detach().cpu() if isinstance(wavelengths, Tensor) else wavelengths,
-        dtype=np.float64,
-    )
-    return [int(np.abs(wl - t).argmin()) for t in targets]
+from .sample import rgb_band_indices
 
 
 def _stretch(rgb: NDArray[np.float64], lo: float, hi: float) -> NDArray[np.float64]:
@@ -48,10 +27,10 @@ def _stretch(rgb: NDArray[np.float64], lo: float, hi: float) -> NDArray[np.float
     return np.clip(out, 0.0, 1.0)
 
 
-def false_colour(
+def false_color(
     cube: NDArray[np.floating], bands: Sequence[int], limits: tuple[float, float]
 ) -> NDArray[np.float64]:
-    """False-colour composite of three bands of a cube.
+    """False-color composite of three bands of a cube.
 
     Args:
         cube: Image of shape (C, H, W); NaN marks hidden values.
@@ -93,8 +72,8 @@ def reconstruction_figure(
 ) -> Figure:
     """Plot input, masked input and reconstruction, and a few pixel spectra.
 
-    The images are false-colour composites of the bands nearest 650, 550 and
-    470 nm; hidden values are grey in the masked input. The reconstruction shows
+    The images are false-color composites of the bands that
+    :func:`~torchgeo_spectral.plot.rgb_band_indices` chooses; hidden values are grey in the masked input. The reconstruction shows
     the model's output where values were hidden and the input elsewhere. The
     spectra compare input and reconstruction at a few pixels, with hidden bands
     marked.
@@ -114,7 +93,7 @@ def reconstruction_figure(
     recon = reconstruction.detach().float().cpu().numpy()
     hidden = mask.detach().bool().cpu().numpy()
     wl = wavelengths.detach().float().cpu().numpy()
-    bands = rgb_band_indices(wl)
+    bands = list(rgb_band_indices(wl))
     limits = (float(np.percentile(x[bands], 2)), float(np.percentile(x[bands], 98)))
     masked = np.where(hidden, np.nan, x)
     composite = np.where(hidden, recon, x)
@@ -124,18 +103,18 @@ def reconstruction_figure(
     axes = fig.subplots(1, 4)
     panels = (('input', x), ('masked input', masked), ('reconstruction', composite))
     for ax, (name, cube) in zip(axes[:3], panels, strict=True):
-        ax.imshow(false_colour(cube, bands, limits))
+        ax.imshow(false_color(cube, bands, limits))
         ax.set_title(
             f'{name} ({wl[bands[0]]:.0f}/{wl[bands[1]]:.0f}/{wl[bands[2]]:.0f} nm)'
         )
         ax.set_axis_off()
     for i, (row, col) in enumerate(pixels):
-        colour = f'C{i}'
-        axes[0].plot(col, row, marker='o', color=colour, markersize=5)
-        axes[3].plot(wl, x[:, row, col], color=colour, label=f'input ({row},{col})')
-        axes[3].plot(wl, recon[:, row, col], color=colour, linestyle='--')
+        color = f'C{i}'
+        axes[0].plot(col, row, marker='o', color=color, markersize=5)
+        axes[3].plot(wl, x[:, row, col], color=color, label=f'input ({row},{col})')
+        axes[3].plot(wl, recon[:, row, col], color=color, linestyle='--')
         gone = hidden[:, row, col]
-        axes[3].scatter(wl[gone], recon[gone, row, col], color=colour, s=6)
+        axes[3].scatter(wl[gone], recon[gone, row, col], color=color, s=6)
     axes[3].set_xlabel('wavelength (nm)')
     axes[3].set_title('spectra: input (solid), reconstruction (dashed)')
     if pixels:

@@ -12,26 +12,30 @@ from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.figure import Figure
 from torch import Tensor
 
-__all__ = ['false_colour_bands', 'plot_spectral_sample', 'stretch']
+__all__ = ['false_colour_bands', 'plot_spectral_sample', 'rgb_band_indices', 'stretch']
 
 #: Targets (nm) of the red, green and blue channels of the composite.
 RGB_TARGETS = (650.0, 550.0, 470.0)
 
 
-def false_colour_bands(wavelengths: npt.ArrayLike) -> tuple[int, int, int]:
-    """Choose three bands for a composite by wavelength.
+def rgb_band_indices(wavelengths: npt.ArrayLike | Tensor) -> tuple[int, int, int]:
+    """Choose the three bands of a color composite by wavelength: the one RGB rule.
 
     The bands nearest to 650/550/470 nm when the visible range is covered
-    (within 30 nm of each target); otherwise three bands spread over the range
-    (at 85 %, 50 % and 15 % of the band list, i.e. long -> red).
+    (within 30 nm of each target, three distinct bands); otherwise three bands
+    spread over the range (at 85 %, 50 % and 15 % of the band list, i.e.
+    long -> red), so SWIR-only or NIR-only sensors still show structure.
+    Used by every dataset's ``plot()`` and by the MAE reconstruction figures.
 
     Args:
-        wavelengths: Centres in nm, increasing.
+        wavelengths: Centres in nm, increasing, shape ``(C,)``.
 
     Returns:
-        Indices of the (red, green, blue) bands.
+        Indices of the (red, green, blue) bands (repeated when ``C`` < 3).
     """
-    w = np.asarray(wavelengths, dtype=np.float64)
+    if isinstance(wavelengths, Tensor):
+        wavelengths = wavelengths.detach().cpu().double().numpy()
+    w = np.asarray(wavelengths, dtype=np.float64).reshape(-1)
     if w.size < 3:
         idx = [min(i, w.size - 1) for i in (2, 1, 0)]
         return idx[0], idx[1], idx[2]
@@ -43,6 +47,10 @@ def false_colour_bands(wavelengths: npt.ArrayLike) -> tuple[int, int, int]:
         return nearest[0], nearest[1], nearest[2]
     last = w.size - 1
     return round(0.85 * last), round(0.5 * last), round(0.15 * last)
+
+
+#: Old name of :func:`rgb_band_indices` (British spelling), kept for callers.
+false_colour_bands = rgb_band_indices
 
 
 def stretch(
@@ -90,7 +98,7 @@ def plot_spectral_sample(
     class_names: Sequence[str] | None = None,
     cmap: str | Colormap | None = None,
 ) -> Figure:
-    """Plot a spectral sample: false colour, mean spectrum and mask/label.
+    """Plot a spectral sample: false color, mean spectrum and mask/label.
 
     Args:
         sample: A sample with ``image`` ``(C, H, W)`` and ``wavelength`` ``(C,)``,
@@ -116,7 +124,7 @@ def plot_spectral_sample(
             f'{wavelength.size} wavelengths'
         )
         raise ValueError(msg)
-    r, g, b = false_colour_bands(wavelength)
+    r, g, b = rgb_band_indices(wavelength)
     rgb = stretch(np.stack([image[r], image[g], image[b]], axis=-1))
     masks = [k for k in ('mask', 'prediction') if k in sample and sample[k].ndim >= 2]
     ncols = 2 + len(masks)
@@ -138,15 +146,15 @@ def plot_spectral_sample(
             title = f'label: {name}\n{title}'
         axs[0].set_title(title)
         axs[1].set_title('mean spectrum')
-    colour_map: str | Colormap = cmap if cmap is not None else 'tab20'
-    if isinstance(colour_map, ListedColormap):
-        vmax = colour_map.N - 1
+    color_map: str | Colormap = cmap if cmap is not None else 'tab20'
+    if isinstance(color_map, ListedColormap):
+        vmax = color_map.N - 1
     else:
         vmax = None
     for ax, key in zip(axs[2:], masks):
         ax.imshow(
             _as_numpy(sample[key]).squeeze(),
-            cmap=colour_map,
+            cmap=color_map,
             vmin=0,
             vmax=vmax,
             interpolation='none',

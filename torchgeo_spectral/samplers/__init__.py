@@ -8,11 +8,14 @@
   TorchGeo dataset centred on the labelled pixels of a label raster.
 * :func:`block_rois` and :func:`split_geometries` give spatially disjoint
   regions of interest for TorchGeo samplers' ``roi``.
+* :class:`BandSetBatchSampler`: batches of one band set each, for pretraining
+  on cubes of several sensors.
 * :class:`ResumableDataLoader` and :class:`EpochSeededSampler`: exact mid-epoch
   resumption from checkpoints.
 """
 
 from .balanced import ClassBalancedSampler
+from .band_set import BandSetBatchSampler
 from .geo import (
     ClassBalancedGeoSampler,
     block_rois,
@@ -28,6 +31,7 @@ from .splits import (
 )
 
 __all__ = (
+    'BandSetBatchSampler',
     'ClassBalancedGeoSampler',
     'ClassBalancedSampler',
     'EpochSeededSampler',

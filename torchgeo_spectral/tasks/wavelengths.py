@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..wavelengths import validate_wavelengths
+from ..wavelengths import check_wavelengths
 
 #: Batch key holding the band centres in nm.
 WAVELENGTH_KEY = 'wavelength'
@@ -85,5 +85,5 @@ def fallback_wavelengths(
         wavelengths = get_sensor(sensor).wavelengths.tolist()
     if wavelengths is None:
         return None
-    values = validate_wavelengths(wavelengths, name='task wavelengths')
+    values = check_wavelengths(wavelengths, source='task wavelengths')
     return torch.tensor(values, dtype=torch.float32)

@@ -11,7 +11,7 @@ from .bands import RandomBandDropout, RandomBandSubset, RandomBandWindow
 from .base import SpectralTransform
 from .intensity import RandomGaussianNoise, RandomIlluminationScale
 from .normalize import WavelengthNormalize
-from .sensor import SimulateSensor
+from .sensor import RandomSimulateSensor, SimulateSensor
 from .shift import RandomSpectralShift
 
 __all__ = (
@@ -20,6 +20,7 @@ __all__ = (
     'RandomBandWindow',
     'RandomGaussianNoise',
     'RandomIlluminationScale',
+    'RandomSimulateSensor',
     'RandomSpectralShift',
     'SimulateSensor',
     'SpectralTransform',

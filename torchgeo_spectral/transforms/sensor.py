@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..sensors import Sensor, get_sensor, resample_spectra, resampling_matrix
 from .base import SpectralTransform
@@ -143,3 +145,100 @@ class SimulateSensor(SpectralTransform):
             Target name and probability.
         """
         return f'target={self.sensor.name!r}, p={self.p}'
+
+
+class RandomSimulateSensor(SpectralTransform):
+    """Simulate one sensor drawn at random from a list, once per batch.
+
+    For pretraining on few sensors: each batch is, with probability ``p``,
+    resampled (as :class:`SimulateSensor` with ``drop_out_of_range=True``) to a
+    target drawn uniformly from those that suit its band set: targets that keep
+    at least ``min_bands`` bands inside the source range and have fewer bands
+    than the source (simulating a coarser sensor, never inventing detail). A
+    batch that no target suits passes unchanged.
+    """
+
+    def __init__(
+        self,
+        targets: Sequence[str | Sensor] = ('sentinel2', 'landsat8', 'desis', 'rgb'),
+        min_bands: int = 3,
+        p: float = 0.25,
+        seed: int | None = None,
+    ) -> None:
+        """Initialize RandomSimulateSensor.
+
+        Args:
+            targets: Sensors (or names for
+                :func:`~torchgeo_spectral.sensors.get_sensor`) to draw from.
+            min_bands: Fewest simulated bands a target must keep.
+            p: Probability of simulating (one draw per batch).
+            seed: Seed of the draws.
+
+        Raises:
+            ValueError: If ``targets`` is empty or ``min_bands`` < 1.
+        """
+        super().__init__(p=p, seed=seed)
+        if not targets:
+            raise ValueError('targets must name at least one sensor')
+        if min_bands < 1:
+            raise ValueError(f'min_bands must be >= 1, got {min_bands}')
+        self.min_bands = int(min_bands)
+        self.simulators = nn.ModuleList(
+            SimulateSensor(t, drop_out_of_range=True) for t in targets
+        )
+        self._suitable: dict[tuple[float, ...], list[int]] = {}
+
+    def suitable(self, wavelength: Tensor) -> list[int]:
+        """Indices of the targets that suit a source band set (cached).
+
+        Args:
+            wavelength: ``(C,)`` source centres in nm.
+
+        Returns:
+            Indices into :attr:`simulators`.
+        """
+        src = wavelength.detach().cpu().double().numpy()
+        key = tuple(round(float(w), 3) for w in src)
+        if key not in self._suitable:
+            found = []
+            for i, sim in enumerate(self.simulators):
+                assert isinstance(sim, SimulateSensor)
+                try:
+                    count = sim._target(src)[0].size
+                except ValueError:
+                    continue
+                if self.min_bands <= count < src.size:
+                    found.append(i)
+            self._suitable[key] = found
+        return self._suitable[key]
+
+    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
+        """Resample the batch to a random suitable sensor.
+
+        Args:
+            image: ``(B, C, H, W)``.
+            wavelength: ``(C,)`` or ``(B, C)``, one band set.
+
+        Returns:
+            The simulated image and its centres, or the input unchanged.
+        """
+        if not self.coin():
+            return image, wavelength
+        src = wavelength if wavelength.ndim == 1 else wavelength[0]
+        choices = self.suitable(src)
+        if not choices:
+            return image, wavelength
+        sim = self.simulators[choices[self.randint(0, len(choices) - 1)]]
+        assert isinstance(sim, SimulateSensor)
+        return sim.apply_batch(image, wavelength)
+
+    def extra_repr(self) -> str:
+        """Representation of the targets.
+
+        Returns:
+            Target names and probability.
+        """
+        names = [
+            s.sensor.name for s in self.simulators if isinstance(s, SimulateSensor)
+        ]
+        return f'targets={names}, p={self.p}'
