@@ -234,7 +234,14 @@ class CubeInfo:
             raise ValueError(f'{path}: not a readable .npy array ({error})') from error
         if array.ndim == 2:
             height, width = array.shape
-            return cls(path, 1, int(height), int(width), None, None, 'hw')
+            single = read_npy_wavelengths(path)
+            if single is not None and single.size != 1:
+                msg = (
+                    f'{path}: a 2-D array {array.shape} is one band, but its '
+                    f'wavelength file lists {single.size} centres'
+                )
+                raise ValueError(msg)
+            return cls(path, 1, int(height), int(width), single, None, 'hw')
         if array.ndim != 3:
             msg = (
                 f'{path}: expected a 3-D cube (C, H, W) or (H, W, C), got {array.shape}'
