@@ -394,3 +394,25 @@ def test_add_wavelengths_converts_and_sorts() -> None:
         transform({'image': torch.zeros(4, 2, 2)})
     assert 'reordered' in repr(transform)
     assert AddWavelengths([450.0, 550.0]).order is None
+
+
+def test_nan_in_wavelengths_argument_names_the_argument_and_index(
+    tmp_path: Path,
+) -> None:
+    # Issue 14: NaN at index 0 blamed the file and named index [11].
+    write_tiff(tmp_path / 'a.tif', None)
+    with pytest.raises(WavelengthError, match=r'^wavelengths= has non-finite .*\[0\]'):
+        HyperspectralRaster(tmp_path, wavelengths=[float('nan'), 550.0, 650.0])
+
+
+def test_two_dimensional_npy_with_a_wavelength_file(tmp_path: Path) -> None:
+    # Issue 14: a 2-D .npy with a wavelength file said "no band wavelengths".
+    np.save(tmp_path / 'band.npy', np.ones((4, 4), dtype=np.float32))
+    (tmp_path / 'band.wavelengths.txt').write_text('0.55\n')
+    info = CubeInfo.read(tmp_path / 'band.npy')
+    assert info.count == 1
+    assert info.wavelengths is not None
+    assert info.wavelengths.tolist() == [550.0]
+    (tmp_path / 'band.wavelengths.txt').write_text('450\n550\n')
+    with pytest.raises(ValueError, match=r'band\.npy: a 2-D array .* lists 2 centres'):
+        CubeInfo.read(tmp_path / 'band.npy')

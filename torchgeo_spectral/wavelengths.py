@@ -168,7 +168,7 @@ def _as_float_vector(values: npt.ArrayLike | torch.Tensor, source: str) -> Float
         A new float64 1-D array.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the input is not numeric, not 1-D or empty.
+        WavelengthError: If the input is not numeric, not 1-D or empty.
     """
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
@@ -194,7 +194,7 @@ def _check_finite(array: FloatArray, source: str) -> None:
         source: Name of the source for error messages.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If a value is NaN or infinite.
+        WavelengthError: If a value is NaN or infinite.
     """
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
@@ -217,7 +217,7 @@ def normalize_units(units: str | None, *, source: str = 'wavelengths') -> str | 
         ``'nm'``, ``'um'``, or None when the units are not stated.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: For any other unit (wavenumbers, frequencies, indices).
+        WavelengthError: For any other unit (wavenumbers, frequencies, indices).
     """
     key = (units or '').strip().lower()
     if key in _NANOMETER_UNITS:
@@ -254,7 +254,7 @@ def _check_not_indices(array: FloatArray, source: str) -> None:
         source: Name of the source for error messages.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the values look like band indices.
+        WavelengthError: If the values look like band indices.
     """
     if array.size < 2 or not np.all(array == np.round(array)):
         return
@@ -280,7 +280,7 @@ def _scale(array: FloatArray, units: str | None, source: str) -> float:
         1 for nanometres, 1000 for micrometres.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If units are not stated and the values fit neither
+        WavelengthError: If units are not stated and the values fit neither
             range, or stated units are contradicted by the values.
     """
     low, high = float(array.min()), float(array.max())
@@ -334,7 +334,7 @@ def _convert(
         Centres in nm and the scale factor of each band.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: See :func:`to_nanometers`.
+        WavelengthError: See :func:`to_nanometers`.
     """
     array = _as_float_vector(values, source)
     _check_finite(array, source)
@@ -384,7 +384,7 @@ def to_nanometers(
         A new 1-D float64 array of centres in nm, in the input order.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: Naming ``source`` and the values, if the values are not
+        WavelengthError: Naming ``source`` and the values, if the values are not
             a finite 1-D vector, look like band indices, carry unsupported or
             mislabelled units, fit no unit range, or end outside 200-15000 nm.
     """
@@ -412,7 +412,7 @@ def check_wavelengths(
         A new 1-D float64 array of the centres.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the centres are not 1-D, empty, of the wrong length
+        WavelengthError: If the centres are not 1-D, empty, of the wrong length
             (``expected N, found M``), not finite, not positive, or not strictly
             increasing (``duplicated`` or ``unsorted``); the message names the
             offending indices and values.
@@ -464,7 +464,7 @@ def check_fwhm(
         A new 1-D float64 array.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If not 1-D, of the wrong length, not finite or not
+        WavelengthError: If not 1-D, of the wrong length, not finite or not
             positive.
     """
     array = _as_float_vector(fwhm, source)
@@ -495,8 +495,8 @@ def sort_bands(
         that produce them (a stable sort).
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the centres are duplicated, non-finite, non-positive
-            or not a 1-D vector.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the centres are
+            duplicated, non-finite, non-positive or not a 1-D vector.
     """
     array = _as_float_vector(values, source)
     order = np.argsort(array, kind='stable')
@@ -570,7 +570,7 @@ def _parse_sidecar(path: Path) -> tuple[FloatArray, FloatArray | None]:
         Centres and FWHM (or None), as written in the file.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the file, if it cannot be read, holds no numbers
+        WavelengthError: Naming the file, if it cannot be read, holds no numbers
             or has a non-numeric value in a numeric line.
     """
     try:
@@ -621,8 +621,8 @@ def _read_raster(
         Centres and FWHM as stored, and the units of each band.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.MissingWavelengthsError: If the file carries no wavelengths.
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the count disagrees with the bands (or
+        MissingWavelengthsError: If the file carries no wavelengths.
+        WavelengthError: If the count disagrees with the bands (or
             ``num_bands``), or the file's units contradict ``units``.
     """
     from .sensors.io import read_band_metadata
@@ -713,10 +713,12 @@ def read_wavelengths(
         Centres and FWHM (or None) in nm.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.MissingWavelengthsError: If a file carries no wavelengths.
-        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the source and values, for any rule of this
-            module that the centres break, a band count other than
-            ``num_bands``, or a source that is neither a file nor a sensor.
+        ~torchgeo_spectral.wavelengths.MissingWavelengthsError: If a file
+            carries no wavelengths.
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the source and
+            values, for any rule of this module that the centres break, a band
+            count other than ``num_bands``, or a source that is neither a file
+            nor a sensor.
         TypeError: If ``source`` is None.
     """
     from .sensors.tables import Sensor
@@ -784,7 +786,7 @@ def _dataset_wavelengths(dataset: object) -> npt.ArrayLike | torch.Tensor:
         One centre per returned band, in the dataset's units.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the dataset has no usable ``wavelengths``.
+        WavelengthError: If the dataset has no usable ``wavelengths``.
     """
     name = type(dataset).__name__
     values = getattr(dataset, 'wavelengths', None)
@@ -838,10 +840,11 @@ class AddWavelengths:
             key: Sample key of the image whose channels the centres describe.
 
         Raises:
-            ~torchgeo_spectral.wavelengths.WavelengthError: If the centres break the module's rules.
+            WavelengthError: If the centres break the module's rules.
         """
         if isinstance(source, str | os.PathLike) or not hasattr(source, 'wavelengths'):
-            centres = read_wavelengths(source, units=units).centres  # type: ignore[arg-type]
+            values: Any = source
+            centres = read_wavelengths(values, units=units).centres
             name = 'wavelengths' if not isinstance(source, str) else source
         else:
             name = f'{type(source).__name__}.wavelengths'
@@ -866,7 +869,7 @@ class AddWavelengths:
             nm and the channels in increasing wavelength.
 
         Raises:
-            ~torchgeo_spectral.wavelengths.WavelengthError: If the image does not have one channel per centre.
+            WavelengthError: If the image does not have one channel per centre.
         """
         image: torch.Tensor = sample[self.key]
         channels = self.wavelengths.numel()

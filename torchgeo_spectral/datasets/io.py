@@ -175,8 +175,8 @@ def read_npy_wavelengths(path: Path) -> npt.NDArray[np.float64] | None:
         Centres in nm in file band order, or None if there is no sidecar.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the sidecar, if it holds non-numeric or
-            implausible values.
+        ~torchgeo_spectral.wavelengths.WavelengthError: Naming the sidecar, if
+            it holds non-numeric or implausible values.
     """
     candidates = [
         path.with_name(f'{path.stem}.wavelengths{ext}') for ext in ('.txt', '.csv')

@@ -431,7 +431,8 @@ class HyperspectralRaster(RasterDataset):
             Centres in nm, file order.
 
         Raises:
-            ~torchgeo_spectral.wavelengths.WavelengthError: If the explicit centres break the wavelength rules.
+            ~torchgeo_spectral.wavelengths.WavelengthError: If the explicit
+                centres break the wavelength rules.
         """
         if wavelengths is not None:
             return to_nanometers(wavelengths, source='wavelengths=')

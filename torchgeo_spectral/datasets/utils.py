@@ -142,7 +142,8 @@ def _check_wavelength_rows(values: Sequence[Tensor]) -> Tensor:
         A ``(B, C)`` tensor.
 
     Raises:
-        ~torchgeo_spectral.wavelengths.MixedBandSetsError: If the samples have different band sets (see
+        ~torchgeo_spectral.wavelengths.MixedBandSetsError: If the samples have
+            different band sets (see
             :func:`~torchgeo_spectral.wavelengths.same_band_set`).
     """
     first = values[0]
@@ -190,7 +191,8 @@ def collate_spectral(samples: Iterable[Sample]) -> Sample:
 
     Raises:
         ValueError: If the samples are empty or lack a key another sample has.
-        ~torchgeo_spectral.wavelengths.MixedBandSetsError: If they mix band sets (different ``wavelength``).
+        ~torchgeo_spectral.wavelengths.MixedBandSetsError: If they mix band sets
+            (different ``wavelength``).
     """
     samples = list(samples)
     if not samples:

@@ -111,8 +111,9 @@ def open_raster_info(path: Path) -> RasterInfo:
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        ~torchgeo_spectral.wavelengths.WavelengthError: If the file's wavelengths break the rules of
-            :mod:`torchgeo_spectral.wavelengths` (units, plausibility, count).
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the file's
+            wavelengths break the rules of :mod:`torchgeo_spectral.wavelengths`
+            (units, plausibility, count).
     """
     path = _data_file(Path(path))
     if not path.exists():
