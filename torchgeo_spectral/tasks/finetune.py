@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import Tensor, nn
+from torch.optim import Optimizer
 from torchgeo.tasks import (
     Classification,
     PixelwiseRegression,
@@ -233,15 +234,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
 
     # ---------------------------------------------------------- optimization
 
-    def _probing(self) -> bool:
-        """Whether the encoder is trained at some point after a frozen start.
-
-        Returns:
-            True with ``probe_epochs > 0`` and no permanent ``freeze_backbone``.
-        """
-        hp = self.hparams
-        return int(hp['probe_epochs']) > 0 and not hp.get('freeze_backbone')
-
     def configure_optimizers(self) -> OptimizerLRScheduler:
         """The few-label recipe: grouped AdamW and warm-up + cosine per step.
 
@@ -256,7 +248,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             encoder=self.model.backbone,
             encoder_lr_scale=hp['backbone_lr_scale'],
             layer_decay=hp['layer_decay'],
-            include_frozen=self._probing(),
         )
         optimizer = build_optimizer(
             groups, hp['optimizer'], hp['lr'], hp['weight_decay']
@@ -269,13 +260,21 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         )
         return {'optimizer': optimizer, 'lr_scheduler': schedule}
 
-    def on_train_epoch_start(self) -> None:
-        """Freeze the encoder during the first ``probe_epochs``, then release it."""
-        super().on_train_epoch_start()
-        if self._probing():
-            trainable = self.current_epoch >= int(self.hparams['probe_epochs'])
+    def on_before_optimizer_step(self, optimizer: Optimizer) -> None:
+        """Keep the encoder fixed during the first ``probe_epochs`` (linear probe).
+
+        The encoder's gradients are dropped, so the optimizer skips it (no
+        update, no weight decay, no moment statistics) while every parameter
+        keeps ``requires_grad``: distributed strategies see the same
+        parameters before and after the probe.
+
+        Args:
+            optimizer: The optimizer about to step.
+        """
+        super().on_before_optimizer_step(optimizer)
+        if self.current_epoch < int(self.hparams['probe_epochs']):
             for param in self.model.backbone.parameters():
-                param.requires_grad = trainable
+                param.grad = None
 
     # ----------------------------------------------------------------- steps
 
