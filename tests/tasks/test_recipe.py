@@ -12,6 +12,7 @@ from timm.layers import DropPath
 
 from torchgeo_spectral.tasks import (
     SpectralClassificationTask,
+    SpectralMAETask,
     SpectralPixelwiseRegressionTask,
     SpectralRegressionTask,
     SpectralSegmentationTask,
@@ -56,6 +57,8 @@ def test_defaults_in_every_task() -> None:
         (SpectralPixelwiseRegressionTask, {}),
     ]:
         hp = cls(**TINY, **extra).hparams
+        assert hp['model'] == 'spectral_vit_tiny', cls
+        assert hp['patch_size'] == TINY['patch_size'], cls
         assert hp['layer_decay'] == 0.75, cls
         assert hp['backbone_lr_scale'] == 0.1, cls
         assert hp['weight_decay'] == 0.05, cls
@@ -208,3 +211,9 @@ def test_options_settable_from_yaml() -> None:
     )
     assert config.model.class_weights == 'balanced'
     assert config.model.pool == 'center'
+    parser = ArgumentParser()
+    parser.add_class_arguments(SpectralMAETask, 'model')
+    config = parser.parse_string('model:\n  patch_size: 2\n  sensor: enmap\n')
+    assert config.model.patch_size == 2
+    assert config.model.sensor == 'enmap'
+    assert config.model.decoder_depth == 2

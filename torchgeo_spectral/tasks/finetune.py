@@ -27,13 +27,7 @@ from torchgeo.tasks import (
     SemanticSegmentation,
 )
 
-from ..models.backbone import (
-    check_model_name,
-    create_spectral_vit,
-    freeze,
-    load_pretrained_backbone,
-    size_overrides,
-)
+from ..models.backbone import freeze, load_pretrained_backbone
 from ..models.heads import (
     OutputActivation,
     PoolMode,
@@ -82,15 +76,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
     def __init__(
         self,
         *,
-        model: str = 'spectral_vit_tiny',
-        imagenet_weights: str | None = None,
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
         drop_path_rate: float = 0.1,
         optimizer: OptimizerName = 'adamw',
         weight_decay: float = 0.05,
@@ -104,18 +89,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         """Initialize the task.
 
         Args:
-            model: Spectral ViT name (``'spectral_vit_tiny'``, ``'_small'``,
-                ``'_base'``, optionally with a sensor tag).
-            imagenet_weights: Local file or timm name of ImageNet ViT weights,
-                used when ``weights`` (a SpectralMAETask ``.ckpt`` or exported
-                encoder weights) is not given.
-            patch_size: Spatial patch size (must match the pretrained weights).
-            bands_per_token: Bands per token (must match the pretrained weights).
-            embed_dim: Custom token width.
-            depth: Custom number of blocks.
-            num_heads: Custom number of heads.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor whose band centres serve as ``wavelengths``.
             drop_path_rate: Stochastic depth of the encoder (0.1: mild
                 regularization for few labels).
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
@@ -130,11 +103,11 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             min_lr_ratio: Final learning rate as a fraction of the initial one.
             probe_epochs: Train with the encoder frozen for this many epochs (a
                 linear probe), then fine-tune everything (0: off).
-            **kwargs: Arguments of the TorchGeo task (``weights``, ``lr``,
-                ``freeze_backbone``, ...).
+            **kwargs: The encoder arguments of :class:`SpectralBatchMixin`
+                (``model``, ``patch_size``, ``wavelengths``, ...) and those of
+                the TorchGeo task (``weights``, ``lr``, ``freeze_backbone``, ...).
         """
-        check_model_name(model)
-        super().__init__(model=model, **kwargs)
+        super().__init__(**kwargs)
 
     # ------------------------------------------------------------- the model
 
@@ -150,20 +123,12 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         Raises:
             ValueError: If ``weights`` is not a path.
         """
-        hp = self.hparams
-        backbone = create_spectral_vit(
-            hp['model'],
-            wavelengths=self.default_wavelengths(),
-            drop_path_rate=hp['drop_path_rate'],
-            **size_overrides(
-                patch_size=hp['patch_size'],
-                bands_per_token=hp['bands_per_token'],
-                embed_dim=hp['embed_dim'],
-                depth=hp['depth'],
-                num_heads=hp['num_heads'],
-            ),
-        )
         weights = getattr(self, 'weights', None)
+        backbone = self.create_encoder(
+            imagenet=not weights,
+            wavelengths=self.default_wavelengths(),
+            drop_path_rate=self.hparams['drop_path_rate'],
+        )
         if isinstance(weights, str | Path):
             load_pretrained_backbone(backbone, weights)
         elif weights:
@@ -172,10 +137,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
                 f'exported encoder weights, got {weights!r}; use imagenet_weights '
                 'for ImageNet initialization'
             )
-        elif hp['imagenet_weights']:
-            from torchgeo_spectral.models import load_imagenet_weights
-
-            load_imagenet_weights(backbone, hp['imagenet_weights'])
         return backbone
 
     def build_head(self, backbone: SpectralViT) -> nn.Module:
