@@ -1,9 +1,10 @@
 """Wavelength-aware fine-tuning tasks built on TorchGeo's tasks.
 
 Each task subclasses its TorchGeo counterpart and keeps its losses, metrics and
-CLI arguments. What they share lives in one place, :class:`SpectralFineTuneMixin`:
-the spectral arguments, the one backbone builder (``configure_models``), the
-few-label optimization recipe and the step methods, which pass
+CLI arguments. What they share lives in one place, :class:`SpectralFineTuneMixin`
+(on top of :class:`~torchgeo_spectral.tasks.batches.SpectralBatchMixin`, which
+declares the encoder arguments for pretraining too): the one backbone builder
+(``configure_models``), the few-label optimization recipe and the step methods, which pass
 ``batch['wavelength']`` to the model as an argument. Small mix-ins add the head
 (:class:`PooledHeadMixin`, :class:`DenseHeadMixin`) and the target handling
 (:class:`LabelTargetMixin`, :class:`ValueTargetMixin`). Every argument is declared
