@@ -6,12 +6,13 @@ from typing import Any
 import pytest
 import torch
 from jsonargparse import ArgumentParser
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from task_helpers import TINY, Cubes, loader
 from timm.layers import DropPath
 
 from torchgeo_spectral.tasks import (
     SpectralClassificationTask,
+    SpectralMAETask,
     SpectralPixelwiseRegressionTask,
     SpectralRegressionTask,
     SpectralSegmentationTask,
@@ -56,6 +57,8 @@ def test_defaults_in_every_task() -> None:
         (SpectralPixelwiseRegressionTask, {}),
     ]:
         hp = cls(**TINY, **extra).hparams
+        assert hp['model'] == 'spectral_vit_tiny', cls
+        assert hp['patch_size'] == TINY['patch_size'], cls
         assert hp['layer_decay'] == 0.75, cls
         assert hp['backbone_lr_scale'] == 0.1, cls
         assert hp['weight_decay'] == 0.05, cls
@@ -130,14 +133,6 @@ def test_warmup_then_cosine_per_step() -> None:
     assert rates[-1] < rates[2]
 
 
-def test_fit_without_validation_loader() -> None:
-    """Issue 12: no ReduceLROnPlateau waiting for a val_loss that never comes."""
-    task = SpectralClassificationTask(**TINY, num_classes=3)
-    trainer = _trainer(max_epochs=2)
-    trainer.fit(task, loader(Cubes(per_set=4)))
-    assert trainer.current_epoch == 2
-
-
 def test_drop_path() -> None:
     task = SpectralClassificationTask(**DEEP, num_classes=3, drop_path_rate=0.2)
     last = task.model.backbone.blocks[-1].drop_path1
@@ -171,18 +166,28 @@ def test_balanced_class_weights_from_training_batches() -> None:
     assert torch.allclose(task.criterion.weight, expected)
 
 
-def test_linear_probe_then_finetune() -> None:
-    data = Cubes(per_set=4)
+class _EncoderAfterEachEpoch(Callback):
+    def __init__(self) -> None:
+        self.weights: list[torch.Tensor] = []
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: Any) -> None:
+        self.weights.append(pl_module.model.backbone.patch_embed.proj.weight.clone())
+
+
+def test_probe_then_finetune_without_validation_loader() -> None:
+    """Issue 12: no ReduceLROnPlateau waiting for a val_loss that never comes."""
     task = SpectralClassificationTask(**TINY, num_classes=3, probe_epochs=1)
     before = task.model.backbone.patch_embed.proj.weight.clone()
     head = task.model.head[1].weight.clone()
-    _trainer(max_epochs=1).fit(task, loader(data))
-    assert torch.equal(before, task.model.backbone.patch_embed.proj.weight)
+    record = _EncoderAfterEachEpoch()
+    trainer = _trainer(max_epochs=2, callbacks=[record])
+    trainer.fit(task, loader(Cubes(per_set=4)))
+    assert trainer.current_epoch == 2
+    assert torch.equal(before, record.weights[0])  # probe epoch: encoder fixed
+    assert not torch.equal(record.weights[0], record.weights[1])
     assert not torch.equal(head, task.model.head[1].weight)
-    task = SpectralClassificationTask(**TINY, num_classes=3, probe_epochs=1)
-    before = task.model.backbone.patch_embed.proj.weight.clone()
-    _trainer(max_epochs=2).fit(task, loader(data))
-    assert not torch.equal(before, task.model.backbone.patch_embed.proj.weight)
+    # Nothing is frozen: distributed strategies see the same parameters throughout.
+    assert all(p.requires_grad for p in task.model.parameters())
 
 
 def test_options_settable_from_yaml() -> None:
@@ -206,3 +211,9 @@ def test_options_settable_from_yaml() -> None:
     )
     assert config.model.class_weights == 'balanced'
     assert config.model.pool == 'center'
+    parser = ArgumentParser()
+    parser.add_class_arguments(SpectralMAETask, 'model')
+    config = parser.parse_string('model:\n  patch_size: 2\n  sensor: enmap\n')
+    assert config.model.patch_size == 2
+    assert config.model.sensor == 'enmap'
+    assert config.model.decoder_depth == 2

@@ -103,7 +103,7 @@ class FeatureMapHead(nn.Module):
         Args:
             features: Feature map (B, D, h, w).
             size: Output height and width.
-            pixels: Per-pixel features (B, hidden, *size) added after upsampling.
+            pixels: Per-pixel features (B, hidden, H, W) added after upsampling.
 
         Returns:
             Predictions ``(B, out_channels, *size)``.

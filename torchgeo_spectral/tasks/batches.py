@@ -1,4 +1,4 @@
-"""A task mix-in: the batch's band centres, with the task's fallback."""
+"""The task mix-in every spectral task shares: its encoder and its batches."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -6,22 +6,99 @@ from typing import Any
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
+from ..models.backbone import check_model_name, create_spectral_vit, size_overrides
+from ..models.spectral_vit import SpectralViT
+from ..models.transfer import TransferReport
 from .wavelengths import batch_wavelengths, fallback_wavelengths
 
 
 class SpectralBatchMixin(LightningModule):
-    """Band centres for the model, and a first-batch check before fitting.
+    """Encoder arguments, band centres for the model, a first-batch check.
 
-    Tasks using it take optional ``wavelengths`` or ``sensor`` hyperparameters:
-    the band centres assumed for batches that carry none (e.g. from stock
-    TorchGeo data modules), validated once, when the model is built. Before
-    fitting, the first training batch of a data module goes through
-    :meth:`check_batch`, so that data the task cannot use fails before the first
-    optimization step rather than mid-epoch.
+    The encoder arguments are declared here once for pretraining and every
+    fine-tuning task; subclasses reach them through ``**kwargs``, which
+    LightningCLI follows, so they stay settable from YAML. ``wavelengths`` or
+    ``sensor`` give the band centres assumed for batches that carry none (e.g.
+    from stock TorchGeo data modules), validated once, when the encoder is
+    built. Before fitting, the first training batch of a data module goes
+    through :meth:`check_batch`, so that data the task cannot use fails before
+    the first optimization step rather than mid-epoch.
     """
 
     #: Set to False to skip the first-batch check in :meth:`on_fit_start`.
     check_first_batch: bool = True
+    #: What :meth:`create_encoder` loaded from ImageNet weights, if anything.
+    transfer_report: TransferReport | None = None
+
+    def __init__(
+        self,
+        *,
+        model: str = 'spectral_vit_tiny',
+        imagenet_weights: str | None = None,
+        patch_size: int | None = None,
+        bands_per_token: int | None = None,
+        embed_dim: int | None = None,
+        depth: int | None = None,
+        num_heads: int | None = None,
+        wavelengths: list[float] | None = None,
+        sensor: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Initialize the task.
+
+        Args:
+            model: Spectral ViT name (``'spectral_vit_tiny'``, ``'_small'``,
+                ``'_base'``, optionally with a sensor tag); an unknown name
+                fails at once with the list of valid names.
+            imagenet_weights: Local file or timm name of an ImageNet ViT whose
+                blocks (and RGB patch projection) initialize the encoder.
+            patch_size: Spatial patch size (must match pretrained weights);
+                None keeps the model's default.
+            bands_per_token: Bands per spectral group (must match pretrained
+                weights); None keeps the default.
+            embed_dim: Token width, for a custom size.
+            depth: Number of encoder blocks, for a custom size.
+            num_heads: Attention heads, for a custom size.
+            wavelengths: Band centres (nm) for batches without ``wavelength``.
+            sensor: Sensor whose band centres serve as ``wavelengths``.
+            **kwargs: Arguments of the task below in the class hierarchy.
+        """
+        check_model_name(model)
+        super().__init__(**kwargs)
+
+    def create_encoder(self, *, imagenet: bool = True, **options: Any) -> SpectralViT:
+        """Build the spectral ViT from the hyperparameters.
+
+        Also validates the fallback ``wavelengths``/``sensor`` (once).
+
+        Args:
+            imagenet: Load ``imagenet_weights`` when given.
+            **options: Further :class:`~torchgeo_spectral.models.SpectralViT`
+                arguments (None values are dropped).
+
+        Returns:
+            The encoder.
+        """
+        hp = self.hparams
+        self.default_wavelengths()
+        encoder = create_spectral_vit(
+            hp['model'],
+            **size_overrides(
+                patch_size=hp['patch_size'],
+                bands_per_token=hp['bands_per_token'],
+                embed_dim=hp['embed_dim'],
+                depth=hp['depth'],
+                num_heads=hp['num_heads'],
+            ),
+            **options,
+        )
+        if imagenet and hp['imagenet_weights']:
+            from torchgeo_spectral.models import load_imagenet_weights
+
+            self.transfer_report = load_imagenet_weights(
+                encoder, hp['imagenet_weights']
+            )
+        return encoder
 
     def default_wavelengths(self) -> Tensor | None:
         """Band centres from the ``wavelengths``/``sensor`` hyperparameters.

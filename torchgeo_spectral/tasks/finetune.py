@@ -1,9 +1,10 @@
 """Wavelength-aware fine-tuning tasks built on TorchGeo's tasks.
 
 Each task subclasses its TorchGeo counterpart and keeps its losses, metrics and
-CLI arguments. What they share lives in one place, :class:`SpectralFineTuneMixin`:
-the spectral arguments, the one backbone builder (``configure_models``), the
-few-label optimization recipe and the step methods, which pass
+CLI arguments. What they share lives in one place, :class:`SpectralFineTuneMixin`
+(on top of :class:`~torchgeo_spectral.tasks.batches.SpectralBatchMixin`, which
+declares the encoder arguments for pretraining too): the one backbone builder
+(``configure_models``), the few-label optimization recipe and the step methods, which pass
 ``batch['wavelength']`` to the model as an argument. Small mix-ins add the head
 (:class:`PooledHeadMixin`, :class:`DenseHeadMixin`) and the target handling
 (:class:`LabelTargetMixin`, :class:`ValueTargetMixin`). Every argument is declared
@@ -19,6 +20,7 @@ from typing import Any, Literal, cast
 import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import Tensor, nn
+from torch.optim import Optimizer
 from torchgeo.tasks import (
     Classification,
     PixelwiseRegression,
@@ -26,13 +28,7 @@ from torchgeo.tasks import (
     SemanticSegmentation,
 )
 
-from ..models.backbone import (
-    check_model_name,
-    create_spectral_vit,
-    freeze,
-    load_pretrained_backbone,
-    size_overrides,
-)
+from ..models.backbone import freeze, load_pretrained_backbone
 from ..models.heads import (
     OutputActivation,
     PoolMode,
@@ -81,15 +77,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
     def __init__(
         self,
         *,
-        model: str = 'spectral_vit_tiny',
-        imagenet_weights: str | None = None,
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
         drop_path_rate: float = 0.1,
         optimizer: OptimizerName = 'adamw',
         weight_decay: float = 0.05,
@@ -103,18 +90,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         """Initialize the task.
 
         Args:
-            model: Spectral ViT name (``'spectral_vit_tiny'``, ``'_small'``,
-                ``'_base'``, optionally with a sensor tag).
-            imagenet_weights: Local file or timm name of ImageNet ViT weights,
-                used when ``weights`` (a SpectralMAETask ``.ckpt`` or exported
-                encoder weights) is not given.
-            patch_size: Spatial patch size (must match the pretrained weights).
-            bands_per_token: Bands per token (must match the pretrained weights).
-            embed_dim: Custom token width.
-            depth: Custom number of blocks.
-            num_heads: Custom number of heads.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor whose band centres serve as ``wavelengths``.
             drop_path_rate: Stochastic depth of the encoder (0.1: mild
                 regularization for few labels).
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
@@ -129,11 +104,11 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             min_lr_ratio: Final learning rate as a fraction of the initial one.
             probe_epochs: Train with the encoder frozen for this many epochs (a
                 linear probe), then fine-tune everything (0: off).
-            **kwargs: Arguments of the TorchGeo task (``weights``, ``lr``,
-                ``freeze_backbone``, ...).
+            **kwargs: The encoder arguments of :class:`SpectralBatchMixin`
+                (``model``, ``patch_size``, ``wavelengths``, ...) and those of
+                the TorchGeo task (``weights``, ``lr``, ``freeze_backbone``, ...).
         """
-        check_model_name(model)
-        super().__init__(model=model, **kwargs)
+        super().__init__(**kwargs)
 
     # ------------------------------------------------------------- the model
 
@@ -149,20 +124,12 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         Raises:
             ValueError: If ``weights`` is not a path.
         """
-        hp = self.hparams
-        backbone = create_spectral_vit(
-            hp['model'],
-            wavelengths=self.default_wavelengths(),
-            drop_path_rate=hp['drop_path_rate'],
-            **size_overrides(
-                patch_size=hp['patch_size'],
-                bands_per_token=hp['bands_per_token'],
-                embed_dim=hp['embed_dim'],
-                depth=hp['depth'],
-                num_heads=hp['num_heads'],
-            ),
-        )
         weights = getattr(self, 'weights', None)
+        backbone = self.create_encoder(
+            imagenet=not weights,
+            wavelengths=self.default_wavelengths(),
+            drop_path_rate=self.hparams['drop_path_rate'],
+        )
         if isinstance(weights, str | Path):
             load_pretrained_backbone(backbone, weights)
         elif weights:
@@ -171,10 +138,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
                 f'exported encoder weights, got {weights!r}; use imagenet_weights '
                 'for ImageNet initialization'
             )
-        elif hp['imagenet_weights']:
-            from torchgeo_spectral.models import load_imagenet_weights
-
-            load_imagenet_weights(backbone, hp['imagenet_weights'])
         return backbone
 
     def build_head(self, backbone: SpectralViT) -> nn.Module:
@@ -233,15 +196,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
 
     # ---------------------------------------------------------- optimization
 
-    def _probing(self) -> bool:
-        """Whether the encoder is trained at some point after a frozen start.
-
-        Returns:
-            True with ``probe_epochs > 0`` and no permanent ``freeze_backbone``.
-        """
-        hp = self.hparams
-        return int(hp['probe_epochs']) > 0 and not hp.get('freeze_backbone')
-
     def configure_optimizers(self) -> OptimizerLRScheduler:
         """The few-label recipe: grouped AdamW and warm-up + cosine per step.
 
@@ -256,7 +210,6 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             encoder=self.model.backbone,
             encoder_lr_scale=hp['backbone_lr_scale'],
             layer_decay=hp['layer_decay'],
-            include_frozen=self._probing(),
         )
         optimizer = build_optimizer(
             groups, hp['optimizer'], hp['lr'], hp['weight_decay']
@@ -269,13 +222,21 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
         )
         return {'optimizer': optimizer, 'lr_scheduler': schedule}
 
-    def on_train_epoch_start(self) -> None:
-        """Freeze the encoder during the first ``probe_epochs``, then release it."""
-        super().on_train_epoch_start()
-        if self._probing():
-            trainable = self.current_epoch >= int(self.hparams['probe_epochs'])
+    def on_before_optimizer_step(self, optimizer: Optimizer) -> None:
+        """Keep the encoder fixed during the first ``probe_epochs`` (linear probe).
+
+        The encoder's gradients are dropped, so the optimizer skips it (no
+        update, no weight decay, no moment statistics) while every parameter
+        keeps ``requires_grad``: distributed strategies see the same
+        parameters before and after the probe.
+
+        Args:
+            optimizer: The optimizer about to step.
+        """
+        super().on_before_optimizer_step(optimizer)
+        if self.current_epoch < int(self.hparams['probe_epochs']):
             for param in self.model.backbone.parameters():
-                param.requires_grad = trainable
+                param.grad = None
 
     # ----------------------------------------------------------------- steps
 

@@ -71,7 +71,6 @@ def parameter_groups(
     encoder: nn.Module | None = None,
     encoder_lr_scale: float = 1.0,
     layer_decay: float = 1.0,
-    include_frozen: bool = False,
 ) -> list[ParamGroup]:
     """Parameter groups with selective weight decay and layer-wise lr decay.
 
@@ -91,8 +90,6 @@ def parameter_groups(
         encoder: The encoder inside ``model`` that gets scaled learning rates.
         encoder_lr_scale: Learning-rate factor of the whole encoder.
         layer_decay: Factor per layer from the top of the encoder down (1: off).
-        include_frozen: Also group parameters that do not require gradients now
-            (for linear-probe-then-fine-tune, which unfreezes them later).
 
     Returns:
         Parameter groups for a torch optimizer (empty groups left out).
@@ -106,7 +103,7 @@ def parameter_groups(
         depth = int(getattr(encoder, 'depth', len(getattr(encoder, 'blocks', ()))))
     groups: dict[tuple[bool, float], ParamGroup] = {}
     for param in model.parameters():
-        if not (param.requires_grad or include_frozen):
+        if not param.requires_grad:
             continue
         name = encoder_names.get(id(param))
         scale = 1.0

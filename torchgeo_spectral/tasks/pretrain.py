@@ -11,12 +11,7 @@ from torchgeo.tasks import BaseTask
 
 from torchgeo_spectral.models import SpectralMAE, SpectralViT
 
-from ..models.backbone import (
-    ENCODER_CONFIG_KEY,
-    check_model_name,
-    create_spectral_vit,
-    size_overrides,
-)
+from ..models.backbone import ENCODER_CONFIG_KEY
 from ..plot import reconstruction_figure, save_figure
 from .batches import SpectralBatchMixin
 from .optim import build_optimizer, parameter_groups, trainer_schedule
@@ -46,14 +41,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
 
     def __init__(
         self,
-        model: str = 'spectral_vit_tiny',
-        patch_size: int | None = None,
-        bands_per_token: int | None = None,
-        embed_dim: int | None = None,
-        depth: int | None = None,
-        num_heads: int | None = None,
+        *,
         token_mode: Literal['joint', 'pooled'] | None = None,
-        imagenet_weights: str | None = None,
         decoder_embed_dim: int = 128,
         decoder_depth: int = 2,
         decoder_num_heads: int = 4,
@@ -67,24 +56,14 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         warmup_epochs: float = 0.0,
         warmup_steps: int | None = None,
         min_lr_ratio: float = 0.0,
-        wavelengths: list[float] | None = None,
-        sensor: str | None = None,
         plot_pixels: int = 3,
         mask_seed: int | None = None,
+        **kwargs: Any,
     ) -> None:
         """Initialise the task and build the model.
 
         Args:
-            model: Spectral ViT name: ``'spectral_vit_tiny'``, ``'spectral_vit_small'``
-                or ``'spectral_vit_base'`` (optionally with a sensor tag).
-            patch_size: Spatial patch size; None keeps the model's default.
-            bands_per_token: Bands per spectral group; None keeps the default.
-            embed_dim: Token width, to build a custom size; None keeps the default.
-            depth: Number of encoder blocks; None keeps the default.
-            num_heads: Attention heads; None keeps the default.
             token_mode: ``'joint'`` or ``'pooled'`` attention; None keeps the default.
-            imagenet_weights: Local file or timm model name of an ImageNet ViT whose
-                blocks (and RGB patch projection) initialise the encoder.
             decoder_embed_dim: Width of the MAE decoder.
             decoder_depth: Number of decoder blocks.
             decoder_num_heads: Attention heads of the decoder.
@@ -102,18 +81,18 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 ``warmup_epochs`` when given.
             min_lr_ratio: Final learning rate of the cosine decay, as a fraction
                 of ``lr``.
-            wavelengths: Band centres (nm) for batches without ``wavelength``.
-            sensor: Sensor name whose band centres serve as ``wavelengths``.
             plot_pixels: Number of pixel spectra in the validation figure.
             mask_seed: Seed of the training masks, drawn per step from
                 ``(mask_seed, global_step, rank)``: training becomes reproducible
                 and resumes exactly from a checkpoint. None draws them from the
                 global random state.
+            **kwargs: The encoder arguments of
+                :class:`~torchgeo_spectral.tasks.batches.SpectralBatchMixin`
+                (``model``, ``patch_size``, ``imagenet_weights``, ``wavelengths``...).
 
         Raises:
             ValueError: For an unknown model, optimizer, ratio or masking mode.
         """
-        check_model_name(model)
         for name, ratio in (
             ('spatial_mask_ratio', spatial_mask_ratio),
             ('spectral_mask_ratio', spectral_mask_ratio),
@@ -124,32 +103,14 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             raise ValueError(
                 f"unknown optimizer {optimizer!r}; choose 'adamw', 'adam' or 'sgd'"
             )
-        super().__init__()
+        super().__init__(**kwargs)
 
     model: SpectralMAE
 
     def configure_models(self) -> None:
         """Build the encoder (optionally from ImageNet weights) and the MAE."""
         hp = self.hparams
-        self.default_wavelengths()  # validate wavelengths=/sensor= once, now
-        encoder = create_spectral_vit(
-            hp['model'],
-            num_classes=0,
-            **size_overrides(
-                patch_size=hp['patch_size'],
-                bands_per_token=hp['bands_per_token'],
-                embed_dim=hp['embed_dim'],
-                depth=hp['depth'],
-                num_heads=hp['num_heads'],
-            ),
-            token_mode=hp['token_mode'],
-        )
-        if hp['imagenet_weights']:
-            from torchgeo_spectral.models import load_imagenet_weights
-
-            self.transfer_report = load_imagenet_weights(
-                encoder, hp['imagenet_weights']
-            )
+        encoder = self.create_encoder(num_classes=0, token_mode=hp['token_mode'])
         self.model = SpectralMAE(
             encoder,
             decoder_embed_dim=hp['decoder_embed_dim'],
