@@ -7,13 +7,18 @@ backward, no optimiser) of
 * ``encoder``: the plain :class:`SpectralViT` encoder (mean-pooled embedding),
 
 in both token modes (``joint``: G*N tokens; ``pooled``: N tokens), and the same
-step of a timm reference fed the same number of tokens: a ``VisionTransformer`` of
-the same width and depth whose patch grid is 1 x T (T = our token count, same
-``k x p x p`` patch projection); for the MAE, a timm ViT on the visible tokens plus
-a timm-Block decoder of the same size on all tokens. It prints a markdown table:
+step of a timm reference fed the same number of tokens and the same input values:
+a ``VisionTransformer`` of the same width and depth whose patch grid is 1 x T
+(T = our token count). In joint mode each reference token projects ``k x p x p``
+values, as ours; in pooled mode each of the N reference tokens projects all
+``G*k x p x p`` values of its patch (a plain ViT with ``in_chans = G*k``), as ours
+does before pooling the groups. For the MAE, a timm ViT on the visible tokens
+plus a timm-Block decoder of the same size on all tokens. It prints a markdown
+table:
 
 * ``tokens``: encoder tokens per sample (MAE: visible / all),
-* ``samples/s``: median over repeats,
+* ``samples/s``: median over repeats (CPU: per second of this process's CPU
+  time, so that other load on a shared machine does not count; GPU: wall time),
 * ``GFLOP/s`` and ``% peak``: FLOPs of the step (``torch.utils.flop_counter``)
   per second, against the fp32 matmul peak measured on this machine,
 * ``peak MB``: peak resident memory growth during the step (CPU: VmHWM of
@@ -21,10 +26,13 @@ a timm-Block decoder of the same size on all tokens. It prints a markdown table:
   ``torch.cuda.max_memory_allocated``),
 * ``vs timm``: our throughput / the timm reference's (>1: faster).
 
-Default (``--quick`` settings): ViT-Ti width, batch 2, H in {32, 64}, three
-repeats, steps over 3 s measured once, joint configurations over 512 tokens
-skipped: about 5 minutes with ``--threads 1`` on a 2-core CPU shared at load
-average 8-12 (two threads on a loaded machine suffer from OpenMP spin-waiting). Full settings::
+Default (``--quick`` settings): ViT-Ti width, batch 2, C in {13, 224}, H = 32,
+five repeats, steps over 3 s measured once, joint configurations over 512 tokens
+skipped: eight rows in under 3 minutes with ``--threads 1`` on a 2-core CPU (two
+threads on a loaded machine suffer from OpenMP spin-waiting). ``--compile`` runs
+both models through ``torch.compile`` (the first, compiling step is the
+warm-up). ``--amp bf16`` runs the steps under bfloat16 autocast (GPU). Full
+settings::
 
     python benchmarks/model_speed.py --full
 
@@ -43,6 +51,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from timm.models.vision_transformer import Block, VisionTransformer
@@ -93,18 +102,29 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def step_clock(device: torch.device) -> Callable[[], float]:
+    """Clock of a step: CPU time of this process on the CPU, wall time on a GPU.
+
+    On a shared CPU, wall time counts the time other processes hold the cores;
+    the process's CPU time does not (with ``--threads 1`` it is the step's own
+    compute), so ratios stay meaningful at any load.
+    """
+    return time.process_time if device.type == 'cpu' else time.perf_counter
+
+
 def matmul_peak(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
     """Measured fp32 matmul GFLOP/s (median)."""
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
     torch.matmul(a, b)
     times = []
+    clock = step_clock(device)
     for _ in range(repeats):
         sync(device)
-        t0 = time.perf_counter()
+        t0 = clock()
         torch.matmul(a, b)
         sync(device)
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
@@ -137,6 +157,7 @@ class TimmMAE(nn.Module):
         dim: int,
         depth: int,
         heads: int,
+        bands_per_token: int,
     ) -> None:
         super().__init__()
         self.visible, self.total = visible, total
@@ -145,7 +166,7 @@ class TimmMAE(nn.Module):
         self.mask_token = nn.Parameter(torch.zeros(1, 1, 256))
         self.decoder = nn.Sequential(*[Block(256, 8) for _ in range(4)])
         self.norm = nn.LayerNorm(256)
-        self.pred = nn.Linear(256, chans * patch * patch)
+        self.pred = nn.Linear(256, bands_per_token * patch * patch)
 
     def forward(self, x: Tensor, target: Tensor) -> Tensor:
         latent = self.decoder_embed(self.encoder.forward_features(x))
@@ -197,13 +218,14 @@ def measure_pair(
     ref()
     ours_t: list[float] = []
     ref_t: list[float] = []
+    clock = step_clock(device)
     for _ in range(repeats):
         for fn, out in ((ours, ours_t), (ref, ref_t)):
             sync(device)
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
             sync(device)
-            out.append(time.perf_counter() - t0)
+            out.append(clock() - t0)
         if ours_t[0] > budget_s:
             return ours_t[0], ref_t[0], flops, peak_mb, True
     return statistics.median(ours_t), statistics.median(ref_t), flops, peak_mb, False
@@ -226,7 +248,7 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
     total = groups * positions
     enc_tokens = total if cfg.token_mode == 'joint' else positions
     keep_pos = positions - masked_count(args.spatial_ratio, positions)
-    keep_grp = groups - masked_count(args.spectral_ratio, groups)
+    keep_grp = max(1, groups - masked_count(args.spectral_ratio, groups))
     visible = keep_pos * keep_grp if cfg.token_mode == 'joint' else keep_pos
     tokens = str(enc_tokens) if cfg.step == 'encoder' else f'{visible}/{total}'
     result = Result(
@@ -249,15 +271,30 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
     ).to(device)
     ours: Callable[[], None]
     ref: Callable[[], None]
+    # Pooled tokens project every visible group of their patch (see the docstring).
+    joint = cfg.token_mode == 'joint'
+    enc_chans = k if joint else groups * k
+    mae_chans = k if joint else keep_grp * k
+    autocast = torch.autocast(
+        device.type, dtype=torch.bfloat16, enabled=args.amp == 'bf16'
+    )
     if cfg.step == 'encoder':
-        ref_vit = timm_vit(enc_tokens, p, k, dim, depth, heads).to(device)
-        x_ref = torch.randn(batch, k, p, enc_tokens * p, device=device)
+        ref_vit = timm_vit(enc_tokens, p, enc_chans, dim, depth, heads).to(device)
+        x_ref = torch.randn(batch, enc_chans, p, enc_tokens * p, device=device)
+        our_fn: Callable[..., Tensor] = encoder
+        ref_fn: Callable[..., Tensor] = ref_vit
+        if args.compile:
+            our_fn, ref_fn = torch.compile(encoder), torch.compile(ref_vit)
 
         def ours() -> None:
-            encoder(x, wl).sum().backward()
+            with autocast:
+                out = our_fn(x, wl)
+            out.float().sum().backward()
 
         def ref() -> None:
-            ref_vit(x_ref).sum().backward()
+            with autocast:
+                out = ref_fn(x_ref)
+            out.float().sum().backward()
 
     else:
         mae = SpectralMAE(
@@ -265,16 +302,24 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
             spatial_mask_ratio=args.spatial_ratio,
             spectral_mask_ratio=args.spectral_ratio,
         ).to(device)
-        ref_mae = TimmMAE(visible, total, p, k, dim, depth, heads).to(device)
-        xv = torch.randn(batch, k, p, visible * p, device=device)
+        ref_mae = TimmMAE(visible, total, p, mae_chans, dim, depth, heads, k).to(device)
+        xv = torch.randn(batch, mae_chans, p, visible * p, device=device)
         target = torch.randn(batch, total, k * p * p, device=device)
         gen = torch.Generator(device=device).manual_seed(0)
+        mae_fn: Callable[..., Any] = mae
+        ref_mae_fn: Callable[..., Tensor] = ref_mae
+        if args.compile:
+            mae_fn, ref_mae_fn = torch.compile(mae), torch.compile(ref_mae)
 
         def ours() -> None:
-            mae(x, wl, generator=gen).loss.backward()
+            with autocast:
+                loss = mae_fn(x, wl, generator=gen).loss
+            loss.backward()
 
         def ref() -> None:
-            ref_mae(xv, target).backward()
+            with autocast:
+                loss = ref_mae_fn(xv, target)
+            loss.backward()
 
     t, t_ref, flops, mem, cut = measure_pair(
         ours, ref, device, args.repeats, args.budget_s
@@ -301,9 +346,7 @@ def format_row(r: Result, max_tokens: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--channels', type=int, nargs='+', default=[3, 13, 103, 224, 425]
-    )
+    parser.add_argument('--channels', type=int, nargs='+', default=None)
     parser.add_argument('--sizes', type=int, nargs='+', default=None)
     parser.add_argument('--token-modes', nargs='+', default=['joint', 'pooled'])
     parser.add_argument('--steps', nargs='+', default=['mae', 'encoder'])
@@ -325,6 +368,12 @@ def main() -> None:
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument(
+        '--compile', action='store_true', help='torch.compile both models'
+    )
+    parser.add_argument(
+        '--amp', choices=['none', 'bf16'], default='none', help='autocast dtype'
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         '--quick', action='store_true', help='small defaults (the default)'
@@ -335,9 +384,10 @@ def main() -> None:
     args = parser.parse_args()
     full = args.full
     args.model = args.model or ('small' if full else 'tiny')
-    args.sizes = args.sizes or ([32, 64, 128] if full else [32, 64])
+    args.channels = args.channels or ([3, 13, 103, 224, 425] if full else [13, 224])
+    args.sizes = args.sizes or ([32, 64, 128] if full else [32])
     args.batch_size = args.batch_size or (8 if full else 2)
-    args.repeats = args.repeats or (5 if full else 3)
+    args.repeats = args.repeats or 5
     args.budget_s = args.budget_s or (60.0 if full else 3.0)
     args.max_tokens = args.max_tokens or (8192 if full else 512)
     if args.threads:
@@ -370,7 +420,7 @@ def main() -> None:
         f'depth {args.depth}, p={args.patch_size}, k={args.bands_per_token}, batch '
         f'{args.batch_size}, median of {args.repeats}; MAE ratios {args.spatial_ratio}/'
         f'{args.spectral_ratio}; step = forward + backward; * = single step (over '
-        f'{args.budget_s:g} s)\n'
+        f'{args.budget_s:g} s); compile={args.compile}, amp={args.amp}\n'
     )
     print(
         '| step | C | H=W | mode | tokens | samples/s | GFLOP/s | % peak | peak MB | vs timm |'

@@ -136,3 +136,22 @@ def test_timm_name_failure_is_clear(monkeypatch: pytest.MonkeyPatch) -> None:
     model = SpectralViT(embed_dim=32, depth=2, num_heads=2)
     with pytest.raises(RuntimeError, match='could not get pretrained timm weights'):
         load_imagenet_weights(model, 'vit_small_patch16_224')
+
+
+def test_wavelength_projection_takes_blocks_only(vit_tiny_file: Path) -> None:
+    state = torch.load(vit_tiny_file, weights_only=True)
+    model = SpectralViT(
+        embed_dim=192,
+        depth=12,
+        num_heads=3,
+        patch_size=16,
+        bands_per_token=8,
+        projection='wavelength',
+    )
+    report = load_imagenet_weights(model, vit_tiny_file)
+    assert torch.equal(
+        model.state_dict()['blocks.3.attn.proj.weight'],
+        state['blocks.3.attn.proj.weight'],
+    )
+    assert 'patch_embed.bases' in report.new
+    assert 'patch_embed.proj.weight' in report.ignored
