@@ -18,6 +18,7 @@ from torchgeo_spectral.inference import (
     make_grid,
     predict_raster,
 )
+from torchgeo_spectral.inference.engine import batch_spans
 from torchgeo_spectral.inference.writer import file_fingerprint, partial_path
 
 SETTINGS: dict[str, Any] = {
@@ -89,7 +90,7 @@ def interrupted(src: Path, out: Path) -> None:
         grid = make_grid(
             ds.height, ds.width, SETTINGS['tile_size'], SETTINGS['overlap']
         )
-    last = -(-len(grid) // SETTINGS['batch_size'])
+    last = len(batch_spans(len(grid), SETTINGS['batch_size']))
     with pytest.raises(KeyboardInterrupt):
         predict_raster(FailingModel(4, 3, fail_at=last), src, out, **SETTINGS)
     assert json.loads(progress_file(out).read_text())['rows_done'] == 256

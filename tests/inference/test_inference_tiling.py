@@ -2,9 +2,12 @@ import itertools
 
 import numpy as np
 import pytest
+import rasterio
+from inference_helpers import RasterFactory
 from torchgeo.samplers import GriddedPatchSampler
 
-from torchgeo_spectral.inference.engine import Blender
+from torchgeo_spectral.inference.engine import Blender, batch_spans
+from torchgeo_spectral.inference.raster import TileReader
 from torchgeo_spectral.inference.tiling import (
     _Footprint,
     blend_weights,
@@ -97,3 +100,37 @@ def test_blender_pop_and_top() -> None:
     row, acc, weight, _ = b.pop(5)
     assert row == 2
     np.testing.assert_allclose(acc[0, :2] / weight[:2], 103.0 / 2)  # 3 and 100
+
+
+def test_batch_spans_split_the_first_batch_only() -> None:
+    assert batch_spans(20, 8) == [(0, 2), (2, 8), (8, 16), (16, 20)]
+    assert batch_spans(3, 8) == [(0, 2), (2, 3)]
+    assert batch_spans(5, 1) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    for n, b in ((1, 1), (17, 4), (64, 8)):
+        spans = batch_spans(n, b)
+        assert [i for a, c in spans for i in range(a, c)] == list(range(n))
+        assert all(a % b == 0 for a, _ in spans if a >= b)
+
+
+def test_batched_reads_equal_the_raster(make_raster: RasterFactory) -> None:
+    src = make_raster(height=50, width=70, bands=3)
+    with rasterio.open(src, 'r+') as dst:
+        data = dst.read()
+        data[:, 3, 5] = -9999.0  # one nodata pixel
+        dst.write(data)
+    pad = 40
+    full = np.zeros((3, 50 + 2 * pad, 70 + 2 * pad), np.float32)
+    full[:, pad:-pad, pad:-pad] = data[[2, 0, 1]]
+    inside = np.zeros(full.shape[1:], bool)
+    inside[pad:-pad, pad:-pad] = True
+    inside[pad + 3, pad + 5] = False
+    full[:, pad + 3, pad + 5] = 0.0
+    grid = make_grid(50, 70, 32, 8)
+    reader = TileReader(src, -9999.0, [2, 0, 1])
+    images, valid = reader.read_batch(list(grid.tiles))
+    reader.close()
+    for i, t in enumerate(grid.tiles):
+        rows = slice(t.row_off + pad, t.row_end + pad)
+        cols = slice(t.col_off + pad, t.col_end + pad)
+        np.testing.assert_array_equal(images[i], full[:, rows, cols])
+        np.testing.assert_array_equal(valid[i], inside[rows, cols])

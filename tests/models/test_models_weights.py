@@ -1,3 +1,4 @@
+import argparse
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ from torchgeo_spectral.models import (
     load_spectral_weights,
     save_encoder_weights,
     weights_meta,
+)
+from torchgeo_spectral.models.weights import (
+    ENCODER_CONFIG_KEY,
+    CheckpointError,
+    read_checkpoint,
+    read_weights_file,
 )
 
 
@@ -88,3 +95,49 @@ def test_enum_is_empty_and_extensible(tiny_vit: SpectralViT) -> None:
         )
 
     assert LocalWeights.LOCAL.meta['bands_per_token'] == 8
+
+
+def test_one_reader_for_exported_weights_and_mae_checkpoints(
+    tmp_path: Path, tiny_mae: SpectralMAE
+) -> None:
+    state = {f'model.{k}': v for k, v in tiny_mae.state_dict().items()}
+    ckpt = tmp_path / 'mae.ckpt'
+    torch.save(
+        {
+            'state_dict': state,
+            'hyper_parameters': {'model': 'spectral_vit_tiny'},
+            'pytorch-lightning_version': '2.6.0',
+            ENCODER_CONFIG_KEY: tiny_mae.encoder.config(),
+        },
+        ckpt,
+    )
+    weights = read_weights_file(ckpt)
+    assert weights['config']['bands_per_token'] == 8
+    model = SpectralViT(**TINY)  # type: ignore[arg-type]
+    load_spectral_weights(model, ckpt)
+    assert torch.equal(
+        model.blocks[0].attn.qkv.weight,
+        weights['state_dict']['blocks.0.attn.qkv.weight'],
+    )
+
+
+def test_read_checkpoint_refuses_unsafe_and_broken_files(tmp_path: Path) -> None:
+    pickled = tmp_path / 'pickled.pt'
+    torch.save({'fn': argparse.Namespace(x=1)}, pickled)
+    with pytest.raises(CheckpointError, match=r'pickled.pt stores Python objects'):
+        read_checkpoint(pickled)
+    text = tmp_path / 'config.ckpt'
+    text.write_text('trainer:\n  max_epochs: 1\n')
+    with pytest.raises(CheckpointError, match=r'config.ckpt: it is text'):
+        read_checkpoint(text)
+    good = tmp_path / 'good.pt'
+    torch.save({'w': torch.arange(1000.0)}, good)
+    cut = tmp_path / 'cut.pt'
+    cut.write_bytes(good.read_bytes()[:700])
+    with pytest.raises(CheckpointError, match=r'cut.pt: it is truncated'):
+        read_checkpoint(cut)
+    tensor = tmp_path / 'tensor.pt'
+    torch.save(torch.zeros(2), tensor)
+    with pytest.raises(CheckpointError, match='holds a Tensor, not a dictionary'):
+        read_checkpoint(tensor)
+    assert torch.equal(read_checkpoint(good)['w'], torch.arange(1000.0))

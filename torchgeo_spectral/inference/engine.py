@@ -3,13 +3,17 @@
 Three stages run concurrently:
 
 1. a reader thread reads batches of tiles ahead of the model (GDAL releases the
-   GIL while decoding);
+   GIL while decoding), one window per run of neighbouring tiles; batches span
+   tile rows, and the first batch is split in two (see :func:`batch_spans`) so
+   that the model starts after a short first read;
 2. the calling thread runs the model on each batch and blends every tile output,
    weighted by a Hann window, into a strip buffer of full-width output rows;
-3. a writer thread turns each finished block of rows (rows that no later tile
-   touches) into output pixels and writes them.
+3. a writer thread turns finished rows (rows that no later tile touches) into
+   output pixels and writes them as soon as they are final, in strips that never
+   cross an output block boundary, so that writing overlaps the model up to the
+   last tile row.
 
-Only the rows between the last finished block and the bottom of the current tile
+Only the rows between the last finished strip and the bottom of the current tile
 row are held in memory, never the scene.
 """
 
@@ -31,7 +35,14 @@ from torch import Tensor
 from .raster import TileReader
 from .tiling import Tile, TileGrid, blend_weights, clip_span
 
-__all__ = ['Blender', 'ForwardFn', 'StripSink', 'TileCallback', 'run_tiled']
+__all__ = [
+    'Blender',
+    'ForwardFn',
+    'StripSink',
+    'TileCallback',
+    'batch_spans',
+    'run_tiled',
+]
 
 #: ``forward(x (B, C, h, w), wavelengths (C,)) -> (B, K, h', w')``.
 ForwardFn = Callable[[Tensor, Tensor], Tensor]
@@ -169,15 +180,43 @@ class _Worker(threading.Thread):
             self.error = err
 
 
+def batch_spans(num_tiles: int, batch_size: int) -> list[tuple[int, int]]:
+    """Tile index ranges of the model calls: a short first call, then full ones.
+
+    The first ``batch_size`` tiles are split into a quarter and the rest, so that
+    the model starts after reading a quarter of a batch and the rest is read
+    while it runs; every later call holds ``batch_size`` tiles. The split depends
+    only on the grid, so a resumed run (which restarts at a multiple of
+    ``batch_size``) makes the same calls as an uninterrupted one.
+
+    Args:
+        num_tiles: Tiles in the grid.
+        batch_size: Tiles per model call.
+
+    Returns:
+        ``[(start, stop), ...]`` covering ``range(num_tiles)`` in order.
+    """
+    starts = [0]
+    head = max(1, batch_size // 4)
+    if head < batch_size:
+        starts.append(head)
+    starts.extend(range(batch_size, num_tiles, batch_size))
+    starts = [i for i in starts if i < num_tiles]
+    return [(a, b) for a, b in zip(starts, [*starts[1:], num_tiles], strict=True)]
+
+
 def _prefetch(
-    reader: TileReader, tiles: Sequence[Tile], batch_size: int, depth: int
+    reader: TileReader,
+    tiles: Sequence[Tile],
+    spans: Sequence[tuple[int, int]],
+    depth: int,
 ) -> Generator[_Batch]:
     """Read batches of tiles in a background thread.
 
     Args:
         reader: Tile reader (used only by the background thread).
         tiles: Tiles to read, in order.
-        batch_size: Tiles per batch.
+        spans: ``(start, stop)`` indices into ``tiles`` of each batch.
         depth: Batches read ahead.
 
     Yields:
@@ -188,14 +227,9 @@ def _prefetch(
 
     def produce() -> None:
         try:
-            for i in range(0, len(tiles), batch_size):
-                chunk = list(tiles[i : i + batch_size])
-                pairs = [reader.read(t) for t in chunk]
-                batch = _Batch(
-                    chunk,
-                    np.stack([p[0] for p in pairs]),
-                    np.stack([p[1] for p in pairs]),
-                )
+            for a, b in spans:
+                chunk = list(tiles[a:b])
+                batch = _Batch(chunk, *reader.read_batch(chunk))
                 while not stop.is_set():
                     try:
                         out.put(batch, timeout=0.1)
@@ -337,8 +371,9 @@ def run_tiled(
             not reach below it are skipped.
         batch_size: Tiles per model call.
         device: Device of the model.
-        block_rows: Rows per finished block handed to ``sink`` (the last may be
-            shorter); a multiple of the output GeoTIFF's block height.
+        block_rows: Block height of the output: the strips handed to ``sink``
+            never cross a multiple of it (they end on one, or at the end of the
+            output), so the sink can flush whole blocks.
         on_tile: Optional callback receiving each tile's raw output.
         progress: Show a tqdm progress bar.
         desc: Progress bar label.
@@ -361,6 +396,11 @@ def run_tiled(
     first = grid.first_tile_touching(start_row * unit)
     first = (first // batch_size) * batch_size
     tiles = grid.tiles[first:]
+    spans = [
+        (a - first, b - first)
+        for a, b in batch_spans(len(grid), batch_size)
+        if a >= first
+    ]
     last_in_row = {grid.row(r)[-1].index: r for r in range(grid.n_rows)}
     wl = torch.as_tensor(list(wavelengths), dtype=torch.float32, device=device)
     weights: dict[tuple[bool, bool, bool, bool], NDArray[np.float32]] = {}
@@ -368,7 +408,7 @@ def run_tiled(
     writer = _Writer(sink)
     bar = tqdm(total=len(tiles), desc=desc, unit='tile', disable=not progress)
     done = 0
-    batches = _prefetch(reader, tiles, batch_size, prefetch)
+    batches = _prefetch(reader, tiles, spans, prefetch)
     try:
         for batch in batches:
             x = torch.from_numpy(batch.images).to(device)
@@ -401,11 +441,9 @@ def run_tiled(
                 if tile.index in last_in_row:
                     final = grid.rows_final_after(last_in_row[tile.index])
                     final_out = height if final >= grid.height else final // unit
-                    while blender.top < final_out and (
-                        final_out == height or final_out - blender.top >= block_rows
-                    ):
-                        stop = min(blender.top + block_rows, final_out)
-                        writer.put(blender.pop(stop))
+                    while blender.top < final_out:
+                        boundary = (blender.top // block_rows + 1) * block_rows
+                        writer.put(blender.pop(min(boundary, final_out)))
             done += len(batch.tiles)
             bar.update(len(batch.tiles))
     finally:

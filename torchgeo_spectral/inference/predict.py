@@ -161,7 +161,10 @@ class _MapSink:
         weight: NDArray[np.float32],
         valid: NDArray[np.bool_],
     ) -> None:
-        """Write one block of finished rows and record the progress.
+        """Write a strip of finished rows; record progress at each full block row.
+
+        The progress file only ever counts rows of complete, flushed block rows,
+        so it stays true whatever happens to the strips written after them.
 
         Args:
             row_off: First row.
@@ -188,9 +191,13 @@ class _MapSink:
             probs = probs.astype(np.float32, copy=False)
             probs[:, ~valid] = self.prob_nodata
             self.maps[1].write(row_off, probs)
-        for m in self.maps:
-            m.flush()
-        self.progress.save(row_off + acc.shape[1])
+        end = row_off + acc.shape[1]
+        if end % BLOCK_SIZE == 0 and end < self.spec.height:
+            # a block row is complete: put it on disk, then say so; the last
+            # rows are closed and renamed by commit() right after
+            for m in self.maps:
+                m.flush()
+            self.progress.save(end)
 
     def commit(self) -> None:
         """Complete every output, then rename them onto their final names.

@@ -34,6 +34,11 @@ __all__ = [
     'spectral_order',
 ]
 
+#: GDAL options for tile reads: uncompressed GeoTIFFs are read straight from the
+#: file instead of block by block through the cache (for a pixel-interleaved
+#: 224-band cube, about 5x faster on a cold read); other files are unaffected.
+TILE_READ_OPTIONS = {'GTIFF_DIRECT_IO': 'YES'}
+
 
 @dataclass(frozen=True)
 class RasterInfo:
@@ -176,26 +181,65 @@ class TileReader:
             ``(image, valid)``: image (C, size, size) and a validity mask
             (size, size), False outside the raster and on nodata pixels.
         """
+        images, valid = self.read_batch([tile])
+        return images[0], valid[0]
+
+    def read_batch(
+        self, tiles: Sequence[Tile]
+    ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+        """Read a batch of tiles, one window per run of neighbouring tiles.
+
+        Consecutive tiles of one grid row overlap; reading their union once and
+        slicing it is several times cheaper than one read per tile (GDAL decodes
+        and de-interleaves each block once), and gives the same values. The window
+        is at most ``len(tiles)`` tiles wide, so memory does not grow with the
+        scene.
+
+        Args:
+            tiles: Tiles of one size.
+
+        Returns:
+            ``(images, valid)``: (B, C, size, size) and (B, size, size).
+        """
         if self._src is None:
-            with read_env():
+            with read_env(), rasterio.Env(**TILE_READ_OPTIONS):
                 self._src = rasterio.open(self.path)
         src = self._src
-        r0, r1, tr0, tr1 = clip_span(tile.row_off, tile.row_end, src.height)
-        c0, c1, tc0, tc1 = clip_span(tile.col_off, tile.col_end, src.width)
+        size = tiles[0].size
         count = len(self.indexes) if self.indexes is not None else src.count
-        image = np.zeros((count, tile.size, tile.size), dtype=np.float32)
-        valid = np.zeros((tile.size, tile.size), dtype=bool)
-        if r1 > r0 and c1 > c0:
-            window = Window(c0, r0, c1 - c0, r1 - r0)
-            data = src.read(self.indexes, window=window, out_dtype='float32')
-            bad = np.isnan(data)
-            if self.nodata is not None and not np.isnan(self.nodata):
-                bad |= data == np.float32(self.nodata)
-            all_bad = bad.all(axis=0)
-            data[bad] = 0.0
-            image[:, tr0:tr1, tc0:tc1] = data
-            valid[tr0:tr1, tc0:tc1] = ~all_bad
-        return image, valid
+        images = np.zeros((len(tiles), count, size, size), dtype=np.float32)
+        valid = np.zeros((len(tiles), size, size), dtype=bool)
+        start = 0
+        while start < len(tiles):
+            stop = start + 1
+            while (
+                stop < len(tiles)
+                and tiles[stop].row_off == tiles[start].row_off
+                and tiles[stop].col_off <= tiles[stop - 1].col_end
+            ):
+                stop += 1
+            run = tiles[start:stop]
+            r0, r1, tr0, tr1 = clip_span(run[0].row_off, run[0].row_end, src.height)
+            c_lo, c_hi, _, _ = clip_span(
+                min(t.col_off for t in run), max(t.col_end for t in run), src.width
+            )
+            if r1 > r0 and c_hi > c_lo:
+                window = Window(c_lo, r0, c_hi - c_lo, r1 - r0)
+                with rasterio.Env(**TILE_READ_OPTIONS):
+                    data = src.read(self.indexes, window=window, out_dtype='float32')
+                bad = np.isnan(data)
+                if self.nodata is not None and not np.isnan(self.nodata):
+                    bad |= data == np.float32(self.nodata)
+                good = ~bad.all(axis=0)
+                data[bad] = 0.0
+                for k, tile in enumerate(run, start=start):
+                    c0, c1, tc0, tc1 = clip_span(tile.col_off, tile.col_end, src.width)
+                    if c1 > c0:
+                        cols = slice(c0 - c_lo, c1 - c_lo)
+                        images[k, :, tr0:tr1, tc0:tc1] = data[:, :, cols]
+                        valid[k, tr0:tr1, tc0:tc1] = good[:, cols]
+            start = stop
+        return images, valid
 
     def close(self) -> None:
         """Close the dataset handle."""
