@@ -151,8 +151,9 @@ def test_saved_split_is_reused_and_checked(
     first = finetune(own, split=str(path), seed=1)
     first.setup('fit')
     assert path.is_file()
-    again = finetune(own, split=str(path), seed=5)
-    again.setup('fit')
+    again = finetune(own, split=str(path), seed=5, budget=4)
+    with pytest.warns(UserWarning, match=r'budget=4 is not applied'):
+        again.setup('fit')
     assert first.split is not None
     assert again.split is not None
     assert np.array_equal(first.split.region, again.split.region)
@@ -287,6 +288,8 @@ def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None
         finetune(own, wavelengths='no_such_sensor').setup('fit')
     with pytest.raises(ValueError, match='either image='):
         SceneDataModule()
+    with pytest.raises(ValueError, match='mode finetune needs labels='):
+        SceneDataModule(image=str(own['image']))
     with pytest.raises(ValueError, match='multiple of patch_size=3'):
         SceneDataModule(image='x.tif', mode='pretrain', patch_size=3, tile_size=16)
     with warnings.catch_warnings():
