@@ -297,3 +297,26 @@ def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None
         with pytest.raises(FileNotFoundError, match=r'missing\.tif does not exist'):
             finetune(own, labels=str(tmp_path / 'missing.tif')).setup('fit')
     assert listing(own['image'].parent) == before
+
+
+def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> None:
+    import rasterio
+
+    from torchgeo_spectral.datamodules.scene import ScenePixels, write_class_map
+
+    labels = label_map(12)
+    write_geotiff(tmp_path / 'geo.tif', cube(labels), WAVELENGTHS.tolist())
+    write_mask(tmp_path / 'labels.tif', labels)
+    scene = FileScene(tmp_path / 'geo.tif', tmp_path / 'labels.tif', patch_size=3)
+    pixels = ScenePixels(scene, 3)
+    assert len(pixels) == 144
+    assert pixels[13]['image'].shape == (NUM_BANDS, 3, 3)
+    np.testing.assert_allclose(pixels[13]['image'][:, 1, 1], scene.image[:, 1, 1])
+    write_class_map(tmp_path / 'map.tif', labels.astype(np.int64), scene)
+    with (
+        rasterio.open(tmp_path / 'map.tif') as out,
+        rasterio.open(tmp_path / 'geo.tif') as src,
+    ):
+        assert out.crs == src.crs
+        assert out.transform == src.transform
+        np.testing.assert_array_equal(out.read(1), labels)
