@@ -142,3 +142,22 @@ def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
     with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 10'):
         main(args)
     assert (tmp_path / 'split.npz').is_file()
+
+
+@pytest.mark.slow
+def test_stock_torchgeo_cli_runs_the_pretraining_config(tmp_path: Path) -> None:
+    from torchgeo.main import main as torchgeo_main
+
+    files = write_own_scene(tmp_path / 'scene')
+    torchgeo_main(
+        [
+            'fit',
+            '--config',
+            str(ROOT / 'conf' / 'pretrain_scene.yaml'),
+            '--trainer.fast_dev_run=1',
+            f'--trainer.default_root_dir={tmp_path}',
+            f'--data.init_args.image={files["image"]}',
+            f'--data.init_args.wavelengths={files["wavelengths"]}',
+            *OVERRIDES['pretrain_scene'],
+        ]
+    )

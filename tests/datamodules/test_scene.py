@@ -151,8 +151,9 @@ def test_saved_split_is_reused_and_checked(
     first = finetune(own, split=str(path), seed=1)
     first.setup('fit')
     assert path.is_file()
-    again = finetune(own, split=str(path), seed=5)
-    again.setup('fit')
+    again = finetune(own, split=str(path), seed=5, budget=4)
+    with pytest.warns(UserWarning, match=r'budget=4 is not applied'):
+        again.setup('fit')
     assert first.split is not None
     assert again.split is not None
     assert np.array_equal(first.split.region, again.split.region)
@@ -287,6 +288,8 @@ def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None
         finetune(own, wavelengths='no_such_sensor').setup('fit')
     with pytest.raises(ValueError, match='either image='):
         SceneDataModule()
+    with pytest.raises(ValueError, match='mode finetune needs labels='):
+        SceneDataModule(image=str(own['image']))
     with pytest.raises(ValueError, match='multiple of patch_size=3'):
         SceneDataModule(image='x.tif', mode='pretrain', patch_size=3, tile_size=16)
     with warnings.catch_warnings():
@@ -294,3 +297,26 @@ def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None
         with pytest.raises(FileNotFoundError, match=r'missing\.tif does not exist'):
             finetune(own, labels=str(tmp_path / 'missing.tif')).setup('fit')
     assert listing(own['image'].parent) == before
+
+
+def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> None:
+    import rasterio
+
+    from torchgeo_spectral.datamodules.scene import ScenePixels, write_class_map
+
+    labels = label_map(12)
+    write_geotiff(tmp_path / 'geo.tif', cube(labels), WAVELENGTHS.tolist())
+    write_mask(tmp_path / 'labels.tif', labels)
+    scene = FileScene(tmp_path / 'geo.tif', tmp_path / 'labels.tif', patch_size=3)
+    pixels = ScenePixels(scene, 3)
+    assert len(pixels) == 144
+    assert pixels[13]['image'].shape == (NUM_BANDS, 3, 3)
+    np.testing.assert_allclose(pixels[13]['image'][:, 1, 1], scene.image[:, 1, 1])
+    write_class_map(tmp_path / 'map.tif', labels.astype(np.int64), scene)
+    with (
+        rasterio.open(tmp_path / 'map.tif') as out,
+        rasterio.open(tmp_path / 'geo.tif') as src,
+    ):
+        assert out.crs == src.crs
+        assert out.transform == src.transform
+        np.testing.assert_array_equal(out.read(1), labels)

@@ -32,7 +32,12 @@ from ..datasets import scenes as scene_classes
 from ..datasets.file_scene import FileScene
 from ..datasets.scene import HyperspectralScene
 from ..samplers.blocks import TRAIN
-from ..samplers.splits import SpatialSplit, indices_for_pixels, spatial_block_split
+from ..samplers.splits import (
+    SpatialSplit,
+    _json_budget,
+    indices_for_pixels,
+    spatial_block_split,
+)
 from ._normalise import augmentations
 from .statistics import BandStatistics
 
@@ -300,13 +305,18 @@ class SceneDataModule(NonGeoDataModule):
 
         Raises:
             ValueError: For a mode that is not known, both or neither of
-                ``image`` and ``scene``, or windows and patches that do not fit.
+                ``image`` and ``scene``, fine-tuning without ``labels``, or
+                windows and patches that do not fit.
         """
         if mode not in ('finetune', 'pretrain'):
             raise ValueError(f"mode must be 'finetune' or 'pretrain', got {mode!r}")
         if (image is None) == (scene is None):
             raise ValueError('give either image= (and labels=) or scene=, not both')
-        check_window(window_size, patch_size)
+        if mode == 'finetune':
+            if image is not None and labels is None:
+                msg = f'mode finetune needs labels= (a label map for {image})'
+                raise ValueError(msg)
+            check_window(window_size, patch_size)
         if mode == 'pretrain' and tile_size % patch_size:
             msg = f'tile_size={tile_size} must be a multiple of patch_size={patch_size}'
             raise ValueError(msg)
@@ -386,6 +396,15 @@ class SceneDataModule(NonGeoDataModule):
                     f'{self.window_size} (torchgeo-spectral split)'
                 )
                 raise ValueError(msg)
+            stored = split.params.get('budget')
+            if self.budget is not None and stored != _json_budget(self.budget):
+                warnings.warn(
+                    f'split file {path} keeps the training labels of its own budget '
+                    f'({stored}); budget={self.budget} is not applied (delete the '
+                    'file or name another one to draw a new budget)',
+                    UserWarning,
+                    stacklevel=2,
+                )
             return split
         budget: Any = self.budget
         if isinstance(budget, dict):
