@@ -10,7 +10,8 @@
 * :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
 """
 
-from ..samplers.band_set import BandSetBatchSampler
+# Kept importable from here for old callers; documented in samplers.
+from ..samplers.band_set import BandSetBatchSampler as BandSetBatchSampler
 from .augment import SpectralAugmentation
 from .mixed import MixedCubeFolderDataModule
 from .nongeo import (
@@ -22,7 +23,6 @@ from .raster import HyperspectralRasterDataModule, LabelRaster
 from .statistics import BandStatistics, RunningBandStatistics, compute_band_statistics
 
 __all__ = [
-    'BandSetBatchSampler',
     'BandStatistics',
     'HyperspectralRasterDataModule',
     'HyperspectralSceneDataModule',
