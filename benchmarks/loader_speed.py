@@ -3,10 +3,11 @@
 
 For a folder of cubes it measures, on the same batches:
 
-* the loader's rate: batches/s of ``train_dataloader()`` plus the training
-  augmentation (``train_aug``, as Lightning applies it after the transfer), with
-  the in-memory cache (the default) and without it (every patch read from disk,
-  as before the cache existed);
+* the loader's rate: batches/s of ``train_dataloader()`` with the in-memory
+  cache (the default), the same plus the training augmentation (``train_aug``,
+  which Lightning applies on the device after the transfer, so on a GPU it is
+  not the loader's work), and without the cache (every patch read from disk, as
+  before the cache existed);
 * the MAE training step rate of ``spectral_vit_tiny`` (forward, backward and
   AdamW step of :class:`~torchgeo_spectral.models.SpectralMAE`, as built by
   :class:`~torchgeo_spectral.tasks.SpectralMAETask`) on those batches;
@@ -19,7 +20,7 @@ than the patch), and on the real excerpts in ``../shared/data`` when present
 (EnMAP tiles, AVIRIS-NG radiance, a corn-kernel lab cube; linked, not copied).
 
     python benchmarks/loader_speed.py               # a few minutes on 2 cores
-    python benchmarks/loader_speed.py --steps 3     # quicker
+    python benchmarks/loader_speed.py --steps 2 --batches 10  # quicker
 """
 
 from __future__ import annotations
@@ -122,8 +123,10 @@ def link_real_cubes(folder: Path) -> bool:
     return True
 
 
-def _batches(dm: MixedCubeFolderDataModule, count: int) -> Iterator[dict[str, Any]]:
-    """Endless training batches (epochs repeat), with the training augmentation."""
+def _batches(
+    dm: MixedCubeFolderDataModule, count: int, augment: bool = False
+) -> Iterator[dict[str, Any]]:
+    """``count`` training batches (epochs repeat), optionally augmented."""
     epoch = 0
     while True:
         loader = dm.train_dataloader()
@@ -131,19 +134,18 @@ def _batches(dm: MixedCubeFolderDataModule, count: int) -> Iterator[dict[str, An
         if sampler is not None and hasattr(sampler, 'set_epoch'):
             sampler.set_epoch(epoch)
         for batch in loader:
-            aug = dm.train_aug or dm.aug
-            yield aug(batch)
+            yield dm.train_aug(batch) if augment and dm.train_aug else batch
             count -= 1
             if count <= 0:
                 return
         epoch += 1
 
 
-def loader_rate(dm: MixedCubeFolderDataModule, count: int) -> float:
-    """Batches per second of the loader and the augmentation."""
-    next(_batches(dm, 1))  # warm-up (first loader, sensor tables)
+def loader_rate(dm: MixedCubeFolderDataModule, count: int, augment: bool) -> float:
+    """Batches per second of the loader (and the augmentation)."""
+    next(_batches(dm, 1, augment))  # warm-up (first loader, sensor tables)
     start = time.perf_counter()
-    n = sum(1 for _ in _batches(dm, count))
+    n = sum(1 for _ in _batches(dm, count, augment))
     return n / (time.perf_counter() - start)
 
 
@@ -153,7 +155,7 @@ def mae_step_rate(dm: MixedCubeFolderDataModule, steps: int) -> float:
     model = task.model
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    batches = [b for b in _batches(dm, steps + 1)]
+    batches = list(_batches(dm, steps + 1))
     elapsed = 0.0
     for i, batch in enumerate(batches):
         start = time.perf_counter()
@@ -190,8 +192,13 @@ def measure(name: str, folder: Path, args: argparse.Namespace) -> list[str]:
     touching = sum(r['touching_nodata'] for r in report)
     bands = ', '.join(str(len(k)) for k in cached.groups)
     step = mae_step_rate(cached, args.steps)
-    for label, dm in (('cache', cached), ('disk', disk)):
-        rate = loader_rate(dm, args.batches)
+    runs = (
+        ('cache', cached, False),
+        ('cache + augmentation', cached, True),
+        ('disk (no cache)', disk, False),
+    )
+    for label, dm, augment in runs:
+        rate = loader_rate(dm, args.batches, augment)
         rows.append(
             f'| {name} | {label} | {bands} | {patches} ({touching} touch nodata, '
             f'not served) | {setup_s:.1f} | {rate:.1f} | {step:.2f} | '
@@ -205,13 +212,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--patch-size', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--batches', type=int, default=40, help='loader batches timed')
-    parser.add_argument('--steps', type=int, default=5, help='MAE steps timed')
+    parser.add_argument('--batches', type=int, default=30, help='loader batches timed')
+    parser.add_argument('--steps', type=int, default=3, help='MAE steps timed')
     args = parser.parse_args()
     torch.manual_seed(0)
     print(
         f'torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}, '
-        f'patch {args.patch_size}, batch {args.batch_size}',
+        f'patch {args.patch_size}, batch {args.batch_size}, '
+        f'load average {os.getloadavg()[0]:.1f}',
         file=sys.stderr,
     )
     rows = []
@@ -232,6 +240,7 @@ def main() -> None:
     )
     print('| --- | --- | --- | --- | --- | --- | --- | --- |')
     print('\n'.join(rows))
+    print(f'load average at the end: {os.getloadavg()[0]:.1f}', file=sys.stderr)
 
 
 if __name__ == '__main__':

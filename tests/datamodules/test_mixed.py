@@ -168,3 +168,22 @@ def test_training_batches_are_augmented_per_band_set() -> None:
         counts.add(out['image'].shape[1])
     assert 60 in counts
     assert any(c < 60 for c in counts)
+
+
+@pytest.mark.data
+def test_real_enmap_tiles_lose_bad_bands_keep_level(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / 'enmap'
+    folder.mkdir()
+    for tile in sorted((shared_data / 'enmap_potsdam' / 'images').glob('*.tif'))[:3]:
+        (folder / tile.name).symlink_to(tile)
+    dm = MixedCubeFolderDataModule(
+        folder, patch_size=16, val_fraction=0.0, augment=False
+    )
+    dm.setup('fit')
+    (key,) = dm.groups
+    assert len(key) == 218  # 224 EnMAP bands less the 6 bad (bbl) bands
+    batch = next(iter(dm.train_dataloader()))
+    assert batch['image'].shape[1:] == (218, 16, 16)
+    assert 0.5 < float(batch['image'].mean()) < 1.5  # one scale for the sensor

@@ -242,7 +242,7 @@ def test_normalize_by_wavelength(batch: dict[str, Tensor]) -> None:
     sub = RandomBandSubset(7, seed=0)(batch)
     index = torch.searchsorted(WL, sub['wavelength'])
     assert_close(norm(sub)['image'], expected[:, index])
-    with pytest.raises(ValueError, match='outside the normalisation table'):
+    with pytest.raises(ValueError, match='outside the normalization table'):
         norm(torch.ones(1, 2, 2), torch.tensor([5000.0]))
 
 

@@ -13,7 +13,8 @@
 * :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
 """
 
-from ..samplers.band_set import BandSetBatchSampler
+# Kept importable from here for old callers; documented in samplers.
+from ..samplers.band_set import BandSetBatchSampler as BandSetBatchSampler
 from .augment import SpectralAugmentation
 from .mixed import MixedCubeFolderDataModule
 from .nongeo import (
@@ -26,7 +27,6 @@ from .scene import SceneDataModule, SceneMapWriter, ScenePixels
 from .statistics import BandStatistics, RunningBandStatistics, compute_band_statistics
 
 __all__ = [
-    'BandSetBatchSampler',
     'BandStatistics',
     'HyperspectralRasterDataModule',
     'HyperspectralSceneDataModule',

@@ -51,7 +51,7 @@ from ..transforms import (
     RandomSimulateSensor,
 )
 
-__all__ = ['BandSetBatchSampler', 'MixedCubeFolderDataModule']
+__all__ = ['MixedCubeFolderDataModule']
 
 Sample = dict[str, Tensor]
 
