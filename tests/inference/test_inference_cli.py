@@ -170,7 +170,7 @@ def test_bad_settings_give_one_line(
         (['--device', 'cuda'], r"device 'cuda' asked for, but no CUDA GPU"),
         (['--device', 'gpu0'], r"device 'gpu0' is not a torch device"),
         (['--tile-size', '16', '--overlap', '16'], r'overlap must be in \[0, tile'),
-        (['--wavelengths', str(tmp_path / 'wl.txt')], r'wl.txt does not exist'),
+        (['--wavelengths', str(tmp_path / 'wl.txt')], r'wl.txt: no such file'),
     ]
     for extra, message in cases:
         code, err = run_cli([*base, *extra], capsys)
