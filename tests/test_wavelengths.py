@@ -414,5 +414,7 @@ def test_two_dimensional_npy_with_a_wavelength_file(tmp_path: Path) -> None:
     assert info.wavelengths is not None
     assert info.wavelengths.tolist() == [550.0]
     (tmp_path / 'band.wavelengths.txt').write_text('450\n550\n')
-    with pytest.raises(ValueError, match=r'band\.npy: a 2-D array .* lists 2 centres'):
+    with pytest.raises(
+        ValueError, match=r'band\.npy: a 2-D array .* lists 2 wavelengths'
+    ):
         CubeInfo.read(tmp_path / 'band.npy')

@@ -101,6 +101,8 @@ _MICROMETER_UNITS = frozenset(
 _UNKNOWN_UNITS = frozenset({'', 'unknown', 'none', 'n/a', 'unitless'})
 _SIDECAR_SUFFIXES = frozenset({'.txt', '.csv'})
 _SPLIT = re.compile(r'[,;\s]+')
+#: Header names of the centre column of a wavelength table.
+_CENTER_HEADER = re.compile(r'wavelength|cent(er|re)|^nm$|_nm$|\(nm\)')
 
 
 class WavelengthError(ValueError):
@@ -559,8 +561,9 @@ def _parse_sidecar(path: Path) -> tuple[FloatArray, FloatArray | None]:
 
     One numeric line holds every centre (``400, 410, 420``); otherwise each numeric
     line is one band whose first value is the centre and whose second, if every
-    line has one, is the FWHM (unless a header names that column other than
-    ``fwhm``). Lines before the first numeric one (headers) and ``#`` comments are
+    line has one, is the FWHM. A header row picks the columns by name instead: the
+    first whose name says ``wavelength``, ``center``/``centre`` or ``nm`` holds the
+    centres, one named ``fwhm`` the widths. Lines before the first numeric one (headers) and ``#`` comments are
     skipped.
 
     Args:
@@ -600,10 +603,21 @@ def _parse_sidecar(path: Path) -> tuple[FloatArray, FloatArray | None]:
         raise MissingWavelengthsError(msg)
     if len(rows) == 1:
         return np.array(rows[0], dtype=np.float64), None
-    centres = np.array([row[0] for row in rows], dtype=np.float64)
-    named_fwhm = len(header) < 2 or 'fwhm' in header[1]
-    if named_fwhm and all(len(row) >= 2 for row in rows):
-        return centres, np.array([row[1] for row in rows], dtype=np.float64)
+    # A header picks the columns by name (a band-number column may come first).
+    named = [
+        i
+        for i, name in enumerate(header)
+        if 'fwhm' not in name and _CENTER_HEADER.search(name)
+    ]
+    center = named[0] if named else 0
+    widths = [i for i, name in enumerate(header) if 'fwhm' in name]
+    width = widths[0] if widths else (center + 1 if len(header) < 2 else None)
+    if any(len(row) <= center for row in rows):
+        msg = f'{path}: some lines have no value in column {center + 1} (centres)'
+        raise WavelengthError(msg)
+    centres = np.array([row[center] for row in rows], dtype=np.float64)
+    if width is not None and all(len(row) > width for row in rows):
+        return centres, np.array([row[width] for row in rows], dtype=np.float64)
     return centres, None
 
 

@@ -15,7 +15,7 @@
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
-from .file_scene import FileScene, read_wavelength_file
+from .file_scene import FileScene
 from .library import (
     LibraryScene,
     SpectralLibrary,
@@ -62,7 +62,6 @@ __all__ = [
     'collate_spectral',
     'concat_spectral_samples',
     'load_spectral_library',
-    'read_wavelength_file',
     'select_bands',
     'sort_bands',
 ]

@@ -10,7 +10,6 @@ any of those formats. Band centres come from the file's metadata, or from
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -24,71 +23,16 @@ import rasterio.errors
 from affine import Affine
 from torch import Tensor
 
-from ..sensors import get_sensor
-from ..wavelengths import check_wavelengths
+from ..wavelengths import read_wavelengths
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
 from .mat import load_mat_array
 from .scene import HyperspectralScene
 
-__all__ = ['FileScene', 'WavelengthSource', 'read_label_map', 'read_wavelength_file']
+__all__ = ['FileScene', 'WavelengthSource', 'read_label_map']
 
 Sample = dict[str, Tensor]
 #: Band centres: a text/CSV file, a sensor name, or the values in nm.
 WavelengthSource = str | os.PathLike[str] | Sequence[float]
-
-# Header words that name the column of band centres in a wavelength table.
-_CENTRE_HEADERS = ('wavelength', 'center', 'centre', 'lambda', 'nm')
-
-
-def read_wavelength_file(path: str | os.PathLike[str]) -> npt.NDArray[np.float64]:
-    """Read band centres (nm, file band order) from a text or CSV file.
-
-    One value per line, values separated by commas or whitespace on one line, or
-    a table with a header row: the column whose name says ``wavelength``,
-    ``center``/``centre`` or ``nm`` is used (the first column otherwise). Lines
-    starting with ``#`` are comments. This is the one place the scene data
-    sets parse a wavelength file; it is meant to give way to the package-wide
-    wavelength reader.
-
-    Args:
-        path: The file.
-
-    Returns:
-        The centres, in the order of the file.
-
-    Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: Naming the file, if it holds no numbers or implausible
-            centres (see :func:`~torchgeo_spectral.wavelengths.check_wavelengths`).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'{path}: no such wavelength file')
-    lines = [
-        line
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith('#')
-    ]
-    if not lines:
-        raise ValueError(f'{path}: wavelength file is empty')
-    delimiter = ',' if ',' in lines[0] else None
-    column = 0
-    first = lines[0].split(delimiter)
-    try:
-        [float(v) for v in first]
-    except ValueError:
-        names = [v.strip().lower() for v in first]
-        column = next(
-            (i for i, n in enumerate(names) if any(w in n for w in _CENTRE_HEADERS)), 0
-        )
-        lines = lines[1:]
-    try:
-        table = np.loadtxt(io.StringIO('\n'.join(lines)), delimiter=delimiter, ndmin=2)
-    except ValueError as error:
-        raise ValueError(f'{path}: not a table of numbers ({error})') from error
-    values = table[0] if table.shape[0] == 1 else table[:, column]
-    check_wavelengths(np.sort(values), source=str(path))
-    return np.asarray(values, dtype=np.float64)
 
 
 def resolve_wavelengths(
@@ -98,6 +42,9 @@ def resolve_wavelengths(
     image: Path,
 ) -> npt.NDArray[np.float64]:
     """Band centres of a cube from ``wavelengths=`` or from its own metadata.
+
+    ``wavelengths=`` goes through :func:`~torchgeo_spectral.wavelengths.read_wavelengths`
+    (the package's one reader and unit rule).
 
     Args:
         source: A wavelength file, a sensor name, a list of centres, or None to
@@ -120,22 +67,18 @@ def resolve_wavelengths(
                 'a text/CSV file, a sensor name or a list of centres in nm'
             )
             raise ValueError(msg)
-        values, origin = from_file, f'the metadata of {image}'
-    elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if path.is_file():
-            values, origin = read_wavelength_file(path), f'wavelength file {path}'
-        else:
-            try:
-                sensor = get_sensor(os.fspath(source))
-            except ValueError as error:
-                msg = f'wavelengths={os.fspath(source)!r} is neither a file nor a sensor: {error}'
-                raise ValueError(msg) from error
-            values, origin = np.asarray(sensor.wavelengths), f'sensor {sensor.name!r}'
+        values = from_file
     else:
-        values, origin = np.asarray(source, dtype=np.float64), 'wavelengths='
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
+        values = read_wavelengths(source).centres
     if values.size != num_bands:
+        if source is None:
+            origin = f'the metadata of {image}'
+        elif isinstance(source, str | os.PathLike) and Path(source).is_file():
+            origin = f'wavelength file {source}'
+        elif isinstance(source, str):
+            origin = f'sensor {source!r}'
+        else:
+            origin = 'wavelengths='
         msg = (
             f'{origin} gives {values.size} band centres, but {image} has '
             f'{num_bands} bands'
@@ -367,14 +310,10 @@ class FileScene(HyperspectralScene):
         source = self._source
         if source is None:
             return None
-        if isinstance(source, str | os.PathLike):
-            if Path(source).is_file():
-                return int(read_wavelength_file(source).size)
-            try:
-                return int(get_sensor(os.fspath(source)).wavelengths.size)
-            except ValueError:
-                return None
-        return len(source)
+        try:
+            return int(read_wavelengths(source).centres.size)
+        except ValueError:
+            return None
 
     def _nodata_to_nan(self, image: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Mark the raster's nodata value as NaN (ignored by the statistics).
