@@ -100,6 +100,29 @@ def test_dense_outputs_vary_within_a_patch() -> None:
         _within_patch_varies(task.model)
 
 
+def _own_pixel_response(model: SpectralDenseModel) -> float:
+    """How much more a pixel's output moves than its patch neighbours' when
+    only that pixel's spectrum changes."""
+    x, wl = torch.rand(1, 12, 8, 8), wavelengths(12)
+    changed = x.clone()
+    changed[0, :, 1, 1] = torch.rand(12) + 1.0
+    with torch.no_grad():
+        delta = (model.eval()(changed, wl) - model(x, wl)).abs().sum(dim=1)[0]
+    patch = delta[:4, :4].flatten()
+    others = torch.cat([patch[:5], patch[6:]])  # pixel (1, 1) is index 5
+    return float(delta[1, 1] / others.median())
+
+
+def test_dense_output_follows_the_pixel_spectrum() -> None:
+    torch.manual_seed(0)
+    with_skip = SpectralSegmentationTask(**TINY, num_classes=3).model
+    torch.manual_seed(0)
+    without = SpectralDenseModel(
+        with_skip.backbone, 3, with_skip.head.classifier.in_channels, pixel_skip=False
+    )
+    assert _own_pixel_response(with_skip) > 2 * _own_pixel_response(without)
+
+
 def test_dense_pixel_projection_takes_any_band_count() -> None:
     model = SpectralSegmentationTask(**TINY, num_classes=3).model
     for bands in (5, 12, 30):

@@ -1,8 +1,10 @@
 """The few-label fine-tuning recipe of the Spectral*Task classes."""
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import lightning
 import pytest
 import torch
 from jsonargparse import ArgumentParser
@@ -217,3 +219,25 @@ def test_options_settable_from_yaml() -> None:
     assert config.model.patch_size == 2
     assert config.model.sensor == 'enmap'
     assert config.model.decoder_depth == 2
+
+
+def test_checkpoint_round_trip_keeps_recipe_and_weights(tmp_path: Path) -> None:
+    task = SpectralClassificationTask(
+        **TINY, num_classes=3, class_weights='balanced', pool='center'
+    )
+    task.criterion.weight.copy_(torch.tensor([0.5, 2.0, 1.0]))
+    path = tmp_path / 'task.ckpt'
+    torch.save(
+        {
+            'state_dict': task.state_dict(),
+            'hyper_parameters': dict(task.hparams),
+            'pytorch-lightning_version': lightning.__version__,
+        },
+        path,
+    )
+    loaded = SpectralClassificationTask.load_from_checkpoint(path, weights_only=True)
+    assert loaded.hparams['class_weights'] == 'balanced'
+    assert loaded.hparams['pool'] == 'center'
+    assert torch.equal(loaded.criterion.weight, torch.tensor([0.5, 2.0, 1.0]))
+    x, wl = torch.rand(2, 12, 16, 16), torch.linspace(420, 2400, 12)
+    assert torch.allclose(loaded.eval()(x, wl), task.eval()(x, wl))
