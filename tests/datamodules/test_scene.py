@@ -287,7 +287,7 @@ def test_wavelengths_whose_count_differs(
 
 def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None:
     before = listing(own['image'].parent)
-    with pytest.raises(ValueError, match='no such file .* and no such sensor'):
+    with pytest.raises(ValueError, match=r'no such file .* and no such sensor'):
         finetune(own, wavelengths='no_such_sensor').setup('fit')
     with pytest.raises(ValueError, match='either image='):
         SceneDataModule()

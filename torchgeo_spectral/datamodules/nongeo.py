@@ -14,7 +14,7 @@ from torchgeo.datasets import NonGeoDataset
 
 from ..datasets import ProximalHyperspectral, collate_spectral
 from ..datasets.scene import HyperspectralScene
-from ._normalise import augmentations, resolve_statistics
+from ._normalize import augmentations, resolve_statistics
 from .statistics import BandStatistics
 
 __all__ = [

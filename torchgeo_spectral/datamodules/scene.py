@@ -38,7 +38,7 @@ from ..samplers.splits import (
     indices_for_pixels,
     spatial_block_split,
 )
-from ._normalise import augmentations
+from ._normalize import augmentations
 from .statistics import BandStatistics
 
 __all__ = [

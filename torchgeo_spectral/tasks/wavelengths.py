@@ -14,18 +14,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..wavelengths import check_wavelengths
+from ..wavelengths import WavelengthError, check_wavelengths
 
 #: Batch key holding the band centres in nm.
 WAVELENGTH_KEY = 'wavelength'
-
-
-class WavelengthError(ValueError):
-    """The wavelengths of a batch or a task are missing or invalid."""
-
-
-class MixedBandSetsError(WavelengthError):
-    """A batch holds samples with different band sets."""
 
 
 def batch_wavelengths(
