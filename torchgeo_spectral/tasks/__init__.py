@@ -11,6 +11,7 @@
   label smoothing, optional linear probe then fine-tune).
 """
 
+from ..wavelengths import MixedBandSetsError, WavelengthError
 from .finetune import (
     DenseHeadMixin,
     LabelTargetMixin,
@@ -23,7 +24,7 @@ from .finetune import (
     ValueTargetMixin,
 )
 from .pretrain import SpectralMAETask
-from .wavelengths import MixedBandSetsError, WavelengthError, batch_wavelengths
+from .wavelengths import batch_wavelengths
 
 __all__ = [
     'DenseHeadMixin',

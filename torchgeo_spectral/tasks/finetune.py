@@ -36,9 +36,9 @@ from ..models.heads import (
     SpectralDenseModel,
 )
 from ..models.spectral_vit import SpectralViT
+from ..wavelengths import WavelengthError
 from .batches import SpectralBatchMixin
 from .optim import OptimizerName, build_optimizer, parameter_groups, trainer_schedule
-from .wavelengths import WavelengthError
 
 #: A batch dictionary (TorchGeo's ``Sample`` of stacked tensors).
 Batch = Mapping[str, Any]
