@@ -502,7 +502,18 @@ def sort_bands(
     """
     array = _as_float_vector(values, source)
     order = np.argsort(array, kind='stable')
-    return check_wavelengths(array[order], source=source), order
+    ordered = array[order]
+    equal = np.flatnonzero(np.diff(ordered) == 0)
+    if equal.size:
+        i = int(equal[0])
+        msg = (
+            f'{source}: duplicated wavelength: bands {int(order[i]) + 1} and '
+            f'{int(order[i + 1]) + 1} (1-based, source order) share the wavelength '
+            f'{ordered[i]:.2f} nm ({equal.size} duplicate(s)); give distinct band '
+            'centres'
+        )
+        raise WavelengthError(msg)
+    return check_wavelengths(ordered, source=source), order
 
 
 # ------------------------------------------------------------------------- band sets

@@ -161,7 +161,9 @@ def test_check_and_sort() -> None:
     ordered, order = sort_bands([700.0, 400.0, 500.0], source='f.tif')
     assert ordered.tolist() == [400.0, 500.0, 700.0]
     assert order.tolist() == [1, 2, 0]
-    with pytest.raises(WavelengthError, match=r'^f\.tif must be strictly .*duplicated'):
+    with pytest.raises(
+        WavelengthError, match=r'^f\.tif: duplicated .*bands 1 and 3 .* 500\.00 nm'
+    ):
         sort_bands([500.0, 400.0, 500.0], source='f.tif')
     with pytest.raises(WavelengthError, match='expected 3 band centres, found 2'):
         check_wavelengths([400.0, 500.0], 3)
