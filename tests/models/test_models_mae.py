@@ -66,15 +66,109 @@ def test_only_visible_tokens_reach_encoder(tiny_mae: SpectralMAE) -> None:
     ]  # 16 - round(0.6 * 16) = 6 positions x (4 - round(0.4 * 4)) = 2 groups
 
 
-def test_norm_pix_loss_targets(tiny_mae: SpectralMAE) -> None:
+def test_default_targets_are_pixels(tiny_mae: SpectralMAE) -> None:
+    x = torch.randn(1, 8, 8, 8) * 5 + 3
+    out = tiny_mae(x, linear_wavelengths(8))
+    assert tiny_mae.target == 'pixels'
+    torch.testing.assert_close(out.target, tiny_mae.patchify(x))
+
+
+def test_normalized_targets(tiny_mae: SpectralMAE) -> None:
+    tiny_mae.target = 'normalized'
     x = torch.randn(1, 8, 8, 8) * 5 + 3
     out = tiny_mae(x, linear_wavelengths(8))
     torch.testing.assert_close(
         out.target.mean(-1), torch.zeros(1, 4), atol=1e-5, rtol=0
     )
-    tiny_mae.norm_pix_loss = False
-    raw = tiny_mae(x, linear_wavelengths(8))
-    torch.testing.assert_close(raw.target, tiny_mae.patchify(x))
+
+
+def test_norm_pix_loss_alias() -> None:
+    encoder = SpectralViT(**TINY)  # type: ignore[arg-type]
+    assert SpectralMAE(encoder, norm_pix_loss=True).target == 'normalized'
+    assert SpectralMAE(encoder, norm_pix_loss=False).target == 'pixels'
+    assert not SpectralMAE(encoder).norm_pix_loss
+    with pytest.raises(ValueError, match='target must be one of'):
+        SpectralMAE(encoder, target='raw')  # type: ignore[arg-type]
+
+
+def _stats_mae() -> SpectralMAE:
+    torch.manual_seed(0)
+    return SpectralMAE(
+        SpectralViT(**TINY),  # type: ignore[arg-type]
+        decoder_embed_dim=32,
+        decoder_depth=1,
+        decoder_num_heads=2,
+        target='normalized+stats',
+    )
+
+
+def test_brightness_shows_in_targets(tiny_mae: SpectralMAE) -> None:
+    """A dark and a bright cube of the same shape: only 'normalized' confuses them."""
+    dark = torch.rand(1, 13, 8, 8)
+    bright = dark * 3 + 5
+    w = linear_wavelengths(13)
+    raw_dark = tiny_mae(dark, w).target
+    raw_bright = tiny_mae(bright, w).target
+    assert (raw_bright - raw_dark).abs().min() > 4
+    tiny_mae.target = 'normalized'
+    torch.testing.assert_close(
+        tiny_mae(dark, w).target, tiny_mae(bright, w).target, atol=1e-3, rtol=0
+    )
+    mae = _stats_mae()
+    out_dark, out_bright = mae(dark, w), mae(bright, w)
+    assert out_dark.target_stats is not None
+    assert out_bright.target_stats is not None
+    assert out_dark.pred_stats is not None
+    assert out_dark.pred_stats.shape == (1, 8, 2)
+    # Means differ by the offset (plus 3x the dark mean), stds by a factor 3.
+    diff = out_bright.target_stats[..., 0] - out_dark.target_stats[..., 0]
+    assert bool((diff > 5).all())
+    torch.testing.assert_close(
+        out_bright.target_stats[..., 1],
+        3 * out_dark.target_stats[..., 1],
+        rtol=1e-3,
+        atol=1e-3,
+    )
+
+
+@pytest.mark.parametrize('target', ['pixels', 'normalized', 'normalized+stats'])
+def test_loss_ignores_padded_band_slots(tiny_mae: SpectralMAE, target: str) -> None:
+    mae = _stats_mae() if target == 'normalized+stats' else tiny_mae
+    mae.target = target  # type: ignore[assignment]
+    x = torch.randn(2, 13, 8, 8)  # k = 8: group 1 has 5 real bands, 3 padding
+    w = linear_wavelengths(13)
+    mask = mae.draw_mask(2, 2, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        latent, mask, centres = mae.forward_encoder(x, w, mask)
+        pred = mae.forward_decoder(latent, mask, centres, (2, 2))
+        loss = mae.forward_loss(x, pred, mask.mask)
+        # Token values are ordered (band, row, col): slots 5..7 of group 1 pad.
+        changed = pred.clone()
+        changed[:, 4:, 5 * 16 : 8 * 16] += 100.0
+        torch.testing.assert_close(mae.forward_loss(x, changed, mask.mask), loss)
+        # The real slots do count.
+        changed[:, 4:, : 5 * 16] += 1.0
+        assert mae.forward_loss(x, changed, mask.mask) > loss
+        # The padded input slots do not change normalized targets either.
+        full = mae(x, w, mask=mask)
+        torch.testing.assert_close(full.loss, loss)
+        slots = mae.encoder.valid_slots(13)
+        assert slots is not None
+        assert slots.shape == (2, 128)
+        assert int(slots[1].sum()) == 5 * 16
+
+
+def test_forward_composes_encoder_decoder_loss(tiny_mae: SpectralMAE) -> None:
+    x = torch.randn(2, 13, 8, 8)
+    w = linear_wavelengths(13)
+    out = tiny_mae(x, w, generator=torch.Generator().manual_seed(3))
+    latent, mask, centres = tiny_mae.forward_encoder(
+        x, w, generator=torch.Generator().manual_seed(3)
+    )
+    assert torch.equal(mask.mask, out.mask)
+    pred = tiny_mae.forward_decoder(latent, mask, centres, out.grid_size)
+    torch.testing.assert_close(pred, out.pred)
+    torch.testing.assert_close(tiny_mae.forward_loss(x, pred, mask.mask), out.loss)
 
 
 def test_patchify_roundtrip(tiny_mae: SpectralMAE) -> None:
@@ -84,9 +178,11 @@ def test_patchify_roundtrip(tiny_mae: SpectralMAE) -> None:
     assert torch.equal(tiny_mae.unpatchify(tokens, 13, (2, 3)), x)
 
 
-@pytest.mark.parametrize('norm_pix', [True, False])
-def test_reconstruct(tiny_mae: SpectralMAE, norm_pix: bool) -> None:
-    tiny_mae.norm_pix_loss = norm_pix
+@pytest.mark.parametrize('target', ['pixels', 'normalized', 'normalized+stats'])
+def test_reconstruct(tiny_mae: SpectralMAE, target: str) -> None:
+    if target == 'normalized+stats':
+        tiny_mae = _stats_mae()
+    tiny_mae.target = target  # type: ignore[assignment]
     x = torch.randn(2, 13, 8, 8)
     gen = torch.Generator().manual_seed(0)
     recon, mask = tiny_mae.reconstruct(x, linear_wavelengths(13), generator=gen)

@@ -5,16 +5,33 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from timm.models.vision_transformer import Block
 from torch import Tensor, nn
 
-from .encoding import SpectralEncoding, group_wavelengths, sincos_2d
+from .encoding import (
+    SpectralEncoding,
+    group_sigma,
+    group_wavelengths,
+    sincos_2d,
+    spectral_sincos,
+)
 from .validation import WavelengthsLike, check_cube, prepare_wavelengths
 
-__all__ = ['SpectralPatchEmbed', 'SpectralPooling', 'SpectralViT', 'TokenMode']
+__all__ = [
+    'Projection',
+    'SpectralPatchEmbed',
+    'SpectralPooling',
+    'SpectralViT',
+    'TokenMode',
+    'WavelengthPatchEmbed',
+]
 
 #: How tokens enter the transformer blocks (see :class:`SpectralViT`).
 TokenMode = Literal['joint', 'pooled']
+
+#: How a token's ``k*p*p`` values are projected (see :class:`SpectralViT`).
+Projection = Literal['shared', 'wavelength']
 
 #: How the last spectral group is filled when ``C`` is not a multiple of ``k``.
 GroupPadding = Literal['mean', 'repeat', 'zero']
@@ -70,6 +87,126 @@ class SpectralPatchEmbed(nn.Module):
         """
         out: Tensor = self.proj(groups)
         return out
+
+
+class WavelengthPatchEmbed(nn.Module):
+    """Patch projection whose weights are generated from each band's wavelength.
+
+    The DOFA idea in a light form: the ``D x p x p`` kernel of a band is a mix of
+    ``R`` learned basis kernels, ``W(band) = sum_r a_r(band) B_r``, with unit-norm
+    coefficients ``a(band)`` given by a small MLP of the band's spectral sin-cos
+    encoding (its centre, damped by its FWHM when known; see
+    :func:`~torchgeo_spectral.models.encoding.spectral_sincos`). A token of a group
+    of ``k`` bands is ``sum_j W(band_j) x_j * k / n_real + bias`` (``n_real``:
+    the group's real bands; padding slots get no weight). The same wavelength
+    therefore gets the same weight on every sensor, whatever its band position.
+    """
+
+    def __init__(
+        self,
+        bands_per_token: int,
+        patch_size: int,
+        embed_dim: int,
+        *,
+        num_bases: int = 32,
+        encoding_dim: int = 64,
+        hidden_dim: int = 128,
+    ) -> None:
+        """Initialise the projection.
+
+        Args:
+            bands_per_token: Bands per token ``k``.
+            patch_size: Patch size ``p``.
+            embed_dim: Token width ``D``.
+            num_bases: Number ``R`` of basis kernels.
+            encoding_dim: Width of the wavelength encoding fed to the MLP.
+            hidden_dim: Hidden width of the coefficient MLP.
+        """
+        super().__init__()
+        self.bands_per_token = bands_per_token
+        self.patch_size = patch_size
+        self.embed_dim = embed_dim
+        self.encoding_dim = encoding_dim
+        fan_in = bands_per_token * patch_size * patch_size
+        std = math.sqrt(2.0 / (fan_in + embed_dim))
+        self.bases = nn.Parameter(
+            torch.randn(num_bases, embed_dim, patch_size * patch_size) * std
+        )
+        self.bias = nn.Parameter(torch.zeros(embed_dim))
+        self.coefficients = nn.Sequential(
+            nn.Linear(encoding_dim, hidden_dim),
+            nn.GELU(),
+            nn.Linear(hidden_dim, num_bases),
+        )
+
+    def band_kernels(self, wavelengths: Tensor, fwhm: Tensor | None) -> Tensor:
+        """Kernels of single bands.
+
+        Args:
+            wavelengths: Band centres ``(B, C)`` in nm.
+            fwhm: Band widths ``(B, C)`` in nm or ``None``.
+
+        Returns:
+            ``(B, C, D, p * p)`` kernels.
+        """
+        sigma = None if fwhm is None else fwhm / 2.3548
+        enc = spectral_sincos(wavelengths, self.encoding_dim, sigma)
+        coef: Tensor = self.coefficients(enc)
+        coef = coef / coef.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+        return torch.einsum('bcr,rdv->bcdv', coef, self.bases)
+
+    def group_kernels(self, wavelengths: Tensor, fwhm: Tensor | None) -> Tensor:
+        """Kernels of the spectral groups (padding slots zero).
+
+        Args:
+            wavelengths: Band centres ``(B, C)`` in nm (rows may be identical).
+            fwhm: Band widths ``(B, C)`` in nm or ``None``.
+
+        Returns:
+            ``(B, G, D, k * p * p)`` kernels, values ordered ``(band, row, col)``.
+        """
+        batch, bands = wavelengths.shape
+        k = self.bands_per_token
+        groups = -(-bands // k)
+        pad = groups * k - bands
+        kernels = self.band_kernels(wavelengths, fwhm)  # (B, C, D, pp)
+        if pad:
+            kernels = torch.cat(
+                [kernels, kernels.new_zeros(batch, pad, *kernels.shape[2:])], 1
+            )
+        kernels = kernels.reshape(batch, groups, k, self.embed_dim, -1)
+        real = torch.full((groups,), float(k), device=kernels.device)
+        real[-1] = k - pad
+        kernels = kernels * (k / real)[None, :, None, None, None]
+        return kernels.transpose(2, 3).reshape(batch, groups, self.embed_dim, -1)
+
+    def forward(
+        self, values: Tensor, wavelengths: Tensor, fwhm: Tensor | None = None
+    ) -> Tensor:
+        """Project token values.
+
+        Args:
+            values: ``(B, G, N, k * p * p)`` token values (band-group padded).
+            wavelengths: Band centres ``(B, C)`` in nm.
+            fwhm: Band widths ``(B, C)`` in nm or ``None``.
+
+        Returns:
+            ``(B, G, N, D)`` tokens.
+        """
+        shared = wavelengths.shape[0] == 1 or wavelengths.stride(0) == 0
+        if not shared:
+            shared = bool(
+                torch.equal(wavelengths, wavelengths[:1].expand_as(wavelengths))
+            )
+        if shared:
+            kernels = self.group_kernels(
+                wavelengths[:1], None if fwhm is None else fwhm[:1]
+            )[0]
+            tokens = torch.einsum('bgnv,gdv->bgnd', values, kernels.to(values.dtype))
+        else:
+            kernels = self.group_kernels(wavelengths, fwhm)
+            tokens = torch.einsum('bgnv,bgdv->bgnd', values, kernels.to(values.dtype))
+        return tokens + self.bias.to(tokens.dtype)
 
 
 class SpectralPooling(nn.Module):
@@ -129,6 +266,12 @@ class SpectralViT(nn.Module):
     into one (:class:`SpectralPooling`) before the blocks, so attention runs over
     ``N`` tokens whatever ``C`` is: the cheap mode for hundreds of bands.
 
+    ``projection='shared'`` (default) projects every group with one shared kernel
+    (initialisable from an ImageNet RGB kernel, :func:`load_imagenet_weights`);
+    ``projection='wavelength'`` generates each band's kernel from its wavelength
+    (and FWHM when known) with :class:`WavelengthPatchEmbed`, so a weight belongs
+    to a wavelength rather than to a band position within the group.
+
     Attributes:
         num_features: Width of the pooled embedding (``embed_dim``).
         embed_dim: Token width ``D``.
@@ -157,6 +300,7 @@ class SpectralViT(nn.Module):
         token_mode: TokenMode = 'joint',
         spectral_mlp: bool = True,
         group_padding: GroupPadding = 'mean',
+        projection: Projection = 'shared',
         wavelengths: WavelengthsLike | None = None,
         fwhm: WavelengthsLike | None = None,
         sensor: str | None = None,
@@ -181,8 +325,11 @@ class SpectralViT(nn.Module):
             token_mode: ``'joint'`` or ``'pooled'`` (see the class docstring).
             spectral_mlp: Whether the spectral encoding has a learned refinement.
             group_padding: ``'mean'``, ``'repeat'`` or ``'zero'`` for the last group.
+            projection: ``'shared'`` or ``'wavelength'`` (see the class docstring).
             wavelengths: Default band centres (nm) used when ``forward`` gets none.
-            fwhm: Band widths (nm) that go with ``wavelengths`` (kept as metadata).
+            fwhm: Band widths (nm) that go with ``wavelengths``; they damp the
+                spectral encoding (and shape wavelength-generated kernels) when
+                ``forward`` gets no wavelengths.
             sensor: Name of the sensor ``wavelengths`` come from (metadata).
             in_chans: Expected band count; must equal ``len(wavelengths)`` when both
                 are given. The encoder itself accepts any ``C``.
@@ -210,6 +357,9 @@ class SpectralViT(nn.Module):
         if group_padding not in ('mean', 'repeat', 'zero'):
             msg = f"group_padding must be 'mean', 'repeat' or 'zero', got {group_padding!r}"
             raise ValueError(msg)
+        if projection not in ('shared', 'wavelength'):
+            msg = f"projection must be 'shared' or 'wavelength', got {projection!r}"
+            raise ValueError(msg)
         if global_pool not in ('avg', ''):
             msg = f"global_pool must be 'avg' (mean over tokens), got {global_pool!r}"
             raise ValueError(msg)
@@ -228,13 +378,18 @@ class SpectralViT(nn.Module):
         self.token_mode: TokenMode = token_mode
         self.spectral_mlp = spectral_mlp
         self.group_padding: GroupPadding = group_padding
+        self.projection: Projection = projection
         self.sensor = sensor
         self.check_finite = check_finite
         self.grad_checkpointing = False
 
         self._init_wavelengths(wavelengths, fwhm, in_chans)
 
-        self.patch_embed = SpectralPatchEmbed(bands_per_token, patch_size, embed_dim)
+        self.patch_embed: SpectralPatchEmbed | WavelengthPatchEmbed = (
+            SpectralPatchEmbed(bands_per_token, patch_size, embed_dim)
+            if projection == 'shared'
+            else WavelengthPatchEmbed(bands_per_token, patch_size, embed_dim)
+        )
         self.spectral_embed = SpectralEncoding(embed_dim, learned=spectral_mlp)
         self.spectral_pool = (
             SpectralPooling(embed_dim) if token_mode == 'pooled' else None
@@ -309,10 +464,11 @@ class SpectralViT(nn.Module):
 
     def _init_weights(self) -> None:
         """Initialise weights as timm/MAE ViTs do (zero-init layers are kept)."""
-        proj = self.patch_embed.proj
-        nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
-        if proj.bias is not None:
-            nn.init.zeros_(proj.bias)
+        if isinstance(self.patch_embed, SpectralPatchEmbed):
+            proj = self.patch_embed.proj
+            nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
+            if proj.bias is not None:
+                nn.init.zeros_(proj.bias)
         for module in [*self.blocks.modules(), self.head]:
             if isinstance(module, nn.Linear):
                 nn.init.trunc_normal_(module.weight, std=0.02)
@@ -420,14 +576,141 @@ class SpectralViT(nn.Module):
             )
         return torch.cat([x, fill], dim=1)
 
-    def embed(
-        self, x: Tensor, wavelengths: WavelengthsLike | None = None
+    def resolve_fwhm(
+        self,
+        x: Tensor,
+        wavelengths: WavelengthsLike | None,
+        fwhm: WavelengthsLike | None,
+    ) -> Tensor | None:
+        """Band widths of a batch: given ones, else the fixed ones for fixed bands.
+
+        Args:
+            x: Input cube ``(B, C, H, W)``.
+            wavelengths: The wavelengths passed to the model (``None``: fixed ones).
+            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
+
+        Returns:
+            ``(B, C)`` widths, or ``None`` when unknown.
+        """
+        if fwhm is None:
+            if wavelengths is not None or self.fwhm is None:
+                return None
+            fwhm = self.fwhm
+        f = torch.as_tensor(fwhm, device=x.device, dtype=torch.float32)
+        batch, bands = x.shape[:2]
+        if f.shape not in ((bands,), (batch, bands)):
+            msg = (
+                f'expected fwhm of shape ({bands},) or ({batch}, {bands}) (one per band '
+                f'of the input), found {tuple(f.shape)}'
+            )
+            raise ValueError(msg)
+        return f.expand(batch, bands)
+
+    def spectral_encoding(
+        self, wavelengths: Tensor, fwhm: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
-        """Tokenise a cube and add the spatial and spectral encodings.
+        """Spectral encoding of every group.
+
+        Args:
+            wavelengths: ``(B, C)`` band centres in nm.
+            fwhm: ``(B, C)`` band widths in nm, or ``None``.
+
+        Returns:
+            ``(encoding, centres)``: ``(B, G, D)`` and group centres ``(B, G)``.
+        """
+        k = self.bands_per_token
+        centres, widths = group_wavelengths(wavelengths, k)
+        sigma = group_sigma(wavelengths, k, fwhm)
+        return self.spectral_embed(centres, widths, sigma), centres
+
+    def patch_values(self, x: Tensor) -> Tensor:
+        """Cut a cube into per-token value vectors.
+
+        Args:
+            x: Cube ``(B, C, H, W)``.
+
+        Returns:
+            ``(B, G * N, k * p * p)``: values ordered ``(band, row, col)`` inside a
+            token (the order of ``patch_embed.proj.weight``), tokens group-major; the
+            last group padded (``group_padding``).
+        """
+        xg = self.group_bands(x)
+        batch, _, height, width = xg.shape
+        k, p = self.bands_per_token, self.patch_size
+        groups, gh, gw = xg.shape[1] // k, height // p, width // p
+        xg = xg.reshape(batch, groups, k, gh, p, gw, p).permute(0, 1, 3, 5, 2, 4, 6)
+        return xg.reshape(batch, groups * gh * gw, k * p * p)
+
+    def valid_slots(
+        self, num_bands: int, device: torch.device | None = None
+    ) -> Tensor | None:
+        """Which of a token's ``k*p*p`` values hold real bands, per group.
+
+        Args:
+            num_bands: Band count ``C``.
+            device: Device of the result.
+
+        Returns:
+            ``(G, k * p * p)`` bool (``False`` for padding slots of the last
+            group), or ``None`` when ``C`` is a multiple of ``k`` (no padding).
+        """
+        k, p = self.bands_per_token, self.patch_size
+        groups = self.num_groups(num_bands)
+        if groups * k == num_bands:
+            return None
+        slots = torch.arange(groups * k, device=device) < num_bands
+        return slots.reshape(groups, k, 1).expand(groups, k, p * p).reshape(groups, -1)
+
+    def project(
+        self,
+        x: Tensor,
+        wavelengths: Tensor,
+        fwhm: Tensor | None = None,
+        values: Tensor | None = None,
+    ) -> Tensor:
+        """Linear projection of every (group, patch), without encodings.
+
+        Args:
+            x: Cube ``(B, C, H, W)``.
+            wavelengths: ``(B, C)`` band centres in nm.
+            fwhm: ``(B, C)`` band widths in nm, or ``None``.
+            values: :meth:`patch_values` of ``x`` when already computed.
+
+        Returns:
+            ``(B, G, N, D)`` tokens.
+        """
+        batch, bands, height, width = x.shape
+        groups = self.num_groups(bands)
+        grid = (height // self.patch_size) * (width // self.patch_size)
+        if isinstance(self.patch_embed, WavelengthPatchEmbed):
+            if values is None:
+                values = self.patch_values(x)
+            tokens: Tensor = self.patch_embed(
+                values.reshape(batch, groups, grid, -1), wavelengths, fwhm
+            )
+            return tokens
+        if values is not None:
+            proj = self.patch_embed.proj
+            out = F.linear(values, proj.weight.flatten(1), proj.bias)
+            return out.reshape(batch, groups, grid, self.embed_dim)
+        xg = self.group_bands(x).reshape(
+            batch * groups, self.bands_per_token, height, width
+        )
+        tokens = self.patch_embed(xg).flatten(2).transpose(1, 2)  # (B*G, N, D)
+        return tokens.reshape(batch, groups, grid, self.embed_dim)
+
+    def embed(
+        self,
+        x: Tensor,
+        wavelengths: WavelengthsLike | None = None,
+        fwhm: WavelengthsLike | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Tokenize a cube and add the spatial and spectral encodings.
 
         Args:
             x: Cube ``(B, C, H, W)``; ``H`` and ``W`` divisible by ``p``.
             wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None``.
+            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
 
         Returns:
             ``(tokens, centres)``: encoded tokens of shape ``(B, G, N, D)`` (before
@@ -438,21 +721,56 @@ class SpectralViT(nn.Module):
         """
         check_cube(x, self.patch_size, check_finite=self.check_finite)
         wl = self.resolve_wavelengths(x, wavelengths)
-        batch, bands, height, width = x.shape
-        groups = self.num_groups(bands)
-        k, p = self.bands_per_token, self.patch_size
-        xg = self.group_bands(x).reshape(batch * groups, k, height, width)
-        tokens = self.patch_embed(xg)  # (B*G, D, h, w)
-        grid_h, grid_w = height // p, width // p
-        tokens = tokens.flatten(2).transpose(1, 2)
-        tokens = tokens.reshape(batch, groups, grid_h * grid_w, self.embed_dim)
-        centres, widths = group_wavelengths(wl, k)
+        fw = self.resolve_fwhm(x, wavelengths, fwhm)
+        tokens = self.project(x, wl, fw)
+        p = self.patch_size
         spatial = sincos_2d(
-            grid_h, grid_w, self.embed_dim, device=x.device, dtype=tokens.dtype
+            x.shape[-2] // p, x.shape[-1] // p, self.embed_dim, device=x.device
         )
-        spectral = self.spectral_embed(centres, widths).to(tokens.dtype)
-        tokens = tokens + spatial[None, None] + spectral[:, :, None]
-        return tokens, centres
+        spectral, centres = self.spectral_encoding(wl, fw)
+        encoding = spectral[:, :, None] + spatial[None, None]
+        return tokens + encoding.to(tokens.dtype), centres
+
+    def embed_visible(
+        self,
+        x: Tensor,
+        index: Tensor,
+        wavelengths: Tensor,
+        fwhm: Tensor | None = None,
+        values: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Encoded tokens at the given flat indices only (MAE's visible tokens).
+
+        With the shared projection only the selected tokens are projected, so an
+        MAE step pays the patch projection for visible tokens only.
+
+        Args:
+            x: Cube ``(B, C, H, W)`` (already checked).
+            index: ``(B, T)`` flat token indices ``g * N + n``.
+            wavelengths: ``(B, C)`` band centres in nm.
+            fwhm: ``(B, C)`` band widths in nm, or ``None``.
+            values: :meth:`patch_values` of ``x`` when already computed.
+
+        Returns:
+            ``(tokens, centres)``: ``(B, T, D)`` encoded tokens and group centres
+            ``(B, G)``.
+        """
+        height, width = x.shape[-2:]
+        dim, p = self.embed_dim, self.patch_size
+        spatial = sincos_2d(height // p, width // p, dim, device=x.device)
+        spectral, centres = self.spectral_encoding(wavelengths, fwhm)
+        encoding = (spectral[:, :, None] + spatial[None, None]).flatten(1, 2)
+        index_d = index[..., None].expand(-1, -1, dim)
+        if values is None:
+            values = self.patch_values(x)
+        if isinstance(self.patch_embed, SpectralPatchEmbed):
+            proj = self.patch_embed.proj
+            picked = values.gather(1, index[..., None].expand(-1, -1, values.shape[-1]))
+            tokens = F.linear(picked, proj.weight.flatten(1), proj.bias)
+        else:
+            tokens = self.project(x, wavelengths, fwhm, values).flatten(1, 2)
+            tokens = tokens.gather(1, index_d)
+        return tokens + encoding.gather(1, index_d).to(tokens.dtype), centres
 
     def pool_groups(self, tokens: Tensor) -> Tensor:
         """Merge the group axis: learned pooling (pooled mode) or flattening.
@@ -599,4 +917,5 @@ class SpectralViT(nn.Module):
             'token_mode': self.token_mode,
             'spectral_mlp': self.spectral_mlp,
             'group_padding': self.group_padding,
+            'projection': self.projection,
         }
