@@ -28,14 +28,14 @@ ALL_METHODS: tuple[str, ...] = (
     'spatial_svm',
 )
 
-#: Ablation variants (``--ablation``), in table order: ``'recipe'`` is the full
-#: default recipe, every other variant switches one change off.
+#: Ablation variants (``--ablation``), in table order: ``'recipe'`` is the
+#: default recipe, every other variant switches one change (see ``ablation.py``).
 ALL_ABLATIONS: tuple[str, ...] = (
     'recipe',
     'norm_pix_target',
     'padded_slots_in_loss',
     'legacy_spectral_encoding',
-    'band_position_projection',
+    'wavelength_projection',
     'window_mean_features',
     'plain_finetune',
 )
@@ -105,13 +105,14 @@ class BenchConfig:
     decoder_dim: int = 64
     decoder_depth: int = 1
     # Pretraining (identical for both MAEs).
-    pretrain_steps: int = 1500
+    pretrain_steps: int = 1000
     pretrain_batch: int = 32
     pretrain_size: int = 6
     pretrain_lr: float = 1e-3
     mask_ratio: float = 0.75
     pretrain_seed: int = 0
     norm_pix_loss: bool = False
+    decay_norms: bool = False
     #: Extra ``SpectralViT`` / ``SpectralMAE`` keyword arguments (product options
     #: switched by ablation variants).
     vit_options: dict[str, object] = field(default_factory=dict)

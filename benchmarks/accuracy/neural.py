@@ -761,7 +761,7 @@ def finetune_groups(model: WindowClassifier, cfg: BenchConfig) -> list[dict[str,
         if not param.requires_grad:
             continue
         layer = layer_id(name, depth)
-        decay = param.ndim > 1 and name not in skip
+        decay = cfg.decay_norms or (param.ndim > 1 and name not in skip)
         key = (layer, decay)
         if key not in groups:
             scale = cfg.layer_decay ** (depth + 1 - layer)

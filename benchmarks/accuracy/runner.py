@@ -797,6 +797,11 @@ def run_all(state: RunState) -> None:
     """
     cfg = state.cfg
     state.log(f'device {state.device}, torch threads {torch.get_num_threads()}')
+    if cfg.ablations:
+        from .ablation import run_ablation
+
+        run_ablation(state)
+        return
     with state.phase('load data'):
         scene, cubes = load_main(state)
     state.log(scene.description)

@@ -219,3 +219,39 @@ def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
     assert (out / 'accuracy.csv').exists()
     assert torch.get_num_threads() == threads  # restored after the run
     print(f'smoke run: {elapsed:.1f} s')
+
+
+def test_ablation_variants_map_to_product_options(bench: ModuleType) -> None:
+    ablation = _import('benchmarks.accuracy.ablation')
+    config = _import('benchmarks.accuracy.config')
+    variants = ablation.variants()
+    assert tuple(variants) == config.ALL_ABLATIONS
+    for variant in variants.values():
+        if not variant.unavailable:
+            # Every available variant is a valid configuration of the benchmark.
+            bench.BenchConfig.quick(**variant.overrides)
+    assert variants['norm_pix_target'].overrides == {'norm_pix_loss': True}
+    assert not variants['window_mean_features'].pretrains
+
+
+def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:
+    import pandas as pd
+
+    ablation = _import('benchmarks.accuracy.ablation')
+    rows = [
+        {
+            'variant': variant,
+            'init': 'pretrained',
+            'method': method,
+            'budget': 0.01,
+            'seed': seed,
+            'oa': oa + 0.01 * seed,
+        }
+        for variant, oa in (('recipe', 0.7), ('norm_pix_target', 0.6))
+        for method in ('probe', 'finetune')
+        for seed in range(3)
+    ]
+    table = ablation.ablation_table(pd.DataFrame(rows), ablation.variants())
+    (norm_row,) = [line for line in table.splitlines() if 'norm_pix_target' in line]
+    assert '61.0 (-10.0 [-10.0, -10.0])' in norm_row
+    assert 'the product has no switch' in table
