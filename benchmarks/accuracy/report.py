@@ -730,10 +730,17 @@ def build_markdown(state: RunState, agg: pd.DataFrame, paired: pd.DataFrame) -> 
             f'![OA against number of bands](/benchmarks/results/{PLOT_BANDS})',
             '',
         ]
-    ablation = c.out / ABLATION_MD
-    if ablation.exists():
-        out += [ablation.read_text().strip(), '']
-    out += ['### Protocol', '', *config_lines(state)]
+    out += [
+        (
+            f'The ablation of the recipe (`python -m benchmarks.accuracy --ablation`) '
+            f'is its own generated report, `{ABLATION_MD}` (in the README right '
+            'after this section).'
+        ),
+        '',
+        '### Protocol',
+        '',
+        *config_lines(state),
+    ]
     out += [f'- Pretraining run: {line}' for line in state.pretrain]
     for scene, lines in state.splits.items():
         out += [f'- Splits of {scene}:', *[f'  - {line}' for line in lines]]
