@@ -255,3 +255,11 @@ def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:
     (norm_row,) = [line for line in table.splitlines() if 'norm_pix_target' in line]
     assert '61.0 (-10.0 [-10.0, -10.0])' in norm_row
     assert 'the product has no switch' in table
+
+
+def test_wall_time_target_is_checked_for_the_default_run_only(
+    bench: ModuleType,
+) -> None:
+    report = _import('benchmarks.accuracy.report')
+    assert report.is_default(bench.BenchConfig(command='x'))
+    assert not report.is_default(bench.BenchConfig.quick())
