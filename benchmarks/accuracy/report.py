@@ -400,7 +400,7 @@ def help_lines(paired: pd.DataFrame) -> list[str]:
     """
     lines = []
     for _, r in paired.iterrows():
-        if not r['baseline'].startswith('random_'):
+        if r['baseline'] not in ('random_finetune', 'random_probe'):
             continue
         lines.append(
             f'- {r["budget"]}, {METHOD_NAMES[r["method"]]}: '
@@ -792,6 +792,8 @@ def write_report(state: RunState) -> dict[str, Any]:
     out = state.cfg.out
     out.mkdir(parents=True, exist_ok=True)
     records = pd.DataFrame(state.records)
+    # Per-seed records: what the paired statistics are computed from.
+    records.to_csv(out / 'accuracy_records.csv', index=False, float_format='%.4f')
     agg = aggregate(records)
     agg.to_csv(out / 'accuracy.csv', index=False, float_format='%.4f')
     main = next(iter(state.scenes))

@@ -263,3 +263,26 @@ def test_wall_time_target_is_checked_for_the_default_run_only(
     report = _import('benchmarks.accuracy.report')
     assert report.is_default(bench.BenchConfig(command='x'))
     assert not report.is_default(bench.BenchConfig.quick())
+
+
+def test_help_lines_compare_with_random_init_only() -> None:
+    import pandas as pd
+
+    report = _import('benchmarks.accuracy.report')
+    paired = pd.DataFrame(
+        [
+            ('s', '1%', 'spectral_mae_finetune', 'random_finetune', 2.0, 1.0, 3.0),
+            ('s', '1%', 'spectral_mae_finetune', 'random_forest', -4.0, -5.0, -3.0),
+        ],
+        columns=[
+            'scene',
+            'budget',
+            'method',
+            'baseline',
+            'mean_diff',
+            'ci_low',
+            'ci_high',
+        ],
+    )
+    (line,) = report.help_lines(paired)
+    assert '**helps** vs random init (+2.0 OA' in line
