@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / 'README.md'
 #: Reports included in the README, relative to the project root.
-REPORTS = ('benchmarks/results/accuracy.md',)
+REPORTS = ('benchmarks/results/accuracy.md', 'benchmarks/results/accuracy_ablation.md')
 
 
 def marker_pattern(report: str) -> re.Pattern[str]:

@@ -36,3 +36,38 @@ def scores(y_true: NDArray[np.int64], y_pred: NDArray[np.int64]) -> dict[str, fl
             f1_score(y_true, y_pred, labels=present, average='macro', zero_division=0)
         ),
     }
+
+
+def bootstrap_ci(
+    diffs: NDArray[np.float64],
+    level: float = 0.95,
+    resamples: int = 10000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Mean of paired differences and its percentile bootstrap confidence interval.
+
+    The seeds are the resampled units: each seed gives one paired difference
+    (same split, same labels, same test pixels for both methods).
+
+    Args:
+        diffs: One paired difference per seed.
+        level: Confidence level.
+        resamples: Bootstrap resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        ``(mean, low, high)``; the interval is ``(mean, mean)`` for one seed and
+        NaN for none.
+    """
+    values = np.asarray(diffs, dtype=np.float64)
+    if values.size == 0:
+        return float('nan'), float('nan'), float('nan')
+    mean = float(values.mean())
+    if values.size == 1:
+        return mean, mean, mean
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, values.size, size=(resamples, values.size))
+    means = values[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return mean, float(low), float(high)

@@ -1,8 +1,11 @@
 """Neural methods: encoders, MAE pretraining, linear probes and fine-tuning.
 
-Every neural method classifies a labelled pixel from the ``window x window``
-neighbourhood centred on it (the pixel sits at index ``window // 2``): the
-encoder turns the window into a pooled embedding ``(B, D)`` and a linear head
+Every neural method classifies a labelled pixel from the odd ``window x window``
+neighbourhood centred on it (the pixel sits at index ``window // 2``): by default
+the feature is the pixel's own token (``pool='center'``: the centre cell of the
+encoder's feature map, with ``patch_size=1`` the token of that pixel alone), so
+the pixel's spectrum is not diluted by its neighbours; ``pool='mean'`` averages
+the whole window (the former protocol, kept for the ablation). A linear head
 gives the class. The same window size is the ``patch_size`` of the spatial split,
 so no training window overlaps a test window.
 """
@@ -118,30 +121,6 @@ class Stepper:
         self.scaler.update()
 
 
-def warmup_cosine(
-    optimizer: torch.optim.Optimizer, steps: int, warmup: float = 0.1
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up then cosine decay, per step.
-
-    Args:
-        optimizer: The optimiser.
-        steps: Total number of steps.
-        warmup: Fraction of steps used for warm-up.
-
-    Returns:
-        The scheduler.
-    """
-    warm = max(1, int(warmup * steps))
-
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        progress = (step - warm) / max(1, steps - warm)
-        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
 # ----------------------------------------------------------------------------------
 # Windows around pixels
 # ----------------------------------------------------------------------------------
@@ -218,21 +197,46 @@ def augment(x: Tensor, generator: torch.Generator) -> Tensor:
 # ----------------------------------------------------------------------------------
 
 
+def pool_feature_map(fmap: Tensor, pool: str) -> Tensor:
+    """Pixel feature from a window's feature map.
+
+    Args:
+        fmap: ``(B, D, h, w)`` feature map of windows centred on the pixels.
+        pool: ``'center'`` (the cell holding the centre pixel; ``h`` and ``w`` must
+            be odd) or ``'mean'`` (average over the window).
+
+    Returns:
+        ``(B, D)`` features.
+
+    Raises:
+        ValueError: If ``pool='center'`` and the map has an even side.
+    """
+    if pool == 'mean':
+        return fmap.float().mean(dim=(-2, -1))
+    h, w = fmap.shape[-2:]
+    if h % 2 == 0 or w % 2 == 0:
+        msg = f"pool='center' needs an odd feature map, got {h}x{w}"
+        raise ValueError(msg)
+    return fmap[:, :, h // 2, w // 2].float()
+
+
 class SpectralEncoder(nn.Module):
-    """Wraps the project's ``SpectralViT``: pooled feature map as embedding.
+    """Wraps the project's ``SpectralViT``: the pixel's feature from its window.
 
     Args:
         vit: A ``torchgeo_spectral.models.SpectralViT``.
+        pool: ``'center'`` (the pixel's own token) or ``'mean'`` (window mean).
     """
 
-    def __init__(self, vit: nn.Module) -> None:
+    def __init__(self, vit: nn.Module, pool: str = 'center') -> None:
         """Wrap the encoder."""
         super().__init__()
         self.vit = vit
+        self.pool = pool
         self.embed_dim = int(vit.embed_dim)
 
     def features(self, x: Tensor, wavelengths: Tensor) -> Tensor:
-        """Mean of the spatial feature map over positions.
+        """Centre cell (or mean) of the spatial feature map.
 
         Args:
             x: ``(B, C, w, w)`` windows.
@@ -242,7 +246,7 @@ class SpectralEncoder(nn.Module):
             ``(B, D)`` embeddings.
         """
         fmap = self.vit.forward_feature_map(x, wavelengths)
-        return fmap.float().mean(dim=(-2, -1))
+        return pool_feature_map(fmap, self.pool)
 
 
 class TimmEncoder(nn.Module):
@@ -250,16 +254,18 @@ class TimmEncoder(nn.Module):
 
     Args:
         vit: The timm ViT (built with ``dynamic_img_size=True``).
+        pool: ``'center'`` (the pixel's own token) or ``'mean'`` (window mean).
     """
 
-    def __init__(self, vit: nn.Module) -> None:
+    def __init__(self, vit: nn.Module, pool: str = 'center') -> None:
         """Wrap the encoder."""
         super().__init__()
         self.vit = vit
+        self.pool = pool
         self.embed_dim = int(vit.embed_dim)
 
     def features(self, x: Tensor, wavelengths: Tensor) -> Tensor:
-        """Mean of the patch tokens.
+        """Centre patch token (or mean of the patch tokens).
 
         Args:
             x: ``(B, C, w, w)`` windows; ``C`` must equal the ViT's ``in_chans``.
@@ -275,15 +281,19 @@ class TimmEncoder(nn.Module):
         if x.shape[1] != expected:
             msg = f'fixed-band ViT expects {expected} bands, got {x.shape[1]}'
             raise ValueError(msg)
-        tokens = self.vit.forward_features(x)
-        return tokens[:, self.vit.num_prefix_tokens :].float().mean(dim=1)
+        tokens = self.vit.forward_features(x)[:, self.vit.num_prefix_tokens :]
+        p = int(self.vit.patch_embed.patch_size[0])
+        h, w = x.shape[-2] // p, x.shape[-1] // p
+        fmap = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, h, w)
+        return pool_feature_map(fmap, self.pool)
 
 
 def spectral_vit_kwargs(cfg: BenchConfig) -> dict[str, Any]:
     """Architecture arguments shared by every spectral model of a run.
 
     Args:
-        cfg: The configuration.
+        cfg: The configuration (``vit_options`` adds product options, e.g. of an
+            ablation variant).
 
     Returns:
         Keyword arguments for ``SpectralViT``.
@@ -295,6 +305,7 @@ def spectral_vit_kwargs(cfg: BenchConfig) -> dict[str, Any]:
         'depth': cfg.depth,
         'num_heads': cfg.num_heads,
         'token_mode': cfg.token_mode,
+        **cfg.vit_options,
     }
 
 
@@ -311,7 +322,8 @@ def build_spectral_encoder(cfg: BenchConfig, seed: int) -> SpectralEncoder:
     from torchgeo_spectral.models import SpectralViT
 
     torch.manual_seed(seed)
-    return SpectralEncoder(SpectralViT(**spectral_vit_kwargs(cfg), num_classes=0))
+    vit = SpectralViT(**spectral_vit_kwargs(cfg), num_classes=0)
+    return SpectralEncoder(vit, cfg.pool)
 
 
 def build_imagenet_encoder(cfg: BenchConfig, seed: int) -> SpectralEncoder:
@@ -417,6 +429,8 @@ def _build_spectral_mae(cfg: BenchConfig) -> nn.Module:
         decoder_num_heads=decoder_heads(cfg),
         spatial_mask_ratio=spatial,
         spectral_mask_ratio=spectral,
+        norm_pix_loss=cfg.norm_pix_loss,
+        **cfg.mae_options,
     )
 
 
@@ -466,10 +480,14 @@ def _pretrain_loop(
     device: torch.device,
 ) -> PretrainLog:
     """The optimisation loop shared by both MAEs (same steps, data and schedule)."""
+    from torchgeo_spectral.tasks.optim import warmup_cosine as product_schedule
+
     optimizer = torch.optim.AdamW(
         params, lr=cfg.pretrain_lr, weight_decay=0.05, betas=(0.9, 0.95)
     )
-    scheduler = warmup_cosine(optimizer, cfg.pretrain_steps)
+    scheduler = product_schedule(
+        optimizer, cfg.pretrain_steps, max(1, cfg.pretrain_steps // 10)
+    )
     stepper = Stepper(optimizer, device)
     log = PretrainLog(name, cfg.pretrain_steps, cfg.pretrain_batch)
     start = time.perf_counter()
@@ -495,15 +513,19 @@ def _pretrain_loop(
 
 
 def pretrain_spectral_mae(
-    cubes: Sequence[Cube], cfg: BenchConfig, device: torch.device
+    cubes: Sequence[Cube],
+    cfg: BenchConfig,
+    device: torch.device,
+    name: str = 'spectral MAE',
 ) -> tuple[SpectralEncoder, PretrainLog]:
-    """Pretrain the project's spectral MAE on mixed-sensor cubes.
+    """Pretrain the project's spectral MAE on some cubes.
 
     Args:
         cubes: Pretraining cubes (each batch draws from one, so band sets mix
             across batches).
         cfg: The configuration.
         device: The device.
+        name: Name in the log.
 
     Returns:
         The pretrained encoder and the log.
@@ -528,11 +550,9 @@ def pretrain_spectral_mae(
         loss: Tensor = out.loss
         return loss
 
-    log = _pretrain_loop(
-        'spectral MAE', list(mae.parameters()), loss_fn, cubes, cfg, device
-    )
+    log = _pretrain_loop(name, list(mae.parameters()), loss_fn, cubes, cfg, device)
     encoder = copy.deepcopy(_mae_encoder(mae)).cpu()
-    return SpectralEncoder(encoder), log
+    return SpectralEncoder(encoder, cfg.pool), log
 
 
 # ----------------------------------------------------------------------------------
@@ -620,7 +640,7 @@ def pretrain_torchgeo_mae(
             decoder_num_heads=decoder_heads(cfg),
             mask_ratio=cfg.mask_ratio,
             size=cfg.pretrain_size,
-            norm_pix_loss=True,
+            norm_pix_loss=cfg.norm_pix_loss,
         ).to(device)
     task.train()
 
@@ -634,7 +654,7 @@ def pretrain_torchgeo_mae(
         'TorchGeo MAETask', list(task.parameters()), loss_fn, [cube], cfg, device
     )
     vit = copy.deepcopy(task.backbone.vit).cpu()
-    return TimmEncoder(vit), log
+    return TimmEncoder(vit, cfg.pool), log
 
 
 # ----------------------------------------------------------------------------------
@@ -698,6 +718,88 @@ class WindowClassifier(nn.Module):
         return self.head(self.encoder.features(x, wavelengths))
 
 
+def layer_id(name: str, depth: int) -> int:
+    """Depth of a parameter for layer-wise lr decay (0: embeddings, depth + 1: top).
+
+    Works for ``SpectralViT`` and timm ``VisionTransformer`` parameter names.
+
+    Args:
+        name: Parameter name relative to the encoder's ViT.
+        depth: Number of transformer blocks.
+
+    Returns:
+        The layer index.
+    """
+    if name.startswith('blocks.'):
+        return int(name.split('.')[1]) + 1
+    if name.startswith(('norm', 'fc_norm', 'head')):
+        return depth + 1
+    return 0
+
+
+def finetune_groups(model: WindowClassifier, cfg: BenchConfig) -> list[dict[str, Any]]:
+    """Optimizer groups of the few-label recipe.
+
+    The encoder's lr is ``finetune_lr * layer_decay ** (depth + 1 - layer)``; the
+    head's is ``head_lr``. No weight decay on biases, norms and embeddings (the
+    product's rule in :func:`torchgeo_spectral.tasks.optim.parameter_groups`:
+    parameters with at most one dimension, plus the model's ``no_weight_decay``).
+
+    Args:
+        model: Encoder plus head.
+        cfg: The configuration.
+
+    Returns:
+        Parameter groups for AdamW.
+    """
+    vit = model.encoder.vit
+    depth = len(vit.blocks)
+    skip_fn = getattr(vit, 'no_weight_decay', None)
+    skip = set(skip_fn()) if callable(skip_fn) else set()
+    groups: dict[tuple[int, bool], dict[str, Any]] = {}
+    for name, param in vit.named_parameters():
+        if not param.requires_grad:
+            continue
+        layer = layer_id(name, depth)
+        decay = cfg.decay_norms or (param.ndim > 1 and name not in skip)
+        key = (layer, decay)
+        if key not in groups:
+            scale = cfg.layer_decay ** (depth + 1 - layer)
+            groups[key] = {
+                'params': [],
+                'lr': cfg.finetune_lr * scale,
+                'weight_decay': cfg.weight_decay if decay else 0.0,
+            }
+        groups[key]['params'].append(param)
+    head = model.head
+    return [
+        *groups.values(),
+        {'params': [head.weight], 'lr': cfg.head_lr, 'weight_decay': cfg.weight_decay},
+        {'params': [head.bias], 'lr': cfg.head_lr, 'weight_decay': 0.0},
+    ]
+
+
+def with_drop_path(encoder: nn.Module, cfg: BenchConfig) -> nn.Module:
+    """A copy of a spectral encoder rebuilt with stochastic depth for fine-tuning.
+
+    Args:
+        encoder: A :class:`SpectralEncoder` (other encoders are only copied).
+        cfg: The configuration (``drop_path``).
+
+    Returns:
+        The copy, with the same weights.
+    """
+    if cfg.drop_path <= 0 or not isinstance(encoder, SpectralEncoder):
+        return copy.deepcopy(encoder)
+    from torchgeo_spectral.models import SpectralViT
+
+    vit = SpectralViT(
+        **spectral_vit_kwargs(cfg), num_classes=0, drop_path_rate=cfg.drop_path
+    )
+    vit.load_state_dict(encoder.vit.state_dict())
+    return SpectralEncoder(vit, encoder.pool)
+
+
 def finetune(
     encoder: nn.Module,
     source: WindowSource,
@@ -709,9 +811,12 @@ def finetune(
 ) -> WindowClassifier:
     """Fine-tune a copy of ``encoder`` with a linear head on the training pixels.
 
-    A fixed number of steps (``cfg.finetune_steps``) whatever the label budget,
-    mini-batches drawn uniformly from the training pixels, random flips and
-    rotations, AdamW with a lower rate for the encoder than for the head.
+    The few-label recipe: ``probe_steps`` steps of the head alone on the frozen
+    encoder (linear probe, then fine-tune), then ``finetune_steps`` steps of
+    everything with layer-wise lr decay, warm-up + cosine, no weight decay on
+    norms/biases/embeddings, drop-path and label smoothing. Mini-batches are
+    drawn uniformly from the training pixels with random flips and rotations
+    (the centre pixel stays at the centre).
 
     Args:
         encoder: The (pretrained or random) encoder; it is not modified.
@@ -725,30 +830,45 @@ def finetune(
     Returns:
         The fine-tuned classifier (in eval mode).
     """
+    from torchgeo_spectral.tasks.optim import warmup_cosine as product_schedule
+
     torch.manual_seed(seed)
-    model = WindowClassifier(copy.deepcopy(encoder), num_classes).to(source.device)
-    model.train()
-    optimizer = torch.optim.AdamW(
-        [
-            {'params': model.encoder.parameters(), 'lr': cfg.finetune_lr},
-            {'params': model.head.parameters(), 'lr': cfg.head_lr},
-        ],
-        weight_decay=0.05,
-    )
-    scheduler = warmup_cosine(optimizer, cfg.finetune_steps)
-    stepper = Stepper(optimizer, source.device)
+    model = WindowClassifier(with_drop_path(encoder, cfg), num_classes)
+    model = model.to(source.device).train()
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     y_all = torch.as_tensor(targets, device=source.device)
     n = len(targets)
-    for _ in range(cfg.finetune_steps):
-        idx = rng.choice(n, size=min(cfg.finetune_batch, n), replace=False)
-        x = augment(source.windows(train[0][idx], train[1][idx]), generator)
-        with autocast(source.device):
-            logits = model(x, source.wavelengths)
-        loss = nn.functional.cross_entropy(logits.float(), y_all[idx])
-        stepper.step(loss)
-        scheduler.step()
+
+    def run(optimizer: torch.optim.Optimizer, steps: int, frozen: bool) -> None:
+        scheduler = product_schedule(optimizer, steps, max(1, steps // 10))
+        stepper = Stepper(optimizer, source.device)
+        for _ in range(steps):
+            idx = rng.choice(n, size=min(cfg.finetune_batch, n), replace=False)
+            x = augment(source.windows(train[0][idx], train[1][idx]), generator)
+            with autocast(source.device):
+                if frozen:
+                    with torch.no_grad():
+                        feats = model.encoder.features(x, source.wavelengths)
+                    logits = model.head(feats.float())
+                else:
+                    logits = model(x, source.wavelengths)
+            loss = nn.functional.cross_entropy(
+                logits.float(), y_all[idx], label_smoothing=cfg.label_smoothing
+            )
+            stepper.step(loss)
+            scheduler.step()
+
+    if cfg.probe_steps > 0:
+        model.encoder.eval()
+        head_only = torch.optim.AdamW(
+            model.head.parameters(), lr=cfg.head_lr, weight_decay=0.0
+        )
+        run(head_only, cfg.probe_steps, frozen=True)
+        model.encoder.train()
+    if cfg.finetune_steps > 0:
+        optimizer = torch.optim.AdamW(finetune_groups(model, cfg), betas=(0.9, 0.999))
+        run(optimizer, cfg.finetune_steps, frozen=False)
     return model.eval()
 
 

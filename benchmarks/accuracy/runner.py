@@ -36,8 +36,9 @@ Classifier = Callable[[Split], NDArray[np.int64]]
 
 #: Methods needing each pretrained encoder.
 SPECTRAL_MAE = ('spectral_mae_probe', 'spectral_mae_finetune')
+CROSS_SENSOR = ('cross_sensor_probe', 'cross_sensor_finetune')
 TORCHGEO_MAE = ('torchgeo_mae_probe', 'torchgeo_mae_finetune')
-CLASSICAL_METHODS = ('pca_svm', 'random_forest')
+CLASSICAL_METHODS = ('pca_svm', 'random_forest', 'spatial_svm')
 
 
 @dataclass
@@ -225,7 +226,8 @@ def make_splits(state: RunState, scene: Scene) -> dict[tuple[int, float], Split]
 def run_classical(
     state: RunState, scene: Scene, splits: dict[tuple[int, float], Split], band_set: str
 ) -> None:
-    """PCA + SVM and random forest on the pixel spectra.
+    """PCA + SVM and random forest on the pixel spectra; PCA + SVM on pixel plus
+    window-mean spectra (spatial-spectral).
 
     Args:
         state: The run state.
@@ -236,17 +238,32 @@ def run_classical(
     fits: dict[str, Callable[..., NDArray[np.int64]]] = {
         'pca_svm': baselines.pca_svm,
         'random_forest': baselines.random_forest,
+        'spatial_svm': baselines.spatial_svm,
     }
+    smooth = None
+    if 'spatial_svm' in state.cfg.methods:
+        smooth = baselines.window_mean(scene.image, scene.valid, state.cfg.window)
     for method, fit in fits.items():
         if method not in state.cfg.methods:
             continue
+        extra = smooth if method == 'spatial_svm' else None
+
+        def features(
+            pixels: tuple[NDArray[np.intp], NDArray[np.intp]],
+            extra: NDArray[np.float32] | None = extra,
+        ) -> Any:
+            x = spectra(scene, pixels)
+            if extra is None:
+                return x
+            return np.concatenate([x, extra[:, pixels[0], pixels[1]].T], axis=1)
+
         for split in splits.values():
             start = time.perf_counter()
             y_train = scene.labels[split.train]
             pred = fit(
-                spectra(scene, split.train),
+                features(split.train),
                 y_train,
-                spectra(scene, split.test),
+                features(split.test),
                 state.cfg,
                 split.seed,
             )
@@ -258,19 +275,22 @@ class Encoders:
     """Pretrained encoders and per-seed factories of a scene.
 
     Attributes:
-        spectral_mae: Pretrained spectral encoder (None when not run).
+        spectral_mae: Spectral encoder pretrained on the target scene's own
+            unlabelled pixels (None when not run).
+        cross_sensor: Spectral encoder pretrained only on other sensors' cubes.
         torchgeo_mae: Pretrained fixed-band encoder for the scene's bands.
     """
 
     spectral_mae: nn.Module | None = None
+    cross_sensor: nn.Module | None = None
     torchgeo_mae: nn.Module | None = None
 
     def get(self, kind: str, cfg: BenchConfig, seed: int) -> nn.Module:
         """The encoder a method starts from.
 
         Args:
-            kind: ``'spectral_mae'``, ``'random'``, ``'imagenet'`` or
-                ``'torchgeo_mae'``.
+            kind: ``'spectral_mae'``, ``'cross_sensor'``, ``'random'``,
+                ``'imagenet'`` or ``'torchgeo_mae'``.
             cfg: The configuration.
             seed: Seed (random and ImageNet initialisation only).
 
@@ -503,44 +523,61 @@ def check_models(state: RunState) -> None:
 def pretrain(
     state: RunState, scene: Scene, cubes: Sequence[Cube], reuse: Encoders | None
 ) -> Encoders:
-    """Pretrain both MAEs with identical steps, batch, crops and schedule.
+    """Pretrain the MAEs with identical steps, batch, crops and schedule.
+
+    Three pretrainings: the spectral MAE on the target scene's own unlabelled
+    pixels, the spectral MAE on the other sensors' cubes only (cross-sensor: the
+    target scene is never seen), and TorchGeo's ``MAE`` task on the scene.
 
     Args:
         state: The run state.
-        scene: The labelled scene (the TorchGeo MAE pretrains on its image).
-        cubes: The spectral MAE's pretraining cubes.
-        reuse: Encoders of a previous scene; the spectral MAE is reused as is (a
-            foundation model is pretrained once), the fixed-band MAE is not.
+        scene: The labelled scene (its image only, never its labels).
+        cubes: All pretraining cubes; those not named after the scene are the
+            cross-sensor pool.
+        reuse: Encoders of a previous scene; the cross-sensor encoder is reused
+            as is (a foundation model is pretrained once).
 
     Returns:
         The encoders.
     """
     cfg = state.cfg
     encoders = Encoders()
-    needs_spectral = state.wanted(*SPECTRAL_MAE) or (
+    own = [Cube(scene.name, scene.image, scene.wavelengths, 'image only')]
+    others = [c for c in cubes if c.name != scene.name]
+    needs_own = state.wanted(*SPECTRAL_MAE) or (
         bool(cfg.band_sets) and 'spectral_mae_probe' not in state.unavailable
     )
-    if reuse is not None and reuse.spectral_mae is not None:
-        encoders.spectral_mae = reuse.spectral_mae
-    elif needs_spectral:
-        usable = neural.usable_cubes(cubes, cfg.pretrain_size)
-        skipped = sorted({c.name for c in cubes} - {c.name for c in usable})
+    if needs_own:
+        with state.phase(f'pretrain spectral MAE ({scene.name} pixels)'):
+            encoders.spectral_mae, log = neural.pretrain_spectral_mae(
+                own, cfg, state.device, 'spectral MAE, own scene'
+            )
+        state.pretrain.append(log.summary())
+        state.log(log.summary())
+    if reuse is not None and reuse.cross_sensor is not None:
+        encoders.cross_sensor = reuse.cross_sensor
+    elif state.wanted(*CROSS_SENSOR):
+        usable = neural.usable_cubes(others, cfg.pretrain_size)
+        skipped = sorted({c.name for c in others} - {c.name for c in usable})
         if skipped:
             state.notes.append(
                 f'Pretraining cubes smaller than {cfg.pretrain_size} px skipped: '
                 + ', '.join(skipped)
             )
-        with state.phase('pretrain spectral MAE'):
-            encoders.spectral_mae, log = neural.pretrain_spectral_mae(
-                usable, cfg, state.device
-            )
-        state.pretrain.append(log.summary())
-        state.log(log.summary())
+        if not usable:
+            for method in CROSS_SENSOR:
+                state.unavailable[method] = 'not run: no other-sensor cubes'
+        else:
+            with state.phase('pretrain spectral MAE (other sensors only)'):
+                encoders.cross_sensor, log = neural.pretrain_spectral_mae(
+                    usable, cfg, state.device, 'spectral MAE, other sensors'
+                )
+            state.pretrain.append(log.summary())
+            state.log(log.summary())
     if state.wanted(*TORCHGEO_MAE):
-        cube = Cube(scene.name, scene.image, scene.wavelengths, 'image only')
         with state.phase(f'pretrain TorchGeo MAETask ({scene.name})'):
             encoders.torchgeo_mae, log = neural.pretrain_torchgeo_mae(
-                cube, cfg, state.device
+                own[0], cfg, state.device
             )
         state.pretrain.append(f'{log.summary()} [{scene.name} only]')
         state.log(log.summary())
@@ -570,6 +607,7 @@ def run_scene(
     pixels = needed_pixels(scene, splits)
     probes = {
         'spectral_mae_probe': 'spectral_mae',
+        'cross_sensor_probe': 'cross_sensor',
         'random_probe': 'random',
         'torchgeo_mae_probe': 'torchgeo_mae',
     }
@@ -584,6 +622,7 @@ def run_scene(
                 run_probe(state, scene, splits, method, cached(factory))
     finetunes = {
         'spectral_mae_finetune': 'spectral_mae',
+        'cross_sensor_finetune': 'cross_sensor',
         'random_finetune': 'random',
         'imagenet_finetune': 'imagenet',
         'torchgeo_mae_finetune': 'torchgeo_mae',
@@ -758,6 +797,11 @@ def run_all(state: RunState) -> None:
     """
     cfg = state.cfg
     state.log(f'device {state.device}, torch threads {torch.get_num_threads()}')
+    if cfg.ablations:
+        from .ablation import run_ablation
+
+        run_ablation(state)
+        return
     with state.phase('load data'):
         scene, cubes = load_main(state)
     state.log(scene.description)

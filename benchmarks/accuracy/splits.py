@@ -20,7 +20,9 @@ class Split:
 
     Attributes:
         seed: Seed of the block assignment and of the budget sample.
-        budget: Fraction of the training pixels of each class kept (>= 1 each).
+        budget: Fraction of the training pixels of each class kept (>= 1 each)
+            when in ``(0, 1]``; labels per class (capped at what the class has)
+            when above 1.
         train: Training pixels ``(rows, cols)``.
         test: Test pixels ``(rows, cols)`` (the same for every budget of a seed).
         guard_width: Guard band between train and test regions, in pixels.
@@ -67,21 +69,36 @@ def make_split(scene: Scene, cfg: BenchConfig, seed: int, budget: float) -> Spli
         scene: The labelled scene.
         cfg: The configuration.
         seed: Split seed.
-        budget: Fraction of training pixels per class (1.0 keeps all).
+        budget: Fraction of training pixels per class in ``(0, 1]`` (1.0 keeps
+            all), or labels per class when above 1 (a class with fewer training
+            pixels keeps them all).
 
     Returns:
         The split (test pixels capped at ``cfg.max_test_pixels`` when set).
     """
-    from torchgeo_spectral.samplers.splits import spatial_block_split
+    from torchgeo_spectral.samplers.splits import SpatialSplit, spatial_block_split
 
-    split = spatial_block_split(
-        scene.labels,
-        patch_size=cfg.window,
-        block_size=cfg.block_size,
-        test_fraction=cfg.test_fraction,
-        budget=None if budget >= 1 else float(budget),
-        seed=seed + cfg.split_seed_offset,
-    )
+    def split_with(amount: float | dict[int, int] | None) -> SpatialSplit:
+        return spatial_block_split(
+            scene.labels,
+            patch_size=cfg.window,
+            block_size=cfg.block_size,
+            test_fraction=cfg.test_fraction,
+            budget=amount,
+            seed=seed + cfg.split_seed_offset,
+        )
+
+    if budget > 1:
+        # Labels per class, capped: the regions depend on the seed only, so the
+        # full split tells what each class has.
+        full = split_with(None)
+        ids, counts = np.unique(scene.labels[full.train], return_counts=True)
+        per_class = {
+            int(i): min(int(budget), int(c)) for i, c in zip(ids, counts, strict=True)
+        }
+        split = split_with(per_class)
+    else:
+        split = split_with(None if budget >= 1 else float(budget))
     test = split.test
     if cfg.max_test_pixels and len(test[0]) > cfg.max_test_pixels:
         rng = np.random.default_rng(seed)

@@ -59,12 +59,117 @@ def test_split_keeps_windows_apart(bench: ModuleType) -> None:
     data = _import('benchmarks.accuracy.data')
     splits = _import('benchmarks.accuracy.splits')
     scene = data.synthetic_scene(size=48, bands=12)
-    cfg = bench.BenchConfig.smoke(window=4, block_size=12)
+    cfg = bench.BenchConfig.quick(window=3, block_size=12)
     full = splits.make_split(scene, cfg, seed=0, budget=1.0)
     few = splits.make_split(scene, cfg, seed=0, budget=0.1)
     assert full.min_distance >= cfg.window
     assert len(few.train[0]) < len(full.train[0])
     np.testing.assert_array_equal(few.test[0], full.test[0])
+
+
+def test_per_class_budget_is_capped_at_what_a_class_has(bench: ModuleType) -> None:
+    data = _import('benchmarks.accuracy.data')
+    splits = _import('benchmarks.accuracy.splits')
+    scene = data.synthetic_scene(size=48, bands=12)
+    cfg = bench.BenchConfig.quick(window=3, block_size=12)
+    full = splits.make_split(scene, cfg, seed=0, budget=1.0)
+    available = np.bincount(scene.labels[full.train], minlength=7)[1:]
+    few = splits.make_split(scene, cfg, seed=0, budget=10.0)
+    kept = np.bincount(scene.labels[few.train], minlength=7)[1:]
+    np.testing.assert_array_equal(kept, np.minimum(available, 10))
+    huge = splits.make_split(scene, cfg, seed=0, budget=10**6)
+    assert len(huge.train[0]) == len(full.train[0])
+
+
+def test_centre_pool_needs_the_pixel_in_the_centre_token(bench: ModuleType) -> None:
+    with pytest.raises(ValueError, match='odd number of patches'):
+        bench.BenchConfig(window=4, patch_size=1)
+    with pytest.raises(ValueError, match='odd number of patches'):
+        bench.BenchConfig(window=4, patch_size=2)
+    bench.BenchConfig(window=4, patch_size=2, pool='mean')
+    bench.BenchConfig(window=9, patch_size=3)
+
+
+def test_pixel_feature_is_its_own_token() -> None:
+    neural = _import('benchmarks.accuracy.neural')
+    fmap = torch.arange(2 * 3 * 9, dtype=torch.float32).reshape(2, 3, 3, 3)
+    centre = neural.pool_feature_map(fmap, 'center')
+    torch.testing.assert_close(centre, fmap[:, :, 1, 1])
+    torch.testing.assert_close(neural.pool_feature_map(fmap, 'mean'), fmap.mean((2, 3)))
+    with pytest.raises(ValueError, match='odd feature map'):
+        neural.pool_feature_map(fmap[:, :, :2, :2], 'center')
+
+
+def test_spectral_encoder_centre_feature_ignores_neighbours(bench: ModuleType) -> None:
+    neural = _import('benchmarks.accuracy.neural')
+    cfg = bench.BenchConfig.quick()
+    encoder = neural.build_spectral_encoder(cfg, 0).eval()
+    wavelengths = torch.linspace(450.0, 900.0, 8)
+    x = torch.randn(1, 8, 3, 3)
+    y = x.clone()
+    y[:, :, 0, 0] += 5.0  # a neighbour changes, the centre pixel does not
+    with torch.no_grad():
+        a = encoder.features(x, wavelengths)
+        b = encoder.features(y, wavelengths)
+        z = x.clone()
+        z[:, :, 1, 1] += 5.0
+        c = encoder.features(z, wavelengths)
+    assert a.shape == (1, cfg.embed_dim)
+    # Attention mixes context in, but the pixel's own spectrum dominates its token.
+    assert (a - c).norm() > (a - b).norm()
+
+
+def test_window_mean_ignores_invalid_pixels() -> None:
+    baselines = _import('benchmarks.accuracy.baselines')
+    image = np.ones((2, 4, 4), dtype=np.float32)
+    image[:, 0, 0] = 100.0
+    valid = np.ones((4, 4), dtype=bool)
+    valid[0, 0] = False
+    smooth = baselines.window_mean(image, valid, 3)
+    np.testing.assert_allclose(smooth, 1.0)
+
+
+def test_bootstrap_ci_brackets_the_mean() -> None:
+    metrics = _import('benchmarks.accuracy.metrics')
+    diffs = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
+    mean, low, high = metrics.bootstrap_ci(diffs)
+    assert mean == pytest.approx(5.5)
+    assert 3.0 < low < mean < high < 8.0
+    assert metrics.bootstrap_ci(np.array([2.0])) == (2.0, 2.0, 2.0)
+
+
+def test_paired_differences_match_by_seed() -> None:
+    import pandas as pd
+
+    report = _import('benchmarks.accuracy.report')
+    rows = []
+    for seed in range(5):
+        for method, oa in (('spectral_mae_finetune', 0.6), ('random_finetune', 0.5)):
+            rows.append(
+                {
+                    'scene': 's',
+                    'band_set': 'native',
+                    'method': method,
+                    'budget': 0.01,
+                    'seed': seed,
+                    'oa': oa + 0.01 * seed,
+                }
+            )
+    paired = report.paired_differences(pd.DataFrame(rows))
+    assert list(paired.columns[:7]) == [
+        'scene',
+        'budget',
+        'method',
+        'baseline',
+        'mean_diff',
+        'ci_low',
+        'ci_high',
+    ]
+    (row,) = paired.itertuples()
+    assert row.budget == '1%'
+    assert row.mean_diff == pytest.approx(10.0)
+    assert row.ci_low == pytest.approx(10.0)
+    assert row.ci_high == pytest.approx(10.0)
 
 
 def test_imagenet_row_is_skipped_without_weights(bench: ModuleType) -> None:
@@ -77,7 +182,7 @@ def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
     from timm.models.vision_transformer import VisionTransformer
 
     config = _import('benchmarks.accuracy.config')
-    smoke = bench.BenchConfig.smoke()
+    smoke = bench.BenchConfig.quick()
     data = config.default_data_dir()
     if not (data / 'enmap_potsdam').is_dir():
         data = tmp_path / 'no-data'  # synthetic scene
@@ -91,7 +196,7 @@ def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
     )
     weights = tmp_path / 'vit.pth'
     torch.save(fake.state_dict(), weights)
-    argv = ['--smoke', '--data', str(data), '--out', str(tmp_path / 'out')]
+    argv = ['--quick', '--data', str(data), '--out', str(tmp_path / 'out')]
     threads = torch.get_num_threads()
     start = time.perf_counter()
     status = bench.main([*argv, '--imagenet-weights', str(weights)])
@@ -104,8 +209,80 @@ def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
     assert f'ImageNet-transfer row initialised from {weights}' in text
     assert 'Goal check' in text
     assert 'min train-test distance' in text
+    assert 'Paired differences' in text
+    assert 'Spectral MAE on other sensors only, fine-tune' in text
+    assert 'pixel + window-mean spectra' in text
+    paired = (out / 'accuracy_paired.csv').read_text().splitlines()[0]
+    assert paired.startswith('scene,budget,method,baseline,mean_diff,ci_low,ci_high')
     assert (out / 'accuracy_budgets.png').stat().st_size > 0
     assert (out / 'accuracy_bands.png').stat().st_size > 0
     assert (out / 'accuracy.csv').exists()
     assert torch.get_num_threads() == threads  # restored after the run
     print(f'smoke run: {elapsed:.1f} s')
+
+
+def test_ablation_variants_map_to_product_options(bench: ModuleType) -> None:
+    ablation = _import('benchmarks.accuracy.ablation')
+    config = _import('benchmarks.accuracy.config')
+    variants = ablation.variants()
+    assert tuple(variants) == config.ALL_ABLATIONS
+    for variant in variants.values():
+        if not variant.unavailable:
+            # Every available variant is a valid configuration of the benchmark.
+            bench.BenchConfig.quick(**variant.overrides)
+    assert variants['norm_pix_target'].overrides == {'norm_pix_loss': True}
+    assert not variants['window_mean_features'].pretrains
+
+
+def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:
+    import pandas as pd
+
+    ablation = _import('benchmarks.accuracy.ablation')
+    rows = [
+        {
+            'variant': variant,
+            'init': 'pretrained',
+            'method': method,
+            'budget': 0.01,
+            'seed': seed,
+            'oa': oa + 0.01 * seed,
+        }
+        for variant, oa in (('recipe', 0.7), ('norm_pix_target', 0.6))
+        for method in ('probe', 'finetune')
+        for seed in range(3)
+    ]
+    table = ablation.ablation_table(pd.DataFrame(rows), ablation.variants())
+    (norm_row,) = [line for line in table.splitlines() if 'norm_pix_target' in line]
+    assert '61.0 (-10.0 [-10.0, -10.0])' in norm_row
+    assert 'the product has no switch' in table
+
+
+def test_wall_time_target_is_checked_for_the_default_run_only(
+    bench: ModuleType,
+) -> None:
+    report = _import('benchmarks.accuracy.report')
+    assert report.is_default(bench.BenchConfig(command='x'))
+    assert not report.is_default(bench.BenchConfig.quick())
+
+
+def test_help_lines_compare_with_random_init_only() -> None:
+    import pandas as pd
+
+    report = _import('benchmarks.accuracy.report')
+    paired = pd.DataFrame(
+        [
+            ('s', '1%', 'spectral_mae_finetune', 'random_finetune', 2.0, 1.0, 3.0),
+            ('s', '1%', 'spectral_mae_finetune', 'random_forest', -4.0, -5.0, -3.0),
+        ],
+        columns=[
+            'scene',
+            'budget',
+            'method',
+            'baseline',
+            'mean_diff',
+            'ci_low',
+            'ci_high',
+        ],
+    )
+    (line,) = report.help_lines(paired)
+    assert '**helps** vs random init (+2.0 OA' in line
