@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 __all__ = [
+    'FWHM_PER_SIGMA',
     'SPECTRAL_PERIODS_NM',
     'SpectralEncoding',
     'group_sigma',
@@ -39,7 +40,7 @@ _TEMPERATURE = 10000.0
 SPECTRAL_PERIODS_NM = (50.0, 5000.0)
 
 #: FWHM of a Gaussian response = this factor x its standard deviation.
-_FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
 def sincos_1d(positions: Tensor, dim: int) -> Tensor:
@@ -150,7 +151,7 @@ def group_sigma(
     mean = (w * valid).sum(-1) / count
     var = ((w - mean[..., None]) ** 2 * valid).sum(-1) / count
     if f is not None:
-        band_var = (f.reshape(batch, groups, k) / _FWHM_PER_SIGMA) ** 2
+        band_var = (f.reshape(batch, groups, k) / FWHM_PER_SIGMA) ** 2
         var = var + (band_var * valid).sum(-1) / count
     return var.sqrt()
 

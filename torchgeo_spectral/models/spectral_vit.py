@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from ..wavelengths import check_wavelengths, to_nanometers
 from .encoding import (
+    FWHM_PER_SIGMA,
     SpectralEncoding,
     group_sigma,
     group_wavelengths,
@@ -150,7 +151,7 @@ class WavelengthPatchEmbed(nn.Module):
         Returns:
             ``(B, C, D, p * p)`` kernels.
         """
-        sigma = None if fwhm is None else fwhm / 2.3548
+        sigma = None if fwhm is None else fwhm / FWHM_PER_SIGMA
         enc = spectral_sincos(wavelengths, self.encoding_dim, sigma)
         coef: Tensor = self.coefficients(enc)
         coef = coef / coef.norm(dim=-1, keepdim=True).clamp_min(1e-6)
