@@ -48,3 +48,14 @@ def test_fallback_validated_when_the_task_is_built() -> None:
 def test_error_classes_are_value_errors() -> None:
     assert issubclass(MixedBandSetsError, WavelengthError)
     assert issubclass(WavelengthError, ValueError)
+
+
+def test_fallback_in_micrometers_is_converted_to_nanometers() -> None:
+    values = fallback_wavelengths([0.45, 0.55, 0.65], None)
+    assert values is not None
+    torch.testing.assert_close(values, torch.tensor([450.0, 550.0, 650.0]))
+
+
+def test_fallback_band_indices_are_refused() -> None:
+    with pytest.raises(ValueError, match='band indices'):
+        fallback_wavelengths([1.0, 2.0, 3.0, 4.0], None)

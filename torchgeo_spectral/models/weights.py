@@ -67,6 +67,7 @@ ARCHITECTURE_KEYS = (
     'bands_per_token',
     'token_mode',
     'spectral_mlp',
+    'projection',
 )
 
 #: Version of the file layout written by :func:`save_encoder_weights`.

@@ -1,7 +1,7 @@
 """The task mix-in every spectral task shares: its encoder and its batches."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from lightning.pytorch import LightningModule
 from torch import Tensor
@@ -40,6 +40,7 @@ class SpectralBatchMixin(LightningModule):
         embed_dim: int | None = None,
         depth: int | None = None,
         num_heads: int | None = None,
+        projection: Literal['shared', 'wavelength'] | None = None,
         wavelengths: list[float] | None = None,
         sensor: str | None = None,
         **kwargs: Any,
@@ -59,6 +60,13 @@ class SpectralBatchMixin(LightningModule):
             embed_dim: Token width, for a custom size.
             depth: Number of encoder blocks, for a custom size.
             num_heads: Attention heads, for a custom size.
+            projection: How tokens are projected (see
+                :class:`~torchgeo_spectral.models.SpectralViT`): ``'shared'`` (one
+                kernel per band position in a group, initialized from ImageNet's
+                RGB projection when ``imagenet_weights`` is given) or
+                ``'wavelength'`` (kernels generated from each band's wavelength,
+                so the same physics gets the same weights on every sensor); None
+                keeps the model's default (``'shared'``).
             wavelengths: Band centres (nm) for batches without ``wavelength``.
             sensor: Sensor whose band centres serve as ``wavelengths``.
             **kwargs: Arguments of the task below in the class hierarchy.
@@ -90,6 +98,7 @@ class SpectralBatchMixin(LightningModule):
                 depth=hp['depth'],
                 num_heads=hp['num_heads'],
             ),
+            projection=hp.get('projection'),
             **options,
         )
         if imagenet and hp['imagenet_weights']:
@@ -99,6 +108,21 @@ class SpectralBatchMixin(LightningModule):
                 encoder, hp['imagenet_weights']
             )
         return encoder
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the task's class path, as ``torchgeo fit`` does.
+
+        Inference rebuilds a task from its checkpoint by this path (see
+        :func:`torchgeo_spectral.inference.load_task`), also for checkpoints of
+        tasks trained with a plain ``Trainer`` rather than the CLI.
+
+        Args:
+            checkpoint: The checkpoint being saved.
+        """
+        super().on_save_checkpoint(checkpoint)
+        checkpoint.setdefault('hyper_parameters', {}).setdefault(
+            '_class_path', f'{type(self).__module__}.{type(self).__qualname__}'
+        )
 
     def default_wavelengths(self) -> Tensor | None:
         """Band centres from the ``wavelengths``/``sensor`` hyperparameters.

@@ -49,7 +49,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         spatial_mask_ratio: float = 0.75,
         spectral_mask_ratio: float = 0.5,
         spectral_mask_mode: Literal['shared', 'per_position'] = 'shared',
-        norm_pix_loss: bool = True,
+        target: Literal['pixels', 'normalized', 'normalized+stats'] = 'pixels',
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -72,7 +72,11 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 positions left visible.
             spectral_mask_mode: ``'shared'`` (same groups at every position) or
                 ``'per_position'``.
-            norm_pix_loss: Normalise every target token before the MSE.
+            target: What the MAE reconstructs (see
+                :class:`~torchgeo_spectral.models.SpectralMAE`): ``'pixels'`` (the
+                default: raw values, so brightness, e.g. dark water against bright
+                roofs, is kept), ``'normalized'`` (per-token normalized values, the
+                MAE reference's ``norm_pix_loss``) or ``'normalized+stats'``.
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
@@ -119,7 +123,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             spatial_mask_ratio=hp['spatial_mask_ratio'],
             spectral_mask_ratio=hp['spectral_mask_ratio'],
             spectral_mask_mode=hp['spectral_mask_mode'],
-            norm_pix_loss=hp['norm_pix_loss'],
+            target=hp['target'],
         )
 
     @property

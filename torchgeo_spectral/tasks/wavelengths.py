@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..wavelengths import WavelengthError, check_wavelengths
+from ..wavelengths import WavelengthError, check_wavelengths, to_nanometers
 
 #: Batch key holding the band centres in nm.
 WAVELENGTH_KEY = 'wavelength'
@@ -77,5 +77,7 @@ def fallback_wavelengths(
         wavelengths = get_sensor(sensor).wavelengths.tolist()
     if wavelengths is None:
         return None
-    values = check_wavelengths(wavelengths, source='task wavelengths')
+    values = check_wavelengths(
+        to_nanometers(wavelengths, source='task wavelengths'), source='task wavelengths'
+    )
     return torch.tensor(values, dtype=torch.float32)
