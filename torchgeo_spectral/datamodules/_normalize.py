@@ -6,13 +6,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
-from torch import Tensor
 from torch.utils.data import Dataset
+from torchgeo.datasets.utils import Sample
 
 from .augment import SpectralAugmentation
 from .statistics import BandStatistics, compute_band_statistics
-
-Sample = dict[str, Tensor]
 
 
 def resolve_statistics(

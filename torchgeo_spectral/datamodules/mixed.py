@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 from torchgeo.datamodules import NonGeoDataModule
+from torchgeo.datasets.utils import Sample
 
 from ..samplers.band_set import BandSetBatchSampler
 from ..transforms import (
@@ -53,7 +54,6 @@ from ..transforms import (
 
 __all__ = ['MixedCubeFolderDataModule']
 
-Sample = dict[str, Tensor]
 
 #: Sensors that training batches may be resampled to (coarser than the source).
 DEFAULT_SIMULATED_SENSORS = ('sentinel2', 'landsat8', 'desis', 'rgb')

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
-from torch import Tensor
 from torch.utils.data import random_split
 from torchgeo.datamodules import NonGeoDataModule
 from torchgeo.datasets import NonGeoDataset
@@ -22,8 +21,6 @@ __all__ = [
     'ProximalHyperspectralDataModule',
     'SpectralNonGeoDataModule',
 ]
-
-Sample = dict[str, Tensor]
 
 
 class SpectralNonGeoDataModule(NonGeoDataModule):

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import torch
-from torch import Tensor
 from torchgeo.datamodules import GeoDataModule
 from torchgeo.datasets import GeoDataset, RasterDataset
 from torchgeo.datasets.splits import random_bbox_assignment, random_grid_cell_assignment
@@ -20,7 +19,6 @@ from .statistics import BandStatistics
 
 __all__ = ['HyperspectralRasterDataModule', 'LabelRaster']
 
-Sample = dict[str, Tensor]
 PathLike = str | os.PathLike[str]
 
 

@@ -26,6 +26,7 @@ from lightning.pytorch.utilities.types import EVAL_DATALOADERS
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchgeo.datamodules import NonGeoDataModule
+from torchgeo.datasets.utils import Sample
 
 from ..datasets import collate_spectral
 from ..datasets import scenes as scene_classes
@@ -49,7 +50,6 @@ __all__ = [
     'resolve_scene_class',
 ]
 
-Sample = dict[str, Tensor]
 #: A label budget as the CLI takes it: a count per class, a fraction, or a dict.
 BudgetArg = int | float | dict[int, int] | None
 

@@ -11,12 +11,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import torch
-from matplotlib.figure import Figure
-from torch import Tensor
 from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
+from torchgeo.datasets.utils import Sample
 
-from ..plot import plot_spectral_sample
+from ..plot.sample import SpectralPlotMixin
 from ..sensors import get_sensor
 from ..wavelengths import same_band_set, to_nanometers
 from .io import (
@@ -31,8 +30,6 @@ from .io import (
 from .utils import BadBandSpec, select_bands
 
 __all__ = ['ProximalHyperspectral']
-
-Sample = dict[str, Tensor]
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ def _class_order(value: str) -> tuple[int, int, str]:
     return 1, 0, value
 
 
-class ProximalHyperspectral(NonGeoDataset):
+class ProximalHyperspectral(SpectralPlotMixin, NonGeoDataset):
     """A folder of close-range spectral cubes, optionally labelled and calibrated.
 
     Cubes are ENVI (``.hdr`` + data file), (Geo)TIFF or ``.npy`` files in
@@ -555,24 +552,10 @@ class ProximalHyperspectral(NonGeoDataset):
             sample = self.transforms(sample)
         return sample
 
-    def plot(
-        self, sample: Sample, show_titles: bool = True, suptitle: str | None = None
-    ) -> Figure:
-        """Plot a sample: false colour by wavelength, mean spectrum, mask.
-
-        Args:
-            sample: A sample from :meth:`__getitem__`.
-            show_titles: Title the panels.
-            suptitle: Figure title.
+    def plot_class_names(self) -> list[str] | None:
+        """Names of the classes, to title a sample's ``label``.
 
         Returns:
-            The figure.
+            :attr:`classes`, or None when there are none.
         """
-        sample = dict(sample)
-        sample.setdefault('wavelength', self.wavelengths)
-        return plot_spectral_sample(
-            sample,
-            show_titles=show_titles,
-            suptitle=suptitle,
-            class_names=self.classes or None,
-        )
+        return self.classes or None

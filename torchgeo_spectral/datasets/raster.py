@@ -16,14 +16,14 @@ import rasterio.merge
 import rasterio.transform
 import rasterio.windows
 import torch
-from matplotlib.figure import Figure
+from matplotlib.colors import Colormap
 from pyproj import CRS
 from torch import Tensor
 from torchgeo.datasets import GeoDataset, IntersectionDataset, RasterDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
-from torchgeo.datasets.utils import GeoSlice, array_to_tensor
+from torchgeo.datasets.utils import GeoSlice, Sample, array_to_tensor
 
-from ..plot import plot_spectral_sample
+from ..plot.sample import SpectralPlotMixin
 from ..sensors import get_sensor
 from ..wavelengths import same_band_set, to_nanometers
 from .io import (
@@ -37,8 +37,6 @@ from .io import (
 from .utils import BadBandSpec, BandSelection, concat_spectral_samples, select_bands
 
 __all__ = ['HyperspectralRaster']
-
-Sample = dict[str, Tensor]
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ def _slice_tensor(x: slice, y: slice, t: slice) -> Tensor:
     return torch.tensor(values)
 
 
-class HyperspectralRaster(RasterDataset):
+class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
     """Georeferenced spectral rasters with band wavelengths.
 
     Reads GeoTIFFs and ENVI cubes (``.hdr`` + ``.img``/``.bsq``/``.bil``/``.bip``/
@@ -866,24 +864,13 @@ class HyperspectralRaster(RasterDataset):
             )
             raise ValueError(msg) from error
 
-    def plot(
-        self, sample: Sample, show_titles: bool = True, suptitle: str | None = None
-    ) -> Figure:
-        """Plot a sample: false colour by wavelength, mean spectrum, mask.
-
-        Args:
-            sample: A sample from :meth:`__getitem__` (``wavelength`` optional).
-            show_titles: Title the panels.
-            suptitle: Figure title.
+    def plot_cmap(self) -> str | Colormap | None:
+        """Color map of the mask panels: the file's palette, when it has one.
 
         Returns:
-            The figure.
+            TorchGeo's ``cmap`` read from the first file, or None.
         """
-        sample = dict(sample)
-        sample.setdefault('wavelength', self.wavelengths)
-        return plot_spectral_sample(
-            sample, show_titles=show_titles, suptitle=suptitle, cmap=self.cmap
-        )
+        return self.cmap
 
     def __str__(self) -> str:
         """Describe the dataset.

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from torch import Tensor
+from torchgeo.datasets.utils import Sample
 
 from ..wavelengths import MixedBandSetsError, same_band_set, sort_bands
 
@@ -25,7 +26,6 @@ __all__ = [
     'sort_bands',
 ]
 
-Sample = dict[str, Tensor]
 
 #: A bad-band entry: a 0-based band index (in file order) or an inclusive
 #: ``(low, high)`` wavelength range in nm.

@@ -7,13 +7,11 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from torch import Tensor
 from torchgeo.datamodules import NonGeoDataModule
 from torchgeo.datasets import NonGeoDataset
+from torchgeo.datasets.utils import Sample
 
 from .scene import SyntheticScene, generate_scene, read_scene, write_scene
-
-Sample = dict[str, Tensor]
 
 
 def demo_wavelengths(
