@@ -54,7 +54,52 @@ def load_or_create_scene(
     return read_scene(folder)
 
 
-class SceneChips(NonGeoDataset):
+class _SceneWindows(NonGeoDataset):
+    """Square windows of a scene's image: what chips and pixel patches share.
+
+    Subclasses add the target of a window (a mask or the centre label).
+    """
+
+    def __init__(
+        self,
+        scene: SyntheticScene,
+        image: NDArray[np.floating],
+        corners: Sequence[tuple[int, int]] | NDArray[np.integer],
+        size: int,
+    ) -> None:
+        """Initialise the windows.
+
+        Args:
+            scene: The scene (labels and wavelengths).
+            image: The image the windows are cut from, ``(C, H, W)``.
+            corners: Upper-left (row, col) of every window in ``image``.
+            size: Window height and width.
+        """
+        self.image = torch.from_numpy(np.ascontiguousarray(image))
+        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
+        self.wavelength = torch.from_numpy(scene.wavelengths)
+        self.corners = np.asarray(corners, dtype=np.int64).reshape(-1, 2)
+        self.size = size
+
+    def __len__(self) -> int:
+        """Number of windows."""
+        return len(self.corners)
+
+    def _window(self, index: int) -> tuple[Sample, int, int]:
+        """Cut window ``index``.
+
+        Args:
+            index: Window index.
+
+        Returns:
+            ``{'image', 'wavelength'}`` and the window's upper-left row and column.
+        """
+        row, col = (int(v) for v in self.corners[index])
+        image = self.image[:, row : row + self.size, col : col + self.size].clone()
+        return {'image': image, 'wavelength': self.wavelength.clone()}, row, col
+
+
+class SceneChips(_SceneWindows):
     """Square chips of a scene, with their label masks.
 
     Samples are ``{'image': (C, s, s), 'wavelength': (C,), 'mask': (s, s)}``.
@@ -70,15 +115,7 @@ class SceneChips(NonGeoDataset):
             corners: Upper-left (row, col) of every chip.
             size: Chip height and width.
         """
-        self.image = torch.from_numpy(scene.image)
-        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
-        self.wavelength = torch.from_numpy(scene.wavelengths)
-        self.corners = list(corners)
-        self.size = size
-
-    def __len__(self) -> int:
-        """Number of chips."""
-        return len(self.corners)
+        super().__init__(scene, scene.image, corners, size)
 
     def __getitem__(self, index: int) -> Sample:
         """One chip.
@@ -89,16 +126,14 @@ class SceneChips(NonGeoDataset):
         Returns:
             The sample.
         """
-        row, col = self.corners[index]
-        window = (slice(row, row + self.size), slice(col, col + self.size))
-        return {
-            'image': self.image[:, window[0], window[1]].clone(),
-            'wavelength': self.wavelength.clone(),
-            'mask': self.labels[window].clone(),
-        }
+        sample, row, col = self._window(index)
+        sample['mask'] = self.labels[
+            row : row + self.size, col : col + self.size
+        ].clone()
+        return sample
 
 
-class PixelPatches(NonGeoDataset):
+class PixelPatches(_SceneWindows):
     """Patches centred on chosen pixels, labelled with the centre pixel's class.
 
     Samples are ``{'image': (C, s, s), 'wavelength': (C,), 'label': ()}``; the
@@ -120,15 +155,9 @@ class PixelPatches(NonGeoDataset):
         padded = np.pad(
             scene.image, ((0, 0), (half, size - half), (half, size - half)), 'reflect'
         )
-        self.image = torch.from_numpy(np.ascontiguousarray(padded))
-        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
-        self.wavelength = torch.from_numpy(scene.wavelengths)
-        self.pixels = np.asarray(pixels, dtype=np.int64).reshape(-1, 2)
-        self.size = size
-
-    def __len__(self) -> int:
-        """Number of patches."""
-        return len(self.pixels)
+        # Pixel (row, col) of the scene is at (row + half, col + half) of the
+        # padded image, so the window with upper-left (row, col) is centred on it.
+        super().__init__(scene, padded, pixels, size)
 
     def __getitem__(self, index: int) -> Sample:
         """One patch.
@@ -139,14 +168,9 @@ class PixelPatches(NonGeoDataset):
         Returns:
             The sample.
         """
-        row, col = (int(v) for v in self.pixels[index])
-        return {
-            'image': self.image[
-                :, row : row + self.size, col : col + self.size
-            ].clone(),
-            'wavelength': self.wavelength.clone(),
-            'label': self.labels[row, col].clone(),
-        }
+        sample, row, col = self._window(index)
+        sample['label'] = self.labels[row, col].clone()
+        return sample
 
 
 def random_corners(
