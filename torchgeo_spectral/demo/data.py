@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
+from torch import nn
 from torchgeo.datamodules import NonGeoDataModule
 from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.utils import Sample
@@ -206,52 +206,6 @@ def grid_corners(scene_size: int, chip: int) -> list[tuple[int, int]]:
     return [(r, c) for r in steps for c in steps]
 
 
-def _identity(batch: dict[str, Any]) -> dict[str, Any]:
-    """Return the batch unchanged (the scene is already reflectance in [0, 1]).
-
-    Args:
-        batch: A batch.
-
-    Returns:
-        The same batch.
-    """
-    return batch
-
-
-class _ChipsDataset(SceneChips):
-    """Chip dataset built from data module arguments, by split."""
-
-    def __init__(
-        self,
-        root: str | Path = 'data/demo_scene',
-        split: str = 'train',
-        size: int = 128,
-        num_bands: int = 60,
-        seed: int = 0,
-        chip_size: int = 16,
-        num_chips: int = 256,
-    ) -> None:
-        """Initialise the dataset.
-
-        Args:
-            root: Scene folder (generated when missing).
-            split: ``'train'`` (random chips) or ``'val'``/``'test'`` (the grid).
-            size: Scene size in pixels.
-            num_bands: Number of EnMAP bands.
-            seed: Scene and chip seed.
-            chip_size: Chip size in pixels.
-            num_chips: Number of random training chips.
-        """
-        scene = load_or_create_scene(root, size, num_bands, seed)
-        scene_size = scene.image.shape[-1]
-        corners = (
-            random_corners(scene_size, chip_size, num_chips, seed + 1)
-            if split == 'train'
-            else grid_corners(scene_size, chip_size)
-        )
-        super().__init__(scene, corners, chip_size)
-
-
 class SyntheticSceneDataModule(NonGeoDataModule):
     """Chips of the synthetic demo scene, for pretraining from a config.
 
@@ -283,27 +237,40 @@ class SyntheticSceneDataModule(NonGeoDataModule):
             chip_size: Chip size in pixels.
             num_chips: Number of random training chips per epoch.
         """
-        super().__init__(
-            _ChipsDataset,
-            batch_size,
-            num_workers,
-            root=root,
-            size=size,
-            num_bands=num_bands,
-            seed=seed,
-            chip_size=chip_size,
-            num_chips=num_chips,
-        )
-        self.aug = _identity
+        super().__init__(SceneChips, batch_size, num_workers)
+        self.root = root
+        self.size = size
+        self.num_bands = num_bands
+        self.seed = seed
+        self.chip_size = chip_size
+        self.num_chips = num_chips
+        # The scene is already reflectance in [0, 1]: no normalization.
+        self.aug = nn.Identity()
+
+    def _scene(self) -> SyntheticScene:
+        """Read the scene, generating it when absent.
+
+        Returns:
+            The scene.
+        """
+        return load_or_create_scene(self.root, self.size, self.num_bands, self.seed)
 
     def prepare_data(self) -> None:
         """Generate the scene once (rank zero) before the datasets read it."""
-        load_or_create_scene(
-            self.kwargs['root'],
-            self.kwargs['size'],
-            self.kwargs['num_bands'],
-            self.kwargs['seed'],
-        )
+        self._scene()
+
+    def setup(self, stage: str) -> None:
+        """Cut the chips: random ones for training, the grid for val and test.
+
+        Args:
+            stage: ``'fit'``, ``'validate'``, ``'test'`` or ``'predict'``.
+        """
+        scene = self._scene()
+        scene_size, chip = scene.image.shape[-1], self.chip_size
+        corners = random_corners(scene_size, chip, self.num_chips, self.seed + 1)
+        self.train_dataset = SceneChips(scene, corners, chip)
+        grid = SceneChips(scene, grid_corners(scene_size, chip), chip)
+        self.val_dataset = self.test_dataset = grid
 
 
 __all__ = [
