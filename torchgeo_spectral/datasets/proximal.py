@@ -16,8 +16,7 @@ from torchgeo.datasets.errors import DatasetNotFoundError
 from torchgeo.datasets.utils import Sample
 
 from ..plot.sample import SpectralPlotMixin
-from ..sensors import get_sensor
-from ..wavelengths import same_band_set, to_nanometers
+from ..wavelengths import same_band_set
 from .io import (
     CubeInfo,
     envi_data_file,
@@ -27,7 +26,7 @@ from .io import (
     read_cube,
     read_reference,
 )
-from .utils import BadBandSpec, select_bands
+from .utils import BadBandSpec, requested_wavelengths, select_bands
 
 __all__ = ['ProximalHyperspectral']
 
@@ -188,8 +187,7 @@ class ProximalHyperspectral(SpectralPlotMixin, NonGeoDataset):
                 list, mismatched masks or references, or cubes smaller than
                 ``patch_size``.
         """
-        if sensor is not None and wavelengths is not None:
-            raise ValueError('give either sensor= or wavelengths=, not both')
+        requested = requested_wavelengths(wavelengths, sensor)
         if dark is not None and white is None:
             raise ValueError('dark= needs white= for (raw - dark) / (white - dark)')
         self.root = Path(root)
@@ -198,13 +196,9 @@ class ProximalHyperspectral(SpectralPlotMixin, NonGeoDataset):
         self.nodata = nodata
         self.max_sample_bytes = max_sample_bytes
         paths = self._find_paths()
-        expected = None
-        if wavelengths is not None:
-            expected = len(wavelengths)
-        elif sensor is not None:
-            expected = get_sensor(sensor).num_bands
+        expected = None if requested is None else requested.size
         self.infos = [CubeInfo.read(p, expected) for p in paths]
-        file_w = self._wavelengths(wavelengths, sensor)
+        file_w = self._wavelengths(requested)
         self.selection = select_bands(
             file_w,
             bad_bands=bad_bands,
@@ -250,13 +244,14 @@ class ProximalHyperspectral(SpectralPlotMixin, NonGeoDataset):
         return paths
 
     def _wavelengths(
-        self, wavelengths: Sequence[float] | None, sensor: str | None
+        self, requested: npt.NDArray[np.float64] | None
     ) -> npt.NDArray[np.float64]:
         """Band centres (file order) shared by every cube.
 
         Args:
-            wavelengths: Explicit centres, or None.
-            sensor: Sensor name, or None.
+            requested: Centres from ``wavelengths=`` or ``sensor=``
+                (:func:`~torchgeo_spectral.datasets.utils.requested_wavelengths`),
+                or None.
 
         Returns:
             Centres in nm, file order.
@@ -265,12 +260,8 @@ class ProximalHyperspectral(SpectralPlotMixin, NonGeoDataset):
             ValueError: Naming the cube, if a band count disagrees or a cube
                 has no or different wavelengths.
         """
-        if wavelengths is not None or sensor is not None:
-            centres = (
-                to_nanometers(wavelengths, source='wavelengths=')
-                if wavelengths is not None
-                else np.asarray(get_sensor(str(sensor)).wavelengths, dtype=np.float64)
-            )
+        if requested is not None:
+            centres = requested
             for info in self.infos:
                 if info.count != centres.size:
                     msg = (

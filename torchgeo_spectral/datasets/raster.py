@@ -34,7 +34,13 @@ from .io import (
     rasterio_env,
     read_failed_message,
 )
-from .utils import BadBandSpec, BandSelection, concat_spectral_samples, select_bands
+from .utils import (
+    BadBandSpec,
+    BandSelection,
+    concat_spectral_samples,
+    requested_wavelengths,
+    select_bands,
+)
 
 __all__ = ['HyperspectralRaster']
 
@@ -206,8 +212,7 @@ class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
             ValueError: For invalid wavelengths, a band count that disagrees with
                 the wavelengths, several band sets, or bad band entries.
         """
-        if sensor is not None and wavelengths is not None:
-            raise ValueError('give either sensor= or wavelengths=, not both')
+        requested = requested_wavelengths(wavelengths, sensor)
         self.separate_files = separate_files
         self.nodata = nodata
         self.fill_value = fill_value
@@ -228,9 +233,12 @@ class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
         else:
             if filename_glob is not None:
                 self.filename_glob = filename_glob
-            band_set = self._choose_band_set(sensor, wavelengths, num_bands)
+            band_set = self._choose_band_set(requested, num_bands)
             self._selected = list(band_set.files)
-            file_wavelengths = self._file_wavelengths(band_set, sensor, wavelengths)
+            file_wavelengths = requested
+            if file_wavelengths is None:
+                assert band_set.wavelengths is not None
+                file_wavelengths = band_set.wavelengths
             names = self._band_names(band_set.count, sensor)
             self.all_bands = tuple(names)
             subset = self._subset(bands, names)
@@ -343,16 +351,14 @@ class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
         return infos
 
     def _choose_band_set(
-        self,
-        sensor: str | None,
-        wavelengths: Sequence[float] | None,
-        num_bands: int | None,
+        self, requested: npt.NDArray[np.float64] | None, num_bands: int | None
     ) -> _BandSet:
         """Group files by band set and pick the one to use.
 
         Args:
-            sensor: Sensor name, or None.
-            wavelengths: Explicit centres, or None.
+            requested: Centres from ``wavelengths=`` or ``sensor=``
+                (:func:`~torchgeo_spectral.datasets.utils.requested_wavelengths`),
+                or None.
             num_bands: Requested band count, or None.
 
         Returns:
@@ -363,12 +369,8 @@ class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
                 band sets remain.
         """
         infos = self._scan()
-        wanted = num_bands
-        if wavelengths is not None:
-            wanted = len(wavelengths)
-        elif sensor is not None:
-            wanted = get_sensor(sensor).num_bands
-        explicit = wavelengths is not None or sensor is not None
+        explicit = requested is not None
+        wanted = requested.size if requested is not None else num_bands
         groups: list[_BandSet] = []
         for info in infos:
             if wanted is not None and info.count != wanted:
@@ -414,31 +416,6 @@ class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
         return groups[0]
 
     # ------------------------------------------------------------ wavelengths
-    @staticmethod
-    def _file_wavelengths(
-        band_set: _BandSet, sensor: str | None, wavelengths: Sequence[float] | None
-    ) -> npt.NDArray[np.float64]:
-        """Band centres in file order for a band set.
-
-        Args:
-            band_set: The chosen files.
-            sensor: Sensor name, or None.
-            wavelengths: Explicit centres, or None.
-
-        Returns:
-            Centres in nm, file order.
-
-        Raises:
-            ~torchgeo_spectral.wavelengths.WavelengthError: If the explicit
-                centres break the wavelength rules.
-        """
-        if wavelengths is not None:
-            return to_nanometers(wavelengths, source='wavelengths=')
-        if sensor is not None:
-            return np.asarray(get_sensor(sensor).wavelengths, dtype=np.float64)
-        assert band_set.wavelengths is not None
-        return band_set.wavelengths
-
     @staticmethod
     def _band_names(count: int, sensor: str | None) -> list[str]:
         """Names of the bands in file order.
