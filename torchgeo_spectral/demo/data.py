@@ -1,5 +1,6 @@
 """Datasets and a data module over the synthetic demo scene."""
 
+import abc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,18 +86,34 @@ class _SceneWindows(NonGeoDataset):
         """Number of windows."""
         return len(self.corners)
 
-    def _window(self, index: int) -> tuple[Sample, int, int]:
-        """Cut window ``index``.
+    def __getitem__(self, index: int) -> Sample:
+        """One window with its target.
 
         Args:
             index: Window index.
 
         Returns:
-            ``{'image', 'wavelength'}`` and the window's upper-left row and column.
+            ``{'image', 'wavelength'}`` and the target of :meth:`_target`.
         """
         row, col = (int(v) for v in self.corners[index])
         image = self.image[:, row : row + self.size, col : col + self.size].clone()
-        return {'image': image, 'wavelength': self.wavelength.clone()}, row, col
+        return {
+            'image': image,
+            'wavelength': self.wavelength.clone(),
+            **self._target(row, col),
+        }
+
+    @abc.abstractmethod
+    def _target(self, row: int, col: int) -> Sample:
+        """The target of the window whose upper-left corner is ``(row, col)``.
+
+        Args:
+            row: Upper-left row of the window in :attr:`image`.
+            col: Upper-left column.
+
+        Returns:
+            The target entries of the sample.
+        """
 
 
 class SceneChips(_SceneWindows):
@@ -117,20 +134,19 @@ class SceneChips(_SceneWindows):
         """
         super().__init__(scene, scene.image, corners, size)
 
-    def __getitem__(self, index: int) -> Sample:
-        """One chip.
+    def _target(self, row: int, col: int) -> Sample:
+        """The chip's label mask.
 
         Args:
-            index: Chip index.
+            row: Upper-left row of the chip.
+            col: Upper-left column.
 
         Returns:
-            The sample.
+            ``{'mask': (s, s)}``.
         """
-        sample, row, col = self._window(index)
-        sample['mask'] = self.labels[
-            row : row + self.size, col : col + self.size
-        ].clone()
-        return sample
+        return {
+            'mask': self.labels[row : row + self.size, col : col + self.size].clone()
+        }
 
 
 class PixelPatches(_SceneWindows):
@@ -159,18 +175,18 @@ class PixelPatches(_SceneWindows):
         # padded image, so the window with upper-left (row, col) is centred on it.
         super().__init__(scene, padded, pixels, size)
 
-    def __getitem__(self, index: int) -> Sample:
-        """One patch.
+    def _target(self, row: int, col: int) -> Sample:
+        """The class of the patch's centre pixel.
 
         Args:
-            index: Patch index.
+            row: Row of the centre pixel in the scene (the patch's upper-left
+                row in the padded image).
+            col: Its column.
 
         Returns:
-            The sample.
+            ``{'label': ()}``.
         """
-        sample, row, col = self._window(index)
-        sample['label'] = self.labels[row, col].clone()
-        return sample
+        return {'label': self.labels[row, col].clone()}
 
 
 def random_corners(
