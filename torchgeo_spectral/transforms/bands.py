@@ -39,7 +39,57 @@ def select_bands(
     return image.index_select(1, index), wavelength.index_select(-1, index)
 
 
-class RandomBandSubset(SpectralTransform):
+class _RandomBandCount(SpectralTransform):
+    """Keep ``k ~ U{count}`` bands chosen by :meth:`choose`, for the whole batch.
+
+    What band subsets and band windows share: the draw of ``k``, the
+    probability ``p``, and images with at most ``k`` bands passing unchanged.
+    """
+
+    def __init__(
+        self, count: int | tuple[int, int], name: str, p: float, seed: int | None
+    ) -> None:
+        """Initialise the transform.
+
+        Args:
+            count: Number of bands to keep, or an inclusive range.
+            name: Name of ``count`` in error messages.
+            p: Probability of applying (one draw per batch).
+            seed: Seed of the transform's generator.
+        """
+        super().__init__(p=p, seed=seed)
+        self.count = _count_range(count, name)
+
+    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
+        """Keep the chosen bands.
+
+        Args:
+            image: ``(B, C, H, W)``.
+            wavelength: ``(C,)`` or ``(B, C)``.
+
+        Returns:
+            The kept bands and their wavelengths.
+        """
+        bands = image.shape[1]
+        keep = min(self.randint(*self.count), bands)
+        if not self.coin() or keep >= bands:
+            return image, wavelength
+        return select_bands(image, wavelength, self.choose(bands, keep))
+
+    def choose(self, bands: int, keep: int) -> Tensor:
+        """Indices of the bands to keep; implemented by subclasses.
+
+        Args:
+            bands: Number of bands of the image.
+            keep: Number of bands to keep (below ``bands``).
+
+        Returns:
+            ``keep`` sorted band indices.
+        """
+        raise NotImplementedError
+
+
+class RandomBandSubset(_RandomBandCount):
     """Keep a random subset of bands (in wavelength order) for the whole batch.
 
     ``k ~ U{num_bands}`` bands are kept; an image with at most ``k`` bands passes
@@ -56,28 +106,22 @@ class RandomBandSubset(SpectralTransform):
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
-        super().__init__(p=p, seed=seed)
-        self.num_bands = _count_range(num_bands, 'num_bands')
+        super().__init__(num_bands, 'num_bands', p, seed)
 
-    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Select the subset.
+    def choose(self, bands: int, keep: int) -> Tensor:
+        """A random subset of the bands.
 
         Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
+            bands: Number of bands of the image.
+            keep: Number of bands to keep.
 
         Returns:
-            The kept bands and their wavelengths.
+            ``keep`` sorted band indices.
         """
-        bands = image.shape[1]
-        keep = min(self.randint(*self.num_bands), bands)
-        if not self.coin() or keep >= bands:
-            return image, wavelength
-        index = torch.randperm(bands, generator=self.generator)[:keep].sort().values
-        return select_bands(image, wavelength, index)
+        return torch.randperm(bands, generator=self.generator)[:keep].sort().values
 
 
-class RandomBandWindow(SpectralTransform):
+class RandomBandWindow(_RandomBandCount):
     """Keep a random window of contiguous bands for the whole batch.
 
     ``k ~ U{width}`` neighbouring bands starting at a random band are kept; an
@@ -94,25 +138,20 @@ class RandomBandWindow(SpectralTransform):
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
-        super().__init__(p=p, seed=seed)
-        self.width = _count_range(width, 'width')
+        super().__init__(width, 'width', p, seed)
 
-    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Select the window.
+    def choose(self, bands: int, keep: int) -> Tensor:
+        """A random window of contiguous bands.
 
         Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
+            bands: Number of bands of the image.
+            keep: Width of the window.
 
         Returns:
-            The window and its wavelengths.
+            The ``keep`` band indices from a random start.
         """
-        bands = image.shape[1]
-        width = min(self.randint(*self.width), bands)
-        if not self.coin() or width >= bands:
-            return image, wavelength
-        start = self.randint(0, bands - width)
-        return image[:, start : start + width], wavelength[..., start : start + width]
+        start = self.randint(0, bands - keep)
+        return torch.arange(start, start + keep)
 
 
 class RandomBandDropout(SpectralTransform):
