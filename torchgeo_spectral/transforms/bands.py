@@ -40,25 +40,33 @@ def select_bands(
 
 
 class _RandomBandCount(SpectralTransform):
-    """Keep ``k ~ U{count}`` bands chosen by :meth:`choose`, for the whole batch.
+    """Keep ``k ~ U{count}`` bands, a random subset or window, for the whole batch.
 
     What band subsets and band windows share: the draw of ``k``, the
     probability ``p``, and images with at most ``k`` bands passing unchanged.
     """
 
     def __init__(
-        self, count: int | tuple[int, int], name: str, p: float, seed: int | None
+        self,
+        count: int | tuple[int, int],
+        name: str,
+        contiguous: bool,
+        p: float,
+        seed: int | None,
     ) -> None:
         """Initialise the transform.
 
         Args:
             count: Number of bands to keep, or an inclusive range.
             name: Name of ``count`` in error messages.
+            contiguous: Keep a window of neighbouring bands rather than a
+                random subset.
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
         super().__init__(p=p, seed=seed)
         self.count = _count_range(count, name)
+        self.contiguous = contiguous
 
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
         """Keep the chosen bands.
@@ -74,19 +82,12 @@ class _RandomBandCount(SpectralTransform):
         keep = min(self.randint(*self.count), bands)
         if not self.coin() or keep >= bands:
             return image, wavelength
-        return select_bands(image, wavelength, self.choose(bands, keep))
-
-    def choose(self, bands: int, keep: int) -> Tensor:
-        """Indices of the bands to keep; implemented by subclasses.
-
-        Args:
-            bands: Number of bands of the image.
-            keep: Number of bands to keep (below ``bands``).
-
-        Returns:
-            ``keep`` sorted band indices.
-        """
-        raise NotImplementedError
+        if self.contiguous:
+            start = self.randint(0, bands - keep)
+            index = torch.arange(start, start + keep)
+        else:
+            index = torch.randperm(bands, generator=self.generator)[:keep].sort().values
+        return select_bands(image, wavelength, index)
 
 
 class RandomBandSubset(_RandomBandCount):
@@ -106,19 +107,7 @@ class RandomBandSubset(_RandomBandCount):
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
-        super().__init__(num_bands, 'num_bands', p, seed)
-
-    def choose(self, bands: int, keep: int) -> Tensor:
-        """A random subset of the bands.
-
-        Args:
-            bands: Number of bands of the image.
-            keep: Number of bands to keep.
-
-        Returns:
-            ``keep`` sorted band indices.
-        """
-        return torch.randperm(bands, generator=self.generator)[:keep].sort().values
+        super().__init__(num_bands, 'num_bands', False, p, seed)
 
 
 class RandomBandWindow(_RandomBandCount):
@@ -138,20 +127,7 @@ class RandomBandWindow(_RandomBandCount):
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
-        super().__init__(width, 'width', p, seed)
-
-    def choose(self, bands: int, keep: int) -> Tensor:
-        """A random window of contiguous bands.
-
-        Args:
-            bands: Number of bands of the image.
-            keep: Width of the window.
-
-        Returns:
-            The ``keep`` band indices from a random start.
-        """
-        start = self.randint(0, bands - keep)
-        return torch.arange(start, start + keep)
+        super().__init__(width, 'width', True, p, seed)
 
 
 class RandomBandDropout(SpectralTransform):
