@@ -3,9 +3,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import torch
 
 from torchgeo_spectral.demo import (
     MATERIALS,
+    PixelPatches,
+    SceneChips,
     generate_scene,
     material_spectra,
     read_scene,
@@ -24,6 +27,24 @@ def test_spectra_are_physically_plausible() -> None:
     assert spectra['water'][3] < 0.02  # dark in the NIR
     assert spectra['soil'][4] > spectra['soil'][0]  # rising continuum
     assert ((0 <= material_spectra(np.linspace(400, 2500, 50))) <= 1).all()
+
+
+def test_chips_and_pixel_patches_cut_the_same_scene() -> None:
+    scene = generate_scene(np.linspace(450, 900, 8), size=16)
+    image = torch.from_numpy(scene.image)
+    labels = torch.from_numpy(scene.labels.astype(np.int64))
+    chip = SceneChips(scene, [(0, 0), (4, 8)], 4)[1]
+    assert torch.equal(chip['image'], image[:, 4:8, 8:12])
+    assert torch.equal(chip['mask'], labels[4:8, 8:12])
+    assert torch.equal(chip['wavelength'], torch.from_numpy(scene.wavelengths))
+    patches = PixelPatches(scene, np.array([[0, 0], [5, 7]]), 3)
+    assert len(patches) == 2
+    patch = patches[1]
+    assert patch['image'].shape == (8, 3, 3)
+    assert torch.equal(patch['image'][:, 1, 1], image[:, 5, 7])  # centred
+    assert int(patch['label']) == int(labels[5, 7])
+    corner = patches[0]['image']  # reflect padding at the border
+    assert torch.equal(corner[:, 0, 0], image[:, 1, 1])
 
 
 def test_scene_geotiffs(tmp_path: Path) -> None:

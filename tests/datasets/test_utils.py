@@ -73,3 +73,18 @@ def test_false_colour_bands() -> None:
     assert false_colour_bands(np.arange(400.0, 1000.0, 10.0)) == (25, 15, 7)
     assert false_colour_bands(np.arange(1000.0, 2500.0, 10.0)) == (127, 74, 22)
     assert false_colour_bands([500.0, 600.0]) == (1, 1, 0)
+
+
+def test_requested_wavelengths_one_rule_for_both_arguments() -> None:
+    from torchgeo_spectral.datasets.utils import requested_wavelengths
+    from torchgeo_spectral.sensors import get_sensor
+
+    assert requested_wavelengths(None, None) is None
+    np.testing.assert_allclose(
+        requested_wavelengths([0.45, 0.55, 0.65], None), [450.0, 550.0, 650.0]
+    )
+    enmap = requested_wavelengths(None, 'enmap')
+    assert enmap is not None
+    assert enmap.size == get_sensor('enmap').num_bands
+    with pytest.raises(ValueError, match='not both'):
+        requested_wavelengths([450.0], 'enmap')

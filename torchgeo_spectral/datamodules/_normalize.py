@@ -6,13 +6,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
-from torch import Tensor
 from torch.utils.data import Dataset
+from torchgeo.datamodules import BaseDataModule
+from torchgeo.datasets.utils import Sample
 
+from ..datasets import collate_spectral
 from .augment import SpectralAugmentation
 from .statistics import BandStatistics, compute_band_statistics
-
-Sample = dict[str, Tensor]
 
 
 def resolve_statistics(
@@ -68,3 +68,56 @@ def augmentations(
         SpectralAugmentation(stats.mean, stats.std, train=augment),
         SpectralAugmentation(stats.mean, stats.std, train=False),
     )
+
+
+class StreamedStatisticsMixin(BaseDataModule):
+    """Normalization of a data module from given or streamed band statistics.
+
+    The random-split data modules share this: the user's ``mean``/``std`` are
+    kept, and at the first ``setup`` the statistics are taken from them or
+    streamed over the training split (:func:`resolve_statistics`), then turned
+    into the training and evaluation pipelines (:func:`augmentations`).
+    Batches are collated with :func:`~torchgeo_spectral.datasets.collate_spectral`.
+    """
+
+    def _init_statistics(
+        self,
+        mean: Sequence[float] | None,
+        std: Sequence[float] | None,
+        stats_batches: int | None,
+        augment: bool,
+    ) -> None:
+        """Keep the normalization settings (called from ``__init__``).
+
+        Args:
+            mean: Band means (skip streaming statistics).
+            std: Band standard deviations.
+            stats_batches: Training batches streamed for the statistics.
+            augment: Random flips during training.
+        """
+        self.user_mean = mean
+        self.user_std = std
+        self.stats_batches = stats_batches
+        self.augment = augment
+        self.collate_fn = collate_spectral
+        self.statistics: BandStatistics | None = None
+
+    def _setup_statistics(
+        self, train: Dataset[Sample], sampler: Iterable[Any] | None
+    ) -> None:
+        """Resolve the statistics once and build the normalizers.
+
+        Args:
+            train: Training dataset.
+            sampler: Sampler over ``train`` for geo datasets, or None.
+        """
+        if self.statistics is None:
+            self.statistics = resolve_statistics(
+                self.user_mean,
+                self.user_std,
+                train,
+                sampler,
+                batch_size=self.batch_size,
+                max_batches=self.stats_batches,
+            )
+            self.train_aug, self.aug = augmentations(self.statistics, self.augment)

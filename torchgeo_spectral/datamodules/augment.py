@@ -5,12 +5,11 @@ from __future__ import annotations
 import kornia.augmentation as K
 import torch
 from torch import Tensor, nn
+from torchgeo.datasets.utils import Sample
 
 from ..transforms.normalize import WavelengthNormalize
 
 __all__ = ['SpectralAugmentation']
-
-Sample = dict[str, Tensor]
 
 
 class SpectralAugmentation(nn.Module):

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 from torchgeo.datamodules import NonGeoDataModule
+from torchgeo.datasets.utils import Sample
 
 from ..samplers.band_set import BandSetBatchSampler
 from ..transforms import (
@@ -53,7 +54,6 @@ from ..transforms import (
 
 __all__ = ['MixedCubeFolderDataModule']
 
-Sample = dict[str, Tensor]
 
 #: Sensors that training batches may be resampled to (coarser than the source).
 DEFAULT_SIMULATED_SENSORS = ('sentinel2', 'landsat8', 'desis', 'rgb')
@@ -323,7 +323,8 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
         self.scaling = scaling
         self.small_cubes = small_cubes
         self.cache = cache
-        self.aug = _identity
+        # Patches are scaled when read: no normalization.
+        self.aug = nn.Identity()
         self.train_aug = (
             _pretraining_augmentation(simulate_sensors) if augment else None
         )
@@ -603,15 +604,3 @@ def _pretraining_augmentation(simulate_sensors: Sequence[str]) -> nn.Sequential:
         RandomBandDropout(drop_prob=0.1, mode='remove', min_keep=3, p=0.25),
     ]
     return nn.Sequential(*steps)
-
-
-def _identity(batch: dict[str, Any]) -> dict[str, Any]:
-    """Return the batch unchanged (patches are scaled when read).
-
-    Args:
-        batch: A batch.
-
-    Returns:
-        The same batch.
-    """
-    return batch

@@ -7,15 +7,13 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
-from torch import Tensor
 from torch.utils.data import random_split
 from torchgeo.datamodules import NonGeoDataModule
 from torchgeo.datasets import NonGeoDataset
 
-from ..datasets import ProximalHyperspectral, collate_spectral
+from ..datasets import ProximalHyperspectral
 from ..datasets.scene import HyperspectralScene
-from ._normalize import augmentations, resolve_statistics
-from .statistics import BandStatistics
+from ._normalize import StreamedStatisticsMixin
 
 __all__ = [
     'HyperspectralSceneDataModule',
@@ -23,10 +21,8 @@ __all__ = [
     'SpectralNonGeoDataModule',
 ]
 
-Sample = dict[str, Tensor]
 
-
-class SpectralNonGeoDataModule(NonGeoDataModule):
+class SpectralNonGeoDataModule(StreamedStatisticsMixin, NonGeoDataModule):
     """Seeded random train/val/test split of a spectral NonGeoDataset.
 
     Per-band mean/std come from ``mean``/``std`` or are streamed over the
@@ -77,12 +73,7 @@ class SpectralNonGeoDataModule(NonGeoDataModule):
         self.val_split_pct = val_split_pct
         self.test_split_pct = test_split_pct
         self.seed = seed
-        self.user_mean = mean
-        self.user_std = std
-        self.stats_batches = stats_batches
-        self.augment = augment
-        self.collate_fn = collate_spectral
-        self.statistics: BandStatistics | None = None
+        self._init_statistics(mean, std, stats_batches, augment)
 
     def setup(self, stage: str) -> None:
         """Build and split the dataset, and the normalisation.
@@ -100,16 +91,7 @@ class SpectralNonGeoDataModule(NonGeoDataModule):
         train, val, test = random_split(dataset, fractions, generator=generator)
         self.train_dataset, self.val_dataset, self.test_dataset = train, val, test
         self.predict_dataset = dataset
-        if self.statistics is None:
-            self.statistics = resolve_statistics(
-                self.user_mean,
-                self.user_std,
-                train,
-                None,
-                batch_size=self.batch_size,
-                max_batches=self.stats_batches,
-            )
-            self.train_aug, self.aug = augmentations(self.statistics, self.augment)
+        self._setup_statistics(train, None)
 
 
 class ProximalHyperspectralDataModule(SpectralNonGeoDataModule):
@@ -119,50 +101,18 @@ class ProximalHyperspectralDataModule(SpectralNonGeoDataModule):
     size, so that samples can be batched.
     """
 
-    def __init__(
-        self,
-        root: str | os.PathLike[str] = 'data',
-        batch_size: int = 32,
-        num_workers: int = 0,
-        val_split_pct: float = 0.2,
-        test_split_pct: float = 0.2,
-        seed: int = 0,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
-        stats_batches: int | None = None,
-        augment: bool = True,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, root: str | os.PathLike[str] = 'data', **kwargs: Any) -> None:
         """Initialize a new ProximalHyperspectralDataModule.
 
         Args:
             root: Folder of cubes.
-            batch_size: Samples per batch.
-            num_workers: Data loader workers.
-            val_split_pct: Fraction of samples for validation.
-            test_split_pct: Fraction of samples for testing.
-            seed: Seed of the split.
-            mean: Band means (skip streaming statistics).
-            std: Band standard deviations.
-            stats_batches: Training batches streamed for the statistics.
-            augment: Random flips during training.
-            **kwargs: Passed to :class:`ProximalHyperspectral` (``labels``,
-                ``masks``, ``dark``, ``white``, ``patch_size``, ...).
+            **kwargs: The split, statistics and loader arguments of
+                :class:`SpectralNonGeoDataModule` (``batch_size``,
+                ``val_split_pct``, ``seed``, ``mean``, ...), the rest passed to
+                :class:`ProximalHyperspectral` (``labels``, ``masks``, ``dark``,
+                ``white``, ``patch_size``, ...).
         """
-        super().__init__(
-            ProximalHyperspectral,
-            batch_size,
-            num_workers,
-            val_split_pct,
-            test_split_pct,
-            seed,
-            mean,
-            std,
-            stats_batches,
-            augment,
-            root=root,
-            **kwargs,
-        )
+        super().__init__(ProximalHyperspectral, root=root, **kwargs)
 
 
 def scene_class(name: str | type[HyperspectralScene]) -> type[HyperspectralScene]:
@@ -196,15 +146,6 @@ class HyperspectralSceneDataModule(SpectralNonGeoDataModule):
         scene: str | type[HyperspectralScene] = 'IndianPines',
         root: str | os.PathLike[str] = 'data',
         mode: Literal['patch', 'tile'] = 'patch',
-        batch_size: int = 32,
-        num_workers: int = 0,
-        val_split_pct: float = 0.2,
-        test_split_pct: float = 0.2,
-        seed: int = 0,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
-        stats_batches: int | None = None,
-        augment: bool = True,
         **kwargs: Any,
     ) -> None:
         """Initialize a new HyperspectralSceneDataModule.
@@ -216,30 +157,10 @@ class HyperspectralSceneDataModule(SpectralNonGeoDataModule):
                 :class:`HyperspectralScene` subclass or its class path.
             root: Folder of the scene files.
             mode: ``'patch'`` or ``'tile'``.
-            batch_size: Samples per batch.
-            num_workers: Data loader workers.
-            val_split_pct: Fraction of samples for validation.
-            test_split_pct: Fraction of samples for testing.
-            seed: Seed of the split.
-            mean: Band means (skip streaming statistics).
-            std: Band standard deviations.
-            stats_batches: Training batches streamed for the statistics.
-            augment: Random flips during training.
-            **kwargs: Passed to the scene (``patch_size``, ``tile_size``,
-                ``download``, ``checksum``).
+            **kwargs: The split, statistics and loader arguments of
+                :class:`SpectralNonGeoDataModule` (``batch_size``,
+                ``val_split_pct``, ``seed``, ``mean``, ...), the rest passed to
+                the scene (``patch_size``, ``tile_size``, ``download``,
+                ``checksum``).
         """
-        super().__init__(
-            scene_class(scene),
-            batch_size,
-            num_workers,
-            val_split_pct,
-            test_split_pct,
-            seed,
-            mean,
-            std,
-            stats_batches,
-            augment,
-            root=root,
-            mode=mode,
-            **kwargs,
-        )
+        super().__init__(scene_class(scene), root=root, mode=mode, **kwargs)

@@ -7,20 +7,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import torch
-from torch import Tensor
 from torchgeo.datamodules import GeoDataModule
 from torchgeo.datasets import GeoDataset, RasterDataset
 from torchgeo.datasets.splits import random_bbox_assignment, random_grid_cell_assignment
 from torchgeo.samplers import GriddedPatchSampler, RandomPatchSampler
 
-from ..datasets import HyperspectralRaster, collate_spectral
+from ..datasets import HyperspectralRaster
 from ..datasets.io import is_sidecar
-from ._normalize import augmentations, resolve_statistics
-from .statistics import BandStatistics
+from ._normalize import StreamedStatisticsMixin
 
 __all__ = ['HyperspectralRasterDataModule', 'LabelRaster']
 
-Sample = dict[str, Tensor]
 PathLike = str | os.PathLike[str]
 
 
@@ -39,7 +36,7 @@ class LabelRaster(RasterDataset):
         return [f for f in super().files if not is_sidecar(f)]
 
 
-class HyperspectralRasterDataModule(GeoDataModule):
+class HyperspectralRasterDataModule(StreamedStatisticsMixin, GeoDataModule):
     """Spatially split patches of a :class:`HyperspectralRaster`.
 
     The image dataset (intersected with a :class:`LabelRaster` when
@@ -113,12 +110,7 @@ class HyperspectralRasterDataModule(GeoDataModule):
         self.split_fractions = list(split_fractions)
         self.grid_size = grid_size
         self.seed = seed
-        self.user_mean = mean
-        self.user_std = std
-        self.stats_batches = stats_batches
-        self.augment = augment
-        self.collate_fn = collate_spectral
-        self.statistics: BandStatistics | None = None
+        self._init_statistics(mean, std, stats_batches, augment)
 
     def _build(self) -> GeoDataset:
         """The full (image [& label]) dataset.
@@ -155,15 +147,9 @@ class HyperspectralRasterDataModule(GeoDataModule):
         self.val_sampler = GriddedPatchSampler(val, size=self.patch_size)
         self.test_sampler = GriddedPatchSampler(test, size=self.patch_size)
         self.predict_sampler = GriddedPatchSampler(dataset, size=self.patch_size)
-        if self.statistics is None:
-            self.statistics = resolve_statistics(
-                self.user_mean,
-                self.user_std,
-                train,
-                RandomPatchSampler(
-                    train, size=self.patch_size, length=self.length, generator=self.seed
-                ),
-                batch_size=self.batch_size,
-                max_batches=self.stats_batches,
-            )
-            self.train_aug, self.aug = augmentations(self.statistics, self.augment)
+        self._setup_statistics(
+            train,
+            RandomPatchSampler(
+                train, size=self.patch_size, length=self.length, generator=self.seed
+            ),
+        )

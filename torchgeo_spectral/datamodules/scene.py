@@ -26,6 +26,7 @@ from lightning.pytorch.utilities.types import EVAL_DATALOADERS
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchgeo.datamodules import NonGeoDataModule
+from torchgeo.datasets.utils import Sample
 
 from ..datasets import collate_spectral
 from ..datasets import scenes as scene_classes
@@ -49,7 +50,6 @@ __all__ = [
     'resolve_scene_class',
 ]
 
-Sample = dict[str, Tensor]
 #: A label budget as the CLI takes it: a count per class, a fraction, or a dict.
 BudgetArg = int | float | dict[int, int] | None
 
@@ -483,15 +483,7 @@ class SceneDataModule(NonGeoDataModule):
         dataset = self.train_dataset
         if dataset is None:
             raise RuntimeError('call setup() first')
-        size = len(dataset)  # type: ignore[arg-type]
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=True,
-            num_workers=self.num_workers,
-            collate_fn=self.collate_fn,
-            drop_last=size > self.batch_size,
-        )
+        return self._loader(dataset, train=True)
 
     def val_dataloader(self) -> EVAL_DATALOADERS:
         """Validation batches, or none when the split has no validation blocks.
@@ -503,21 +495,27 @@ class SceneDataModule(NonGeoDataModule):
             return []
         return self._loader(self.val_dataset)
 
-    def _loader(self, dataset: Dataset[Sample]) -> DataLoader[Sample]:
-        """An evaluation loader in dataset order.
+    def _loader(
+        self, dataset: Dataset[Sample], train: bool = False
+    ) -> DataLoader[Sample]:
+        """A loader: in dataset order, or shuffled for training.
 
         Args:
             dataset: The dataset.
+            train: Shuffle, and drop the last incomplete batch when at least
+                one full batch remains.
 
         Returns:
             The loader.
         """
+        size = len(dataset)  # type: ignore[arg-type]
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=False,
+            shuffle=train,
             num_workers=self.num_workers,
             collate_fn=self.collate_fn,
+            drop_last=train and size > self.batch_size,
         )
 
     @property

@@ -9,12 +9,11 @@ from typing import Any
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
+from torchgeo.datasets.utils import Sample
 
 from ..datasets.utils import collate_spectral
 
 __all__ = ['BandStatistics', 'RunningBandStatistics', 'compute_band_statistics']
-
-Sample = dict[str, Tensor]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import rasterio
 import rasterio.errors
 from affine import Affine
-from torch import Tensor
+from torchgeo.datasets.utils import Sample
 
 from ..wavelengths import read_wavelengths
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
@@ -30,7 +30,6 @@ from .scene import HyperspectralScene
 
 __all__ = ['FileScene', 'WavelengthSource', 'read_label_map']
 
-Sample = dict[str, Tensor]
 #: Band centres: a text/CSV file, a sensor name, or the values in nm.
 WavelengthSource = str | os.PathLike[str] | Sequence[float]
 

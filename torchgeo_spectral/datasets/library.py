@@ -43,12 +43,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from matplotlib.figure import Figure
 from scipy.ndimage import gaussian_filter
-from torch import Tensor
 from torchgeo.datasets import NonGeoDataset
+from torchgeo.datasets.utils import Sample
 
-from ..plot.sample import plot_spectral_sample
+from ..plot.sample import SpectralPlotMixin
 from ..sensors import get_sensor, list_sensors, resample_spectra
 from ..sensors.io import _parse_list
 from ..wavelengths import check_fwhm, check_wavelengths, to_nanometers
@@ -60,7 +59,6 @@ __all__ = [
     'load_spectral_library',
 ]
 
-Sample = dict[str, Tensor]
 FloatArray = npt.NDArray[np.float64]
 
 #: Band width (FWHM, nm) of the earthlib spectra, as its documentation states.
@@ -469,7 +467,7 @@ def _smooth_fields(
     return fields
 
 
-class SyntheticLibraryScenes(NonGeoDataset):
+class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
     """Synthetic scenes of mixed library spectra, seen by random sensors.
 
     Each sample is one scene, generated from ``(seed, index)`` alone, so every
@@ -790,22 +788,10 @@ class SyntheticLibraryScenes(NonGeoDataset):
             sample = self.transforms(sample)
         return sample
 
-    def plot(
-        self, sample: Sample, show_titles: bool = True, suptitle: str | None = None
-    ) -> Figure:
-        """Plot a sample: false color by wavelength, mean spectrum, class mask.
-
-        Args:
-            sample: A sample from :meth:`__getitem__`.
-            show_titles: Title the panels.
-            suptitle: Figure title.
+    def plot_class_names(self) -> list[str]:
+        """Names of the classes, to title a sample's ``label``.
 
         Returns:
-            The figure.
+            The library's classes.
         """
-        return plot_spectral_sample(
-            sample,
-            show_titles=show_titles,
-            suptitle=suptitle,
-            class_names=list(self.classes),
-        )
+        return list(self.classes)

@@ -11,14 +11,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import torch
-from matplotlib.figure import Figure
-from torch import Tensor
 from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
+from torchgeo.datasets.utils import Sample
 
-from ..plot import plot_spectral_sample
-from ..sensors import get_sensor
-from ..wavelengths import same_band_set, to_nanometers
+from ..plot.sample import SpectralPlotMixin
+from ..wavelengths import same_band_set
 from .io import (
     CubeInfo,
     envi_data_file,
@@ -28,11 +26,9 @@ from .io import (
     read_cube,
     read_reference,
 )
-from .utils import BadBandSpec, select_bands
+from .utils import BadBandSpec, requested_wavelengths, select_bands
 
 __all__ = ['ProximalHyperspectral']
-
-Sample = dict[str, Tensor]
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,7 @@ def _class_order(value: str) -> tuple[int, int, str]:
     return 1, 0, value
 
 
-class ProximalHyperspectral(NonGeoDataset):
+class ProximalHyperspectral(SpectralPlotMixin, NonGeoDataset):
     """A folder of close-range spectral cubes, optionally labelled and calibrated.
 
     Cubes are ENVI (``.hdr`` + data file), (Geo)TIFF or ``.npy`` files in
@@ -191,8 +187,7 @@ class ProximalHyperspectral(NonGeoDataset):
                 list, mismatched masks or references, or cubes smaller than
                 ``patch_size``.
         """
-        if sensor is not None and wavelengths is not None:
-            raise ValueError('give either sensor= or wavelengths=, not both')
+        requested = requested_wavelengths(wavelengths, sensor)
         if dark is not None and white is None:
             raise ValueError('dark= needs white= for (raw - dark) / (white - dark)')
         self.root = Path(root)
@@ -201,13 +196,9 @@ class ProximalHyperspectral(NonGeoDataset):
         self.nodata = nodata
         self.max_sample_bytes = max_sample_bytes
         paths = self._find_paths()
-        expected = None
-        if wavelengths is not None:
-            expected = len(wavelengths)
-        elif sensor is not None:
-            expected = get_sensor(sensor).num_bands
+        expected = None if requested is None else requested.size
         self.infos = [CubeInfo.read(p, expected) for p in paths]
-        file_w = self._wavelengths(wavelengths, sensor)
+        file_w = self._wavelengths(requested)
         self.selection = select_bands(
             file_w,
             bad_bands=bad_bands,
@@ -253,13 +244,14 @@ class ProximalHyperspectral(NonGeoDataset):
         return paths
 
     def _wavelengths(
-        self, wavelengths: Sequence[float] | None, sensor: str | None
+        self, requested: npt.NDArray[np.float64] | None
     ) -> npt.NDArray[np.float64]:
         """Band centres (file order) shared by every cube.
 
         Args:
-            wavelengths: Explicit centres, or None.
-            sensor: Sensor name, or None.
+            requested: Centres from ``wavelengths=`` or ``sensor=``
+                (:func:`~torchgeo_spectral.datasets.utils.requested_wavelengths`),
+                or None.
 
         Returns:
             Centres in nm, file order.
@@ -268,12 +260,8 @@ class ProximalHyperspectral(NonGeoDataset):
             ValueError: Naming the cube, if a band count disagrees or a cube
                 has no or different wavelengths.
         """
-        if wavelengths is not None or sensor is not None:
-            centres = (
-                to_nanometers(wavelengths, source='wavelengths=')
-                if wavelengths is not None
-                else np.asarray(get_sensor(str(sensor)).wavelengths, dtype=np.float64)
-            )
+        if requested is not None:
+            centres = requested
             for info in self.infos:
                 if info.count != centres.size:
                     msg = (
@@ -555,24 +543,10 @@ class ProximalHyperspectral(NonGeoDataset):
             sample = self.transforms(sample)
         return sample
 
-    def plot(
-        self, sample: Sample, show_titles: bool = True, suptitle: str | None = None
-    ) -> Figure:
-        """Plot a sample: false colour by wavelength, mean spectrum, mask.
-
-        Args:
-            sample: A sample from :meth:`__getitem__`.
-            show_titles: Title the panels.
-            suptitle: Figure title.
+    def plot_class_names(self) -> list[str] | None:
+        """Names of the classes, to title a sample's ``label``.
 
         Returns:
-            The figure.
+            :attr:`classes`, or None when there are none.
         """
-        sample = dict(sample)
-        sample.setdefault('wavelength', self.wavelengths)
-        return plot_spectral_sample(
-            sample,
-            show_titles=show_titles,
-            suptitle=suptitle,
-            class_names=self.classes or None,
-        )
+        return self.classes or None

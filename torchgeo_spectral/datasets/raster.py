@@ -16,14 +16,14 @@ import rasterio.merge
 import rasterio.transform
 import rasterio.windows
 import torch
-from matplotlib.figure import Figure
+from matplotlib.colors import Colormap
 from pyproj import CRS
 from torch import Tensor
 from torchgeo.datasets import GeoDataset, IntersectionDataset, RasterDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
-from torchgeo.datasets.utils import GeoSlice, array_to_tensor
+from torchgeo.datasets.utils import GeoSlice, Sample, array_to_tensor
 
-from ..plot import plot_spectral_sample
+from ..plot.sample import SpectralPlotMixin
 from ..sensors import get_sensor
 from ..wavelengths import same_band_set, to_nanometers
 from .io import (
@@ -34,11 +34,15 @@ from .io import (
     rasterio_env,
     read_failed_message,
 )
-from .utils import BadBandSpec, BandSelection, concat_spectral_samples, select_bands
+from .utils import (
+    BadBandSpec,
+    BandSelection,
+    concat_spectral_samples,
+    requested_wavelengths,
+    select_bands,
+)
 
 __all__ = ['HyperspectralRaster']
-
-Sample = dict[str, Tensor]
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def _slice_tensor(x: slice, y: slice, t: slice) -> Tensor:
     return torch.tensor(values)
 
 
-class HyperspectralRaster(RasterDataset):
+class HyperspectralRaster(SpectralPlotMixin, RasterDataset):
     """Georeferenced spectral rasters with band wavelengths.
 
     Reads GeoTIFFs and ENVI cubes (``.hdr`` + ``.img``/``.bsq``/``.bil``/``.bip``/
@@ -208,8 +212,7 @@ class HyperspectralRaster(RasterDataset):
             ValueError: For invalid wavelengths, a band count that disagrees with
                 the wavelengths, several band sets, or bad band entries.
         """
-        if sensor is not None and wavelengths is not None:
-            raise ValueError('give either sensor= or wavelengths=, not both')
+        requested = requested_wavelengths(wavelengths, sensor)
         self.separate_files = separate_files
         self.nodata = nodata
         self.fill_value = fill_value
@@ -230,9 +233,12 @@ class HyperspectralRaster(RasterDataset):
         else:
             if filename_glob is not None:
                 self.filename_glob = filename_glob
-            band_set = self._choose_band_set(sensor, wavelengths, num_bands)
+            band_set = self._choose_band_set(requested, num_bands)
             self._selected = list(band_set.files)
-            file_wavelengths = self._file_wavelengths(band_set, sensor, wavelengths)
+            file_wavelengths = requested
+            if file_wavelengths is None:
+                assert band_set.wavelengths is not None
+                file_wavelengths = band_set.wavelengths
             names = self._band_names(band_set.count, sensor)
             self.all_bands = tuple(names)
             subset = self._subset(bands, names)
@@ -345,16 +351,14 @@ class HyperspectralRaster(RasterDataset):
         return infos
 
     def _choose_band_set(
-        self,
-        sensor: str | None,
-        wavelengths: Sequence[float] | None,
-        num_bands: int | None,
+        self, requested: npt.NDArray[np.float64] | None, num_bands: int | None
     ) -> _BandSet:
         """Group files by band set and pick the one to use.
 
         Args:
-            sensor: Sensor name, or None.
-            wavelengths: Explicit centres, or None.
+            requested: Centres from ``wavelengths=`` or ``sensor=``
+                (:func:`~torchgeo_spectral.datasets.utils.requested_wavelengths`),
+                or None.
             num_bands: Requested band count, or None.
 
         Returns:
@@ -365,12 +369,8 @@ class HyperspectralRaster(RasterDataset):
                 band sets remain.
         """
         infos = self._scan()
-        wanted = num_bands
-        if wavelengths is not None:
-            wanted = len(wavelengths)
-        elif sensor is not None:
-            wanted = get_sensor(sensor).num_bands
-        explicit = wavelengths is not None or sensor is not None
+        explicit = requested is not None
+        wanted = requested.size if requested is not None else num_bands
         groups: list[_BandSet] = []
         for info in infos:
             if wanted is not None and info.count != wanted:
@@ -416,31 +416,6 @@ class HyperspectralRaster(RasterDataset):
         return groups[0]
 
     # ------------------------------------------------------------ wavelengths
-    @staticmethod
-    def _file_wavelengths(
-        band_set: _BandSet, sensor: str | None, wavelengths: Sequence[float] | None
-    ) -> npt.NDArray[np.float64]:
-        """Band centres in file order for a band set.
-
-        Args:
-            band_set: The chosen files.
-            sensor: Sensor name, or None.
-            wavelengths: Explicit centres, or None.
-
-        Returns:
-            Centres in nm, file order.
-
-        Raises:
-            ~torchgeo_spectral.wavelengths.WavelengthError: If the explicit
-                centres break the wavelength rules.
-        """
-        if wavelengths is not None:
-            return to_nanometers(wavelengths, source='wavelengths=')
-        if sensor is not None:
-            return np.asarray(get_sensor(sensor).wavelengths, dtype=np.float64)
-        assert band_set.wavelengths is not None
-        return band_set.wavelengths
-
     @staticmethod
     def _band_names(count: int, sensor: str | None) -> list[str]:
         """Names of the bands in file order.
@@ -866,24 +841,13 @@ class HyperspectralRaster(RasterDataset):
             )
             raise ValueError(msg) from error
 
-    def plot(
-        self, sample: Sample, show_titles: bool = True, suptitle: str | None = None
-    ) -> Figure:
-        """Plot a sample: false colour by wavelength, mean spectrum, mask.
-
-        Args:
-            sample: A sample from :meth:`__getitem__` (``wavelength`` optional).
-            show_titles: Title the panels.
-            suptitle: Figure title.
+    def plot_cmap(self) -> str | Colormap | None:
+        """Color map of the mask panels: the file's palette, when it has one.
 
         Returns:
-            The figure.
+            TorchGeo's ``cmap`` read from the first file, or None.
         """
-        sample = dict(sample)
-        sample.setdefault('wavelength', self.wavelengths)
-        return plot_spectral_sample(
-            sample, show_titles=show_titles, suptitle=suptitle, cmap=self.cmap
-        )
+        return self.cmap
 
     def __str__(self) -> str:
         """Describe the dataset.

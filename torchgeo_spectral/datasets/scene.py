@@ -14,20 +14,17 @@ import rasterio
 import torch
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from torch import Tensor
 from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
-from torchgeo.datasets.utils import check_integrity, download_url
+from torchgeo.datasets.utils import Sample, check_integrity, download_url
 
-from ..plot import plot_spectral_sample
+from ..plot.sample import SpectralPlotMixin
 from .io import rasterio_env
 from .mat import load_mat_array
 from .utils import select_bands
 
 __all__ = ['HyperspectralScene', 'SceneFile']
-
-Sample = dict[str, Tensor]
 
 
 def _starts(length: int, size: int, step: int) -> list[int]:
@@ -77,7 +74,7 @@ class SceneFile:
         return replace(self, url=url, md5=md5)
 
 
-class HyperspectralScene(NonGeoDataset):
+class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
     """Base class of single-scene hyperspectral benchmarks with a label map.
 
     Subclasses only declare metadata: :attr:`image_file`, :attr:`gt_file`,
@@ -429,28 +426,21 @@ class HyperspectralScene(NonGeoDataset):
         colours = [tab(i % 20) for i in range(len(self.class_names))]
         return ListedColormap([(0.0, 0.0, 0.0, 1.0), *colours])
 
-    def plot(
-        self, sample: Sample, show_titles: bool = True, suptitle: str | None = None
-    ) -> Figure:
-        """Plot a sample: false colour by wavelength, mean spectrum, mask.
-
-        Args:
-            sample: A sample from :meth:`__getitem__`.
-            show_titles: Title the panels.
-            suptitle: Figure title.
+    def plot_class_names(self) -> list[str]:
+        """Names of the classes, to title a sample's ``label``.
 
         Returns:
-            The figure.
+            :attr:`class_names`.
         """
-        sample = dict(sample)
-        sample.setdefault('wavelength', self.wavelengths)
-        return plot_spectral_sample(
-            sample,
-            show_titles=show_titles,
-            suptitle=suptitle,
-            class_names=list(self.class_names),
-            cmap=self.cmap,
-        )
+        return list(self.class_names)
+
+    def plot_cmap(self) -> ListedColormap:
+        """Color map of the mask panels: :attr:`cmap`.
+
+        Returns:
+            ``K + 1`` colors.
+        """
+        return self.cmap
 
     @classmethod
     def num_bands(cls) -> int:

@@ -13,19 +13,51 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from torch import Tensor
+from torchgeo.datasets.utils import Sample
 
-from ..wavelengths import MixedBandSetsError, same_band_set, sort_bands
+from ..sensors import get_sensor
+from ..wavelengths import MixedBandSetsError, same_band_set, sort_bands, to_nanometers
 
 __all__ = [
     'BadBandSpec',
     'BandSelection',
     'collate_spectral',
     'concat_spectral_samples',
+    'requested_wavelengths',
     'select_bands',
     'sort_bands',
 ]
 
-Sample = dict[str, Tensor]
+
+def requested_wavelengths(
+    wavelengths: Sequence[float] | None, sensor: str | None
+) -> npt.NDArray[np.float64] | None:
+    """Band centres the user asked for: ``wavelengths=`` or a sensor's table.
+
+    The datasets that accept either argument share this, so that both are read
+    by one rule (:func:`~torchgeo_spectral.wavelengths.to_nanometers` for
+    explicit values).
+
+    Args:
+        wavelengths: Explicit centres in file band order, or None.
+        sensor: Sensor name (:func:`~torchgeo_spectral.sensors.get_sensor`), or None.
+
+    Returns:
+        Centres in nm, file order, or None when neither is given.
+
+    Raises:
+        ValueError: If both are given.
+        ~torchgeo_spectral.wavelengths.WavelengthError: If the explicit centres
+            break the wavelength rules.
+    """
+    if wavelengths is not None and sensor is not None:
+        raise ValueError('give either sensor= or wavelengths=, not both')
+    if wavelengths is not None:
+        return to_nanometers(wavelengths, source='wavelengths=')
+    if sensor is not None:
+        return np.asarray(get_sensor(sensor).wavelengths, dtype=np.float64)
+    return None
+
 
 #: A bad-band entry: a 0-based band index (in file order) or an inclusive
 #: ``(low, high)`` wavelength range in nm.

@@ -1,19 +1,18 @@
 """Datasets and a data module over the synthetic demo scene."""
 
+import abc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from torch import Tensor
+from torch import nn
 from torchgeo.datamodules import NonGeoDataModule
 from torchgeo.datasets import NonGeoDataset
+from torchgeo.datasets.utils import Sample
 
 from .scene import SyntheticScene, generate_scene, read_scene, write_scene
-
-Sample = dict[str, Tensor]
 
 
 def demo_wavelengths(
@@ -56,7 +55,68 @@ def load_or_create_scene(
     return read_scene(folder)
 
 
-class SceneChips(NonGeoDataset):
+class _SceneWindows(NonGeoDataset):
+    """Square windows of a scene's image: what chips and pixel patches share.
+
+    Subclasses add the target of a window (a mask or the centre label).
+    """
+
+    def __init__(
+        self,
+        scene: SyntheticScene,
+        image: NDArray[np.floating],
+        corners: Sequence[tuple[int, int]] | NDArray[np.integer],
+        size: int,
+    ) -> None:
+        """Initialise the windows.
+
+        Args:
+            scene: The scene (labels and wavelengths).
+            image: The image the windows are cut from, ``(C, H, W)``.
+            corners: Upper-left (row, col) of every window in ``image``.
+            size: Window height and width.
+        """
+        self.image = torch.from_numpy(np.ascontiguousarray(image))
+        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
+        self.wavelength = torch.from_numpy(scene.wavelengths)
+        self.corners = np.asarray(corners, dtype=np.int64).reshape(-1, 2)
+        self.size = size
+
+    def __len__(self) -> int:
+        """Number of windows."""
+        return len(self.corners)
+
+    def __getitem__(self, index: int) -> Sample:
+        """One window with its target.
+
+        Args:
+            index: Window index.
+
+        Returns:
+            ``{'image', 'wavelength'}`` and the target of :meth:`_target`.
+        """
+        row, col = (int(v) for v in self.corners[index])
+        image = self.image[:, row : row + self.size, col : col + self.size].clone()
+        return {
+            'image': image,
+            'wavelength': self.wavelength.clone(),
+            **self._target(row, col),
+        }
+
+    @abc.abstractmethod
+    def _target(self, row: int, col: int) -> Sample:
+        """The target of the window whose upper-left corner is ``(row, col)``.
+
+        Args:
+            row: Upper-left row of the window in :attr:`image`.
+            col: Upper-left column.
+
+        Returns:
+            The target entries of the sample.
+        """
+
+
+class SceneChips(_SceneWindows):
     """Square chips of a scene, with their label masks.
 
     Samples are ``{'image': (C, s, s), 'wavelength': (C,), 'mask': (s, s)}``.
@@ -72,35 +132,24 @@ class SceneChips(NonGeoDataset):
             corners: Upper-left (row, col) of every chip.
             size: Chip height and width.
         """
-        self.image = torch.from_numpy(scene.image)
-        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
-        self.wavelength = torch.from_numpy(scene.wavelengths)
-        self.corners = list(corners)
-        self.size = size
+        super().__init__(scene, scene.image, corners, size)
 
-    def __len__(self) -> int:
-        """Number of chips."""
-        return len(self.corners)
-
-    def __getitem__(self, index: int) -> Sample:
-        """One chip.
+    def _target(self, row: int, col: int) -> Sample:
+        """The chip's label mask.
 
         Args:
-            index: Chip index.
+            row: Upper-left row of the chip.
+            col: Upper-left column.
 
         Returns:
-            The sample.
+            ``{'mask': (s, s)}``.
         """
-        row, col = self.corners[index]
-        window = (slice(row, row + self.size), slice(col, col + self.size))
         return {
-            'image': self.image[:, window[0], window[1]].clone(),
-            'wavelength': self.wavelength.clone(),
-            'mask': self.labels[window].clone(),
+            'mask': self.labels[row : row + self.size, col : col + self.size].clone()
         }
 
 
-class PixelPatches(NonGeoDataset):
+class PixelPatches(_SceneWindows):
     """Patches centred on chosen pixels, labelled with the centre pixel's class.
 
     Samples are ``{'image': (C, s, s), 'wavelength': (C,), 'label': ()}``; the
@@ -122,33 +171,22 @@ class PixelPatches(NonGeoDataset):
         padded = np.pad(
             scene.image, ((0, 0), (half, size - half), (half, size - half)), 'reflect'
         )
-        self.image = torch.from_numpy(np.ascontiguousarray(padded))
-        self.labels = torch.from_numpy(scene.labels.astype(np.int64))
-        self.wavelength = torch.from_numpy(scene.wavelengths)
-        self.pixels = np.asarray(pixels, dtype=np.int64).reshape(-1, 2)
-        self.size = size
+        # Pixel (row, col) of the scene is at (row + half, col + half) of the
+        # padded image, so the window with upper-left (row, col) is centred on it.
+        super().__init__(scene, padded, pixels, size)
 
-    def __len__(self) -> int:
-        """Number of patches."""
-        return len(self.pixels)
-
-    def __getitem__(self, index: int) -> Sample:
-        """One patch.
+    def _target(self, row: int, col: int) -> Sample:
+        """The class of the patch's centre pixel.
 
         Args:
-            index: Patch index.
+            row: Row of the centre pixel in the scene (the patch's upper-left
+                row in the padded image).
+            col: Its column.
 
         Returns:
-            The sample.
+            ``{'label': ()}``.
         """
-        row, col = (int(v) for v in self.pixels[index])
-        return {
-            'image': self.image[
-                :, row : row + self.size, col : col + self.size
-            ].clone(),
-            'wavelength': self.wavelength.clone(),
-            'label': self.labels[row, col].clone(),
-        }
+        return {'label': self.labels[row, col].clone()}
 
 
 def random_corners(
@@ -184,52 +222,6 @@ def grid_corners(scene_size: int, chip: int) -> list[tuple[int, int]]:
     return [(r, c) for r in steps for c in steps]
 
 
-def _identity(batch: dict[str, Any]) -> dict[str, Any]:
-    """Return the batch unchanged (the scene is already reflectance in [0, 1]).
-
-    Args:
-        batch: A batch.
-
-    Returns:
-        The same batch.
-    """
-    return batch
-
-
-class _ChipsDataset(SceneChips):
-    """Chip dataset built from data module arguments, by split."""
-
-    def __init__(
-        self,
-        root: str | Path = 'data/demo_scene',
-        split: str = 'train',
-        size: int = 128,
-        num_bands: int = 60,
-        seed: int = 0,
-        chip_size: int = 16,
-        num_chips: int = 256,
-    ) -> None:
-        """Initialise the dataset.
-
-        Args:
-            root: Scene folder (generated when missing).
-            split: ``'train'`` (random chips) or ``'val'``/``'test'`` (the grid).
-            size: Scene size in pixels.
-            num_bands: Number of EnMAP bands.
-            seed: Scene and chip seed.
-            chip_size: Chip size in pixels.
-            num_chips: Number of random training chips.
-        """
-        scene = load_or_create_scene(root, size, num_bands, seed)
-        scene_size = scene.image.shape[-1]
-        corners = (
-            random_corners(scene_size, chip_size, num_chips, seed + 1)
-            if split == 'train'
-            else grid_corners(scene_size, chip_size)
-        )
-        super().__init__(scene, corners, chip_size)
-
-
 class SyntheticSceneDataModule(NonGeoDataModule):
     """Chips of the synthetic demo scene, for pretraining from a config.
 
@@ -261,27 +253,40 @@ class SyntheticSceneDataModule(NonGeoDataModule):
             chip_size: Chip size in pixels.
             num_chips: Number of random training chips per epoch.
         """
-        super().__init__(
-            _ChipsDataset,
-            batch_size,
-            num_workers,
-            root=root,
-            size=size,
-            num_bands=num_bands,
-            seed=seed,
-            chip_size=chip_size,
-            num_chips=num_chips,
-        )
-        self.aug = _identity
+        super().__init__(SceneChips, batch_size, num_workers)
+        self.root = root
+        self.size = size
+        self.num_bands = num_bands
+        self.seed = seed
+        self.chip_size = chip_size
+        self.num_chips = num_chips
+        # The scene is already reflectance in [0, 1]: no normalization.
+        self.aug = nn.Identity()
+
+    def _scene(self) -> SyntheticScene:
+        """Read the scene, generating it when absent.
+
+        Returns:
+            The scene.
+        """
+        return load_or_create_scene(self.root, self.size, self.num_bands, self.seed)
 
     def prepare_data(self) -> None:
         """Generate the scene once (rank zero) before the datasets read it."""
-        load_or_create_scene(
-            self.kwargs['root'],
-            self.kwargs['size'],
-            self.kwargs['num_bands'],
-            self.kwargs['seed'],
-        )
+        self._scene()
+
+    def setup(self, stage: str) -> None:
+        """Cut the chips: random ones for training, the grid for val and test.
+
+        Args:
+            stage: ``'fit'``, ``'validate'``, ``'test'`` or ``'predict'``.
+        """
+        scene = self._scene()
+        scene_size, chip = scene.image.shape[-1], self.chip_size
+        corners = random_corners(scene_size, chip, self.num_chips, self.seed + 1)
+        self.train_dataset = SceneChips(scene, corners, chip)
+        grid = SceneChips(scene, grid_corners(scene_size, chip), chip)
+        self.val_dataset = self.test_dataset = grid
 
 
 __all__ = [

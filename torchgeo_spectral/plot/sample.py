@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,7 +12,13 @@ from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.figure import Figure
 from torch import Tensor
 
-__all__ = ['false_colour_bands', 'plot_spectral_sample', 'rgb_band_indices', 'stretch']
+__all__ = [
+    'SpectralPlotMixin',
+    'false_colour_bands',
+    'plot_spectral_sample',
+    'rgb_band_indices',
+    'stretch',
+]
 
 #: Targets (nm) of the red, green and blue channels of the composite.
 RGB_TARGETS = (650.0, 550.0, 470.0)
@@ -91,7 +97,7 @@ def _as_numpy(tensor: Tensor) -> npt.NDArray[np.float64]:
 
 
 def plot_spectral_sample(
-    sample: dict[str, Tensor],
+    sample: Mapping[str, Tensor],
     *,
     show_titles: bool = True,
     suptitle: str | None = None,
@@ -165,3 +171,59 @@ def plot_spectral_sample(
     if suptitle is not None:
         fig.suptitle(suptitle)
     return fig
+
+
+class SpectralPlotMixin:
+    """TorchGeo's ``plot`` for every spectral dataset, through :func:`plot_spectral_sample`.
+
+    One ``plot`` for all datasets, so that every dataset draws the same figure. A
+    sample without ``wavelength`` takes the dataset's ``wavelengths`` attribute
+    (when the dataset has one band set); datasets name their classes and the
+    color map of their masks by overriding :meth:`plot_class_names` and
+    :meth:`plot_cmap`.
+    """
+
+    def plot_class_names(self) -> Sequence[str] | None:
+        """Names of the classes, to title a sample's ``label``.
+
+        Returns:
+            The names, or None (labels shown as numbers).
+        """
+        return None
+
+    def plot_cmap(self) -> str | Colormap | None:
+        """Color map of the mask panels.
+
+        Returns:
+            The color map, or None (``tab20``).
+        """
+        return None
+
+    def plot(
+        self,
+        sample: Mapping[str, Tensor],
+        show_titles: bool = True,
+        suptitle: str | None = None,
+    ) -> Figure:
+        """Plot a sample: false color by wavelength, mean spectrum, mask.
+
+        Args:
+            sample: A sample from ``__getitem__`` (``wavelength`` optional when
+                the dataset has ``wavelengths``).
+            show_titles: Title the panels.
+            suptitle: Figure title.
+
+        Returns:
+            The figure.
+        """
+        sample = dict(sample)
+        wavelengths: Tensor | None = getattr(self, 'wavelengths', None)
+        if wavelengths is not None:
+            sample.setdefault('wavelength', wavelengths)
+        return plot_spectral_sample(
+            sample,
+            show_titles=show_titles,
+            suptitle=suptitle,
+            class_names=self.plot_class_names(),
+            cmap=self.plot_cmap(),
+        )

@@ -39,7 +39,58 @@ def select_bands(
     return image.index_select(1, index), wavelength.index_select(-1, index)
 
 
-class RandomBandSubset(SpectralTransform):
+class _RandomBandCount(SpectralTransform):
+    """Keep ``k ~ U{count}`` bands, a random subset or window, for the whole batch.
+
+    What band subsets and band windows share: the draw of ``k``, the
+    probability ``p``, and images with at most ``k`` bands passing unchanged.
+    """
+
+    def __init__(
+        self,
+        count: int | tuple[int, int],
+        name: str,
+        contiguous: bool,
+        p: float,
+        seed: int | None,
+    ) -> None:
+        """Initialise the transform.
+
+        Args:
+            count: Number of bands to keep, or an inclusive range.
+            name: Name of ``count`` in error messages.
+            contiguous: Keep a window of neighbouring bands rather than a
+                random subset.
+            p: Probability of applying (one draw per batch).
+            seed: Seed of the transform's generator.
+        """
+        super().__init__(p=p, seed=seed)
+        self.count = _count_range(count, name)
+        self.contiguous = contiguous
+
+    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
+        """Keep the chosen bands.
+
+        Args:
+            image: ``(B, C, H, W)``.
+            wavelength: ``(C,)`` or ``(B, C)``.
+
+        Returns:
+            The kept bands and their wavelengths.
+        """
+        bands = image.shape[1]
+        keep = min(self.randint(*self.count), bands)
+        if not self.coin() or keep >= bands:
+            return image, wavelength
+        if self.contiguous:
+            start = self.randint(0, bands - keep)
+            index = torch.arange(start, start + keep)
+        else:
+            index = torch.randperm(bands, generator=self.generator)[:keep].sort().values
+        return select_bands(image, wavelength, index)
+
+
+class RandomBandSubset(_RandomBandCount):
     """Keep a random subset of bands (in wavelength order) for the whole batch.
 
     ``k ~ U{num_bands}`` bands are kept; an image with at most ``k`` bands passes
@@ -56,28 +107,10 @@ class RandomBandSubset(SpectralTransform):
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
-        super().__init__(p=p, seed=seed)
-        self.num_bands = _count_range(num_bands, 'num_bands')
-
-    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Select the subset.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The kept bands and their wavelengths.
-        """
-        bands = image.shape[1]
-        keep = min(self.randint(*self.num_bands), bands)
-        if not self.coin() or keep >= bands:
-            return image, wavelength
-        index = torch.randperm(bands, generator=self.generator)[:keep].sort().values
-        return select_bands(image, wavelength, index)
+        super().__init__(num_bands, 'num_bands', False, p, seed)
 
 
-class RandomBandWindow(SpectralTransform):
+class RandomBandWindow(_RandomBandCount):
     """Keep a random window of contiguous bands for the whole batch.
 
     ``k ~ U{width}`` neighbouring bands starting at a random band are kept; an
@@ -94,25 +127,7 @@ class RandomBandWindow(SpectralTransform):
             p: Probability of applying (one draw per batch).
             seed: Seed of the transform's generator.
         """
-        super().__init__(p=p, seed=seed)
-        self.width = _count_range(width, 'width')
-
-    def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Select the window.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The window and its wavelengths.
-        """
-        bands = image.shape[1]
-        width = min(self.randint(*self.width), bands)
-        if not self.coin() or width >= bands:
-            return image, wavelength
-        start = self.randint(0, bands - width)
-        return image[:, start : start + width], wavelength[..., start : start + width]
+        super().__init__(width, 'width', True, p, seed)
 
 
 class RandomBandDropout(SpectralTransform):

@@ -8,7 +8,9 @@ from typing import Any, overload
 import torch
 from torch import Tensor, nn
 
-Sample = dict[str, Any]
+#: A sample as transforms see it: tensors plus non-tensor entries such as
+#: ``bounds`` or ``crs``, passed through unchanged.
+MixedSample = dict[str, Any]
 
 
 def check_pair(image: Tensor, wavelength: Tensor) -> None:
@@ -95,14 +97,14 @@ class SpectralTransform(nn.Module):
         )
 
     @overload
-    def forward(self, sample: Mapping[str, Any]) -> Sample: ...
+    def forward(self, sample: Mapping[str, Any]) -> MixedSample: ...
 
     @overload
     def forward(self, sample: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]: ...
 
     def forward(
         self, sample: Mapping[str, Any] | Tensor, wavelength: Tensor | None = None
-    ) -> Sample | tuple[Tensor, Tensor]:
+    ) -> MixedSample | tuple[Tensor, Tensor]:
         """Transform a sample/batch dictionary or an ``(image, wavelength)`` pair.
 
         Args:
