@@ -210,5 +210,5 @@ def test_bands_fed_in_wavelength_order(tmp_path: Path) -> None:
         ref = model.conv(torch.from_numpy(data[[1, 2, 3, 0]])[None])[0].softmax(0)
     np.testing.assert_allclose(probs, ref.numpy(), atol=1e-5)
     dup = write_raster(tmp_path / 'dup.tif', data, wavelengths=[450, 450, 600, 750])
-    with pytest.raises(ValueError, match=r'duplicated value 450\.0'):
+    with pytest.raises(ValueError, match=r'share the wavelength 450\.00'):
         predict_raster(predictor, dup, tmp_path / 'd.tif', progress=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -46,46 +46,32 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f'{message} (see {self.prog} --help)')
 
 
-def _positive_int(text: str) -> int:
-    """Parse an integer >= 1 (tile size, batch size).
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum``.
 
     Args:
-        text: The option value.
+        minimum: The smallest value accepted (1 for sizes, 0 for overlap).
 
     Returns:
-        The integer.
-
-    Raises:
-        argparse.ArgumentTypeError: If it is not an integer >= 1.
+        The parser of an option value.
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected an integer, found {text!r}')
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'expected an integer >= 1, found {value}')
-    return value
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'expected an integer, found {text!r}')
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f'expected an integer >= {minimum}, found {value}'
+            )
+        return value
+
+    return parse
 
 
-def _nonnegative_int(text: str) -> int:
-    """Parse an integer >= 0 (overlap).
-
-    Args:
-        text: The option value.
-
-    Returns:
-        The integer.
-
-    Raises:
-        argparse.ArgumentTypeError: If it is not an integer >= 0.
-    """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected an integer, found {text!r}')
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'expected an integer >= 0, found {value}')
-    return value
+_positive_int = _int_at_least(1)
+_nonnegative_int = _int_at_least(0)
 
 
 def one_line(error: BaseException) -> str:

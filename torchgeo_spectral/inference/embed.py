@@ -18,14 +18,7 @@ from rasterio.transform import Affine
 from .checkpoint import load_embedder, resolve_device
 from .engine import run_tiled
 from .protocol import Embedder, ModelInfo
-from .raster import (
-    RasterInfo,
-    TileReader,
-    input_files,
-    open_raster_info,
-    resolve_wavelengths,
-    spectral_order,
-)
+from .raster import RasterInfo, TileReader, input_files, open_input
 from .tiling import Tile, check_tiling, clip_span, make_grid
 from .writer import (
     BLOCK_SIZE,
@@ -33,8 +26,7 @@ from .writer import (
     AtomicGeoTIFF,
     OutputSpec,
     OutputWriteError,
-    check_distinct_paths,
-    check_output_path,
+    guard_outputs,
     partial_path,
 )
 
@@ -197,21 +189,14 @@ def export_embeddings(
     }
     inputs: dict[str, Path | None] = {'checkpoint': ckpt_path}
     inputs.update(input_files(Path(input)))
-    check_distinct_paths(outputs, inputs)
-    for path in (out_path, tiles_path):
-        if path is not None:
-            check_output_path(path, overwrite)
+    guard_outputs(outputs, inputs, (out_path, tiles_path), overwrite)
     if ckpt_path is not None:
         embedder, model_info = load_embedder(ckpt_path, dev, task_class)
         info = info or model_info
     else:
         embedder = cast(Embedder, model)
         info = info or ModelInfo.for_model(model)
-    raster = open_raster_info(Path(input))
-    wl = resolve_wavelengths(
-        raster, wavelengths, info.wavelengths, info.in_channels, info.sensor
-    )
-    band_order, wl = spectral_order(wl)
+    raster, band_order, wl = open_input(Path(input), wavelengths, info)
     p = info.patch_size
     grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=p)
     height, width = -(-raster.height // p), -(-raster.width // p)

@@ -16,13 +16,7 @@ from numpy.typing import NDArray
 from .checkpoint import load_predictor, resolve_device
 from .engine import run_tiled
 from .protocol import ModelInfo, Predictor
-from .raster import (
-    TileReader,
-    input_files,
-    open_raster_info,
-    resolve_wavelengths,
-    spectral_order,
-)
+from .raster import TileReader, input_files, open_input
 from .tiling import check_tiling, make_grid
 from .writer import (
     BLOCK_SIZE,
@@ -30,10 +24,9 @@ from .writer import (
     OutputSpec,
     OutputWriteError,
     ProgressFile,
-    check_distinct_paths,
-    check_output_path,
     class_dtype,
     default_colormap,
+    guard_outputs,
     partial_path,
 )
 
@@ -314,10 +307,7 @@ def predict_raster(
     }
     inputs: dict[str, Path | None] = {'checkpoint': ckpt_path}
     inputs.update(input_files(Path(input)))
-    check_distinct_paths(outputs, inputs)
-    for path in (out_path, prob_path):
-        if path is not None:
-            check_output_path(path, overwrite)
+    guard_outputs(outputs, inputs, (out_path, prob_path), overwrite)
 
     # a resumed run must use the same checkpoint (or the same declared model)
     model_id = info.source if info is not None else '<callable>'
@@ -328,11 +318,7 @@ def predict_raster(
     else:
         predictor = cast(Predictor, model)
         info = info or ModelInfo.for_model(model)
-    raster = open_raster_info(Path(input))
-    wl = resolve_wavelengths(
-        raster, wavelengths, info.wavelengths, info.in_channels, info.sensor
-    )
-    band_order, wl = spectral_order(wl)
+    raster, band_order, wl = open_input(Path(input), wavelengths, info)
     if tile_size % info.patch_size:
         raise ValueError(
             f'tile_size ({tile_size}) must be a multiple of the model patch size '

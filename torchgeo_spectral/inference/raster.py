@@ -23,12 +23,14 @@ from ..wavelengths import (
     sort_bands,
     to_nanometers,
 )
+from .protocol import ModelInfo
 from .tiling import Tile, clip_span
 
 __all__ = [
     'RasterInfo',
     'TileReader',
     'input_files',
+    'open_input',
     'open_raster_info',
     'resolve_wavelengths',
     'spectral_order',
@@ -340,3 +342,25 @@ def spectral_order(
     if (order == np.arange(order.size)).all():
         return None, tuple(ordered.tolist())
     return [int(i) for i in order], tuple(ordered.tolist())
+
+
+def open_input(
+    path: Path, wavelengths: Sequence[float] | None, info: ModelInfo
+) -> tuple[RasterInfo, list[int] | None, tuple[float, ...]]:
+    """Open the input raster and choose the band wavelengths and order for a model.
+
+    Args:
+        path: The input raster.
+        wavelengths: Band centres given by the caller, or None.
+        info: What the model expects.
+
+    Returns:
+        The raster's metadata, the band order that sorts the bands by wavelength
+        (None when they are sorted) and the sorted wavelengths.
+    """
+    raster = open_raster_info(path)
+    chosen = resolve_wavelengths(
+        raster, wavelengths, info.wavelengths, info.in_channels, info.sensor
+    )
+    band_order, sorted_wavelengths = spectral_order(chosen)
+    return raster, band_order, sorted_wavelengths

@@ -44,6 +44,7 @@ __all__ = [
     'class_dtype',
     'default_colormap',
     'file_fingerprint',
+    'guard_outputs',
     'partial_path',
 ]
 
@@ -210,6 +211,31 @@ def partial_path(path: Path) -> Path:
         ``path.parent / ('.' + path.name + '.partial')``.
     """
     return path.with_name(f'.{path.name}.partial')
+
+
+def guard_outputs(
+    outputs: Mapping[str, Path | None],
+    inputs: Mapping[str, Path | None],
+    finals: Sequence[Path | None],
+    overwrite: bool,
+) -> None:
+    """Check every output of a run before any work: none is an input or exists.
+
+    Args:
+        outputs: Every file the run writes, by a name used in messages.
+        inputs: Every file it reads, by name.
+        finals: The final outputs (checked for existence and writability).
+        overwrite: Replace existing final outputs.
+
+    Raises:
+        ValueError: If an output is an input or another output.
+        FileExistsError: If a final output exists and ``overwrite`` is False.
+        PermissionError: If an output directory is not writable.
+    """
+    check_distinct_paths(outputs, inputs)
+    for path in finals:
+        if path is not None:
+            check_output_path(path, overwrite)
 
 
 def check_output_path(path: Path, overwrite: bool = False) -> None:
