@@ -367,11 +367,21 @@ def test_model_arguments_in_micrometres_are_caught_where_they_enter() -> None:
         prepare_wavelengths(values[:2], 2, 3, torch.device('cpu'))
 
 
-def test_finetune_task_with_micrometres_fails_at_construction() -> None:
+def test_finetune_task_converts_micrometres_by_the_rule() -> None:
     tasks = pytest.importorskip('torchgeo_spectral.tasks')
-    with pytest.raises(WavelengthError, match='read as micrometers'):
+    task = tasks.SpectralClassificationTask(
+        num_classes=2, wavelengths=[0.45, 0.55, 0.65], **TINY_VIT
+    )
+    fallback = task.default_wavelengths()
+    assert fallback is not None
+    assert fallback.tolist() == pytest.approx([450.0, 550.0, 650.0])
+
+
+def test_finetune_task_refuses_band_indices() -> None:
+    tasks = pytest.importorskip('torchgeo_spectral.tasks')
+    with pytest.raises(WavelengthError, match='band indices'):
         tasks.SpectralClassificationTask(
-            num_classes=2, wavelengths=[0.45, 0.55, 0.65], **TINY_VIT
+            num_classes=2, wavelengths=[1.0, 2.0, 3.0], **TINY_VIT
         )
 
 

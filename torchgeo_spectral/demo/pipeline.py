@@ -257,7 +257,11 @@ def finetune(
         num_classes=len(scene.classes),
         labels=list(scene.classes),
         lr=1e-3,
-        patience=1000,
+        # 80 steps of a 2-block model: the whole encoder trains at the head's
+        # rate (the few-label defaults slow the encoder for long runs of
+        # pretrained ViTs).
+        backbone_lr_scale=1.0,
+        layer_decay=1.0,
     )
     trainer = _trainer(folder, name, cfg.finetune_epochs, 'val_loss')
     batch = min(cfg.batch_size, len(datasets['train']))
