@@ -5,18 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
 def test_gpu_check_dry_run() -> None:
     """The script runs end to end on tiny sizes and prints its one table.
 
     A subprocess is essential here: the check is a shell script. It takes about
-    25 s of CPU (torch import included), more wall time on a loaded machine,
-    hence ``slow``.
+    25 s of CPU (torch import included), so it runs in the default suite.
     """
     env = {**os.environ, 'PYTHON': sys.executable, 'OMP_NUM_THREADS': '1'}
     result = subprocess.run(
