@@ -1,6 +1,8 @@
 """``torchgeo-spectral demo``: command-line entry of the demo."""
 
 import argparse
+import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import fields
 
@@ -49,6 +51,19 @@ QUICK = {
 }
 
 
+def quiet_lightning() -> None:
+    """Keep the demo's output to its own lines.
+
+    Lightning's informational messages (tips, accelerators, seeds, checkpoint
+    restores) go below the WARNING level, and two warnings that tiny runs always
+    raise and that say nothing about the user's setup are ignored.
+    """
+    for name in ('lightning.pytorch', 'lightning.fabric'):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings('ignore', message='.*LeafSpec.*is deprecated')
+    warnings.filterwarnings('ignore', message='.*smaller than the logging interval')
+
+
 def main(args: Sequence[str] | None = None) -> None:
     """Run the demo from command-line arguments.
 
@@ -57,6 +72,7 @@ def main(args: Sequence[str] | None = None) -> None:
     """
     namespace = vars(build_parser().parse_args(args))
     quick = namespace.pop('quick')
+    quiet_lightning()
     if quick:
         namespace.update(QUICK)
     run_demo(DemoConfig(**namespace))

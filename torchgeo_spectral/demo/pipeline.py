@@ -128,6 +128,7 @@ def _trainer(
         callbacks=[checkpoint],
         log_every_n_steps=5,
         enable_model_summary=False,
+        enable_progress_bar=False,  # the demo prints its own steps
         num_sanity_val_steps=0,
         check_val_every_n_epoch=val_every,
         default_root_dir=folder / name,
