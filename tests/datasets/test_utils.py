@@ -8,7 +8,7 @@ from torchgeo_spectral.datasets import (
     select_bands,
     sort_bands,
 )
-from torchgeo_spectral.plot import false_colour_bands
+from torchgeo_spectral.plot import rgb_band_indices
 
 
 def sample(waves: list[float]) -> dict[str, torch.Tensor]:
@@ -69,10 +69,10 @@ def test_sort_and_select() -> None:
         select_bands([1.0, 2.0, 3.0], file_good=np.array([True, True]))
 
 
-def test_false_colour_bands() -> None:
-    assert false_colour_bands(np.arange(400.0, 1000.0, 10.0)) == (25, 15, 7)
-    assert false_colour_bands(np.arange(1000.0, 2500.0, 10.0)) == (127, 74, 22)
-    assert false_colour_bands([500.0, 600.0]) == (1, 1, 0)
+def test_rgb_band_indices() -> None:
+    assert rgb_band_indices(np.arange(400.0, 1000.0, 10.0)) == (25, 15, 7)
+    assert rgb_band_indices(np.arange(1000.0, 2500.0, 10.0)) == (127, 74, 22)
+    assert rgb_band_indices([500.0, 600.0]) == (1, 1, 0)
 
 
 def test_requested_wavelengths_one_rule_for_both_arguments() -> None:

@@ -299,17 +299,6 @@ class SpectralMAE(nn.Module):
         )
         return target, stats
 
-    def normalise_targets(self, target: Tensor) -> Tensor:
-        """Old name of :meth:`normalize_targets` (targets only, no padding weights).
-
-        Args:
-            target: ``(B, T, V)`` token values.
-
-        Returns:
-            The targets.
-        """
-        return self.normalize_targets(target)[0]
-
     def draw_mask(
         self,
         batch: int,

@@ -8,17 +8,11 @@
 """
 
 from .reconstruction import false_color, reconstruction_figure, save_figure
-from .sample import (
-    SpectralPlotMixin,
-    false_colour_bands,
-    plot_spectral_sample,
-    rgb_band_indices,
-)
+from .sample import SpectralPlotMixin, plot_spectral_sample, rgb_band_indices
 
 __all__ = [
     'SpectralPlotMixin',
     'false_color',
-    'false_colour_bands',
     'plot_spectral_sample',
     'reconstruction_figure',
     'rgb_band_indices',

@@ -12,13 +12,7 @@ from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.figure import Figure
 from torch import Tensor
 
-__all__ = [
-    'SpectralPlotMixin',
-    'false_colour_bands',
-    'plot_spectral_sample',
-    'rgb_band_indices',
-    'stretch',
-]
+__all__ = ['SpectralPlotMixin', 'plot_spectral_sample', 'rgb_band_indices', 'stretch']
 
 #: Targets (nm) of the red, green and blue channels of the composite.
 RGB_TARGETS = (650.0, 550.0, 470.0)
@@ -53,10 +47,6 @@ def rgb_band_indices(wavelengths: npt.ArrayLike | Tensor) -> tuple[int, int, int
         return nearest[0], nearest[1], nearest[2]
     last = w.size - 1
     return round(0.85 * last), round(0.5 * last), round(0.15 * last)
-
-
-#: Old name of :func:`rgb_band_indices` (British spelling), kept for callers.
-false_colour_bands = rgb_band_indices
 
 
 def stretch(
