@@ -156,3 +156,15 @@ def test_stock_torchgeo_classification_with_timm_name() -> None:
         model='spectral_vit_tiny.enmap', in_channels=224, num_classes=6
     )
     assert task(torch.rand(1, 224, 16, 16)).shape == (1, 6)
+
+
+def test_checkpoint_of_a_plain_trainer_records_its_task_class(
+    pretrained: dict[str, Path],
+) -> None:
+    from torchgeo_spectral.inference import load_task
+
+    ckpt = torch.load(pretrained['ckpt'], map_location='cpu', weights_only=True)
+    assert ckpt['task_class_path'] == 'torchgeo_spectral.tasks.pretrain.SpectralMAETask'
+    assert '_class_path' not in ckpt['hyper_parameters']
+    task, _ = load_task(pretrained['ckpt'])
+    assert isinstance(task, SpectralMAETask)

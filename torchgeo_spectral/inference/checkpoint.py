@@ -26,7 +26,12 @@ import torch
 from lightning.pytorch import LightningModule
 from torch import Tensor, nn
 
-from ..models.weights import CheckpointError, is_lightning_checkpoint, read_checkpoint
+from ..models.weights import (
+    TASK_CLASS_KEY,
+    CheckpointError,
+    is_lightning_checkpoint,
+    read_checkpoint,
+)
 from .protocol import Embedder, ModelInfo, Predictor
 
 __all__ = [
@@ -161,7 +166,8 @@ def checkpoint_task_class(
     Args:
         path: A Lightning checkpoint.
         task_class: The class (or its name) to rebuild, for checkpoints written
-            without LightningCLI; by default the checkpoint's ``_class_path``.
+            without LightningCLI; by default the checkpoint's ``_class_path``
+            (LightningCLI) or its ``task_class_path`` (every task of this package).
 
     Returns:
         ``(task class, hyperparameters)``.
@@ -183,11 +189,11 @@ def checkpoint_task_class(
         return task_class, hparams
     if task_class is not None:
         return _resolve_class(task_class, str(path), from_checkpoint=False), hparams
-    stored = hparams.get('_class_path')
+    stored = hparams.get('_class_path', ckpt.get(TASK_CLASS_KEY))
     if not isinstance(stored, str):
         raise CheckpointError(
             f'checkpoint {path} does not record its task class (no LightningCLI '
-            '_class_path in its hyperparameters: trained outside `torchgeo fit`?); '
+            '_class_path in its hyperparameters and no task_class_path); '
             'name it with task_class=... (--task-class), e.g. '
             'SpectralSegmentationTask'
         )

@@ -45,6 +45,7 @@ __all__ = [
     'ARCHITECTURE_KEYS',
     'CKPT_ENCODER_PREFIX',
     'ENCODER_CONFIG_KEY',
+    'TASK_CLASS_KEY',
     'BackboneMismatchError',
     'CheckpointError',
     'SpectralViTWeights',
@@ -77,6 +78,9 @@ FORMAT_VERSION = 1
 CKPT_ENCODER_PREFIX = 'model.encoder.'
 #: Checkpoint entry where SpectralMAETask stores the encoder's architecture config.
 ENCODER_CONFIG_KEY = 'spectral_encoder_config'
+
+#: Checkpoint key of the class path of the task that wrote it (read by inference).
+TASK_CLASS_KEY = 'task_class_path'
 
 # First bytes of torch.save's legacy (non-zip) format: a pickled magic number.
 _LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'

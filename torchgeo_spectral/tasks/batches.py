@@ -9,6 +9,7 @@ from torch import Tensor
 from ..models.backbone import check_model_name, create_spectral_vit, size_overrides
 from ..models.spectral_vit import SpectralViT
 from ..models.transfer import TransferReport
+from ..models.weights import TASK_CLASS_KEY
 from .wavelengths import batch_wavelengths, fallback_wavelengths
 
 
@@ -110,7 +111,7 @@ class SpectralBatchMixin(LightningModule):
         return encoder
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the task's class path, as ``torchgeo fit`` does.
+        """Record the task's class path beside the hyperparameters.
 
         Inference rebuilds a task from its checkpoint by this path (see
         :func:`torchgeo_spectral.inference.load_task`), also for checkpoints of
@@ -120,8 +121,8 @@ class SpectralBatchMixin(LightningModule):
             checkpoint: The checkpoint being saved.
         """
         super().on_save_checkpoint(checkpoint)
-        checkpoint.setdefault('hyper_parameters', {}).setdefault(
-            '_class_path', f'{type(self).__module__}.{type(self).__qualname__}'
+        checkpoint[TASK_CLASS_KEY] = (
+            f'{type(self).__module__}.{type(self).__qualname__}'
         )
 
     def default_wavelengths(self) -> Tensor | None:

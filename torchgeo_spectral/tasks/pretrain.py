@@ -310,6 +310,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         Args:
             checkpoint: The checkpoint being written.
         """
+        super().on_save_checkpoint(checkpoint)
         checkpoint[ENCODER_CONFIG_KEY] = self.encoder.config()
 
     def configure_optimizers(self) -> OptimizerLRScheduler:
