@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -125,6 +126,31 @@ def _envi_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
     return RawBandMetadata(centres, fwhm, units, int(src.count), 'ENVI header')
 
 
+def _tagged_on_all_bands(
+    band_tags: Sequence[Mapping[str, str]], key: str, path: object, what: str
+) -> bool:
+    """Whether every band carries ``key``; an error if only some do.
+
+    Args:
+        band_tags: Tags of each band.
+        key: The tag looked for.
+        path: File path (for error messages).
+        what: Name of the tag in the message.
+
+    Returns:
+        True if every band has the tag, False if none has.
+
+    Raises:
+        ValueError: Naming the bands without it, if only some have it.
+    """
+    has = [key in tags for tags in band_tags]
+    if any(has) and not all(has):
+        missing = [i + 1 for i, ok in enumerate(has) if not ok]
+        msg = f'{path}: bands {missing[:10]} have no {what} (others have)'
+        raise ValueError(msg)
+    return all(has)
+
+
 def _band_tag_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
     """Wavelengths from per-band tags (``wavelength``, ``fwhm``, units).
 
@@ -144,24 +170,13 @@ def _band_tag_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
         {key.lower(): value for key, value in src.tags(i).items()}
         for i in range(1, src.count + 1)
     ]
-    has = [('wavelength' in tags) for tags in band_tags]
-    if not any(has):
+    if not _tagged_on_all_bands(band_tags, 'wavelength', path, 'wavelength tag'):
         return None
-    if not all(has):
-        missing = [i + 1 for i, ok in enumerate(has) if not ok]
-        msg = f'{path}: bands {missing[:10]} have no wavelength tag'
-        raise ValueError(msg)
-    has_fwhm = [('fwhm' in tags) for tags in band_tags]
-    if any(has_fwhm) and not all(has_fwhm):
-        missing = [i + 1 for i, ok in enumerate(has_fwhm) if not ok]
-        msg = f'{path}: bands {missing[:10]} have no fwhm tag (others have)'
-        raise ValueError(msg)
+    has_fwhm = _tagged_on_all_bands(band_tags, 'fwhm', path, 'fwhm tag')
     try:
         centres = np.array([float(tags['wavelength']) for tags in band_tags])
         fwhm = (
-            np.array([float(tags['fwhm']) for tags in band_tags])
-            if all(has_fwhm)
-            else None
+            np.array([float(tags['fwhm']) for tags in band_tags]) if has_fwhm else None
         )
     except ValueError as error:
         msg = f'{path}: cannot parse band wavelength/fwhm tags: {error}'
@@ -187,13 +202,9 @@ def _imagery_wavelengths(src: Any, path: object) -> RawBandMetadata | None:
         ValueError: If only some bands have a centre, or a value is not numeric.
     """
     band_tags = [src.tags(i, ns='IMAGERY') for i in range(1, src.count + 1)]
-    has = ['CENTRAL_WAVELENGTH_UM' in tags for tags in band_tags]
-    if not any(has):
+    key = 'CENTRAL_WAVELENGTH_UM'
+    if not _tagged_on_all_bands(band_tags, key, path, key):
         return None
-    if not all(has):
-        missing = [i + 1 for i, ok in enumerate(has) if not ok]
-        msg = f'{path}: bands {missing[:10]} have no CENTRAL_WAVELENGTH_UM'
-        raise ValueError(msg)
     try:
         centres = np.array([float(tags['CENTRAL_WAVELENGTH_UM']) for tags in band_tags])
         fwhm = (
@@ -296,13 +307,8 @@ def read_bad_bands(path: str | os.PathLike[str]) -> np.ndarray | None:
                 {key.lower(): value for key, value in src.tags(i).items()}
                 for i in range(1, count + 1)
             ]
-            has = ['bbl' in tags for tags in band_tags]
-            if not any(has):
+            if not _tagged_on_all_bands(band_tags, 'bbl', path, 'bbl tag'):
                 return None
-            if not all(has):
-                missing = [i + 1 for i, ok in enumerate(has) if not ok]
-                msg = f'{path}: bands {missing[:10]} have no bbl tag'
-                raise ValueError(msg)
             try:
                 values = np.array([float(tags['bbl']) for tags in band_tags])
             except ValueError as error:
