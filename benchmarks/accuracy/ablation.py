@@ -89,11 +89,11 @@ def variants() -> dict[str, Variant]:
                 unavailable=no_switch,
             ),
             Variant(
-                'wavelength_projection',
-                "token projection generated from each band's wavelength "
-                "(SpectralViT(projection='wavelength')) instead of shared by band "
-                'position',
-                {'vit_options': {'projection': 'wavelength'}},
+                'shared_projection',
+                'token projection shared by band position '
+                "(SpectralViT(projection='shared')) instead of generated from each "
+                "band's wavelength",
+                {'projection': 'shared'},
                 unavailable='' if projection else 'SpectralViT has no projection=',
             ),
             Variant(

@@ -35,7 +35,7 @@ ALL_ABLATIONS: tuple[str, ...] = (
     'norm_pix_target',
     'padded_slots_in_loss',
     'legacy_spectral_encoding',
-    'wavelength_projection',
+    'shared_projection',
     'window_mean_features',
     'plain_finetune',
 )
@@ -102,6 +102,10 @@ class BenchConfig:
     depth: int = 2
     num_heads: int = 4
     token_mode: str = 'joint'
+    #: ``SpectralViT(projection=...)``: ``'wavelength'`` (kernels generated from
+    #: band wavelengths, the product's default) or ``'shared'`` (one kernel per
+    #: band position).
+    projection: str = 'wavelength'
     decoder_dim: int = 64
     decoder_depth: int = 1
     # Pretraining (identical for both MAEs).
@@ -304,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=('joint', 'pooled'),
         default=None,
         help="spectral ViT token mode ('pooled': attention over positions only)",
+    )
+    p.add_argument(
+        '--projection',
+        choices=('shared', 'wavelength'),
+        default=None,
+        help="token projection: shared by band position or generated from wavelengths",
     )
     p.add_argument(
         '--pool',

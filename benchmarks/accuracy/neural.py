@@ -305,6 +305,7 @@ def spectral_vit_kwargs(cfg: BenchConfig) -> dict[str, Any]:
         'depth': cfg.depth,
         'num_heads': cfg.num_heads,
         'token_mode': cfg.token_mode,
+        'projection': cfg.projection,
         **cfg.vit_options,
     }
 

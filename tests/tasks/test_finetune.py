@@ -91,9 +91,10 @@ def test_linear_probe_trains_head_only(pretrained: dict[str, Path]) -> None:
 
 def test_full_finetune_classification_two_sensors() -> None:
     task = SpectralClassificationTask(**TINY, num_classes=3)
-    before = task.model.backbone.patch_embed.proj.weight.clone()
+    embed = task.model.backbone.patch_embed
+    before = [p.clone() for p in embed.parameters()]
     _fit(task, Cubes((wavelengths(12), wavelengths(5, 450, 900)), per_set=4), steps=2)
-    assert not torch.equal(before, task.model.backbone.patch_embed.proj.weight)
+    assert any(not torch.equal(b, a) for b, a in zip(before, embed.parameters()))
 
 
 def test_segmentation(pretrained: dict[str, Path]) -> None:

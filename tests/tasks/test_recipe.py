@@ -94,7 +94,7 @@ def test_layer_decay_and_encoder_scale() -> None:
     top = lr_of[id(model.backbone.norm.weight)]
     block1 = lr_of[id(model.backbone.blocks[1].mlp.fc1.weight)]
     block0 = lr_of[id(model.backbone.blocks[0].mlp.fc1.weight)]
-    embed = lr_of[id(model.backbone.patch_embed.proj.weight)]
+    embed = lr_of[id(model.backbone.patch_embed.bases)]
     assert head == pytest.approx(1e-3)
     assert top == pytest.approx(1e-4)
     assert block1 == pytest.approx(1e-4 * 0.75)
@@ -173,13 +173,13 @@ class _EncoderAfterEachEpoch(Callback):
         self.weights: list[torch.Tensor] = []
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: Any) -> None:
-        self.weights.append(pl_module.model.backbone.patch_embed.proj.weight.clone())
+        self.weights.append(pl_module.model.backbone.patch_embed.bases.clone())
 
 
 def test_probe_then_finetune_without_validation_loader() -> None:
     """Issue 12: no ReduceLROnPlateau waiting for a val_loss that never comes."""
     task = SpectralClassificationTask(**TINY, num_classes=3, probe_epochs=1)
-    before = task.model.backbone.patch_embed.proj.weight.clone()
+    before = task.model.backbone.patch_embed.bases.clone()
     head = task.model.head[1].weight.clone()
     record = _EncoderAfterEachEpoch()
     trainer = _trainer(max_epochs=2, callbacks=[record])
