@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         '--projection',
         choices=('shared', 'wavelength'),
         default=None,
-        help="token projection: shared by band position or generated from wavelengths",
+        help='token projection: shared by band position or generated from wavelengths',
     )
     p.add_argument(
         '--pool',
