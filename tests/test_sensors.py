@@ -720,4 +720,4 @@ def test_resample_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match='cannot resample'):
         resample_spectra(np.zeros(224, dtype=np.complex64), *args, dim=0)
     with pytest.raises(TypeError, match=r'must be a torch\.Tensor or numpy\.ndarray'):
-        resample_spectra([0.0] * 224, *args, dim=0)  # type: ignore[call-overload]
+        resample_spectra([0.0] * 224, *args, dim=0)  # type: ignore[type-var]
