@@ -1,6 +1,7 @@
 """SpectralViT: a Vision Transformer over (spectral group x spatial patch) tokens."""
 
 import math
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +56,68 @@ class LayerNorm(nn.LayerNorm):
             **kwargs: ``device`` / ``dtype`` factory arguments.
         """
         super().__init__(dim, eps=1e-6, **kwargs)
+
+
+def vit_blocks(
+    dim: int,
+    depth: int,
+    num_heads: int,
+    mlp_ratio: float,
+    *,
+    qkv_bias: bool = True,
+    drop_rate: float = 0.0,
+    attn_drop_rate: float = 0.0,
+    drop_path_rate: float = 0.0,
+) -> nn.Sequential:
+    """A stack of timm ViT blocks, as the encoder and the MAE decoder use them.
+
+    Args:
+        dim: Token width.
+        depth: Number of blocks.
+        num_heads: Attention heads per block.
+        mlp_ratio: Hidden width of the block MLPs relative to ``dim``.
+        qkv_bias: Whether the attention projections have biases.
+        drop_rate: Dropout after the attention and MLP projections.
+        attn_drop_rate: Attention dropout.
+        drop_path_rate: Stochastic depth of the last block; it increases linearly
+            from 0 over the blocks.
+
+    Returns:
+        The blocks, with :class:`LayerNorm` (``eps=1e-6``) as in timm's ViTs.
+    """
+    dpr = [float(v) for v in torch.linspace(0, drop_path_rate, depth)]
+    return nn.Sequential(
+        *[
+            Block(
+                dim=dim,
+                num_heads=num_heads,
+                mlp_ratio=mlp_ratio,
+                qkv_bias=qkv_bias,
+                proj_drop=drop_rate,
+                attn_drop=attn_drop_rate,
+                drop_path=dpr[i],
+                norm_layer=LayerNorm,
+            )
+            for i in range(depth)
+        ]
+    )
+
+
+def init_linear_weights(modules: Iterable[nn.Module]) -> None:
+    """Initialize linear layers as timm and MAE ViTs do.
+
+    Weights get a truncated normal of std 0.02 and biases zeros; other modules
+    (and layers initialized on purpose, such as zero-initialized scores, when
+    they are not passed) keep their weights.
+
+    Args:
+        modules: Modules to visit; only :class:`torch.nn.Linear` ones change.
+    """
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
 
 
 class SpectralPatchEmbed(nn.Module):
@@ -397,24 +460,17 @@ class SpectralViT(nn.Module):
             SpectralPooling(embed_dim) if token_mode == 'pooled' else None
         )
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = [float(v) for v in torch.linspace(0, drop_path_rate, depth)]
-        norm_layer = LayerNorm
-        self.blocks = nn.Sequential(
-            *[
-                Block(
-                    dim=embed_dim,
-                    num_heads=num_heads,
-                    mlp_ratio=mlp_ratio,
-                    qkv_bias=qkv_bias,
-                    proj_drop=drop_rate,
-                    attn_drop=attn_drop_rate,
-                    drop_path=dpr[i],
-                    norm_layer=norm_layer,
-                )
-                for i in range(depth)
-            ]
+        self.blocks = vit_blocks(
+            embed_dim,
+            depth,
+            num_heads,
+            mlp_ratio,
+            qkv_bias=qkv_bias,
+            drop_rate=drop_rate,
+            attn_drop_rate=attn_drop_rate,
+            drop_path_rate=drop_path_rate,
         )
-        self.norm = norm_layer(embed_dim)
+        self.norm = LayerNorm(embed_dim)
         self.head_drop = nn.Dropout(drop_rate)
         self.head: nn.Module = (
             nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
@@ -471,11 +527,7 @@ class SpectralViT(nn.Module):
             nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
             if proj.bias is not None:
                 nn.init.zeros_(proj.bias)
-        for module in [*self.blocks.modules(), self.head]:
-            if isinstance(module, nn.Linear):
-                nn.init.trunc_normal_(module.weight, std=0.02)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+        init_linear_weights([*self.blocks.modules(), self.head])
 
     # ------------------------------------------------------------- timm API
 
