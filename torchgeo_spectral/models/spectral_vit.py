@@ -677,6 +677,27 @@ class SpectralViT(nn.Module):
         sigma = group_sigma(wavelengths, k, fwhm)
         return self.spectral_embed(centres, widths, sigma), centres
 
+    def token_encoding(
+        self, x: Tensor, wavelengths: Tensor, fwhm: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Spatial plus spectral encoding of every (group, patch) token of a cube.
+
+        Args:
+            x: Cube ``(B, C, H, W)`` (only its size and device are used).
+            wavelengths: ``(B, C)`` band centres in nm.
+            fwhm: ``(B, C)`` band widths in nm, or ``None``.
+
+        Returns:
+            ``(encoding, centres)``: ``(B, G, N, D)`` encodings and group centres
+            ``(B, G)``.
+        """
+        p = self.patch_size
+        spatial = sincos_2d(
+            x.shape[-2] // p, x.shape[-1] // p, self.embed_dim, device=x.device
+        )
+        spectral, centres = self.spectral_encoding(wavelengths, fwhm)
+        return spectral[:, :, None] + spatial[None, None], centres
+
     def patch_values(self, x: Tensor) -> Tensor:
         """Cut a cube into per-token value vectors.
 
@@ -777,12 +798,7 @@ class SpectralViT(nn.Module):
         wl = self.resolve_wavelengths(x, wavelengths)
         fw = self.resolve_fwhm(x, wavelengths, fwhm)
         tokens = self.project(x, wl, fw)
-        p = self.patch_size
-        spatial = sincos_2d(
-            x.shape[-2] // p, x.shape[-1] // p, self.embed_dim, device=x.device
-        )
-        spectral, centres = self.spectral_encoding(wl, fw)
-        encoding = spectral[:, :, None] + spatial[None, None]
+        encoding, centres = self.token_encoding(x, wl, fw)
         return tokens + encoding.to(tokens.dtype), centres
 
     def embed_visible(
@@ -809,12 +825,9 @@ class SpectralViT(nn.Module):
             ``(tokens, centres)``: ``(B, T, D)`` encoded tokens and group centres
             ``(B, G)``.
         """
-        height, width = x.shape[-2:]
-        dim, p = self.embed_dim, self.patch_size
-        spatial = sincos_2d(height // p, width // p, dim, device=x.device)
-        spectral, centres = self.spectral_encoding(wavelengths, fwhm)
-        encoding = (spectral[:, :, None] + spatial[None, None]).flatten(1, 2)
-        index_d = index[..., None].expand(-1, -1, dim)
+        encoding, centres = self.token_encoding(x, wavelengths, fwhm)
+        encoding = encoding.flatten(1, 2)
+        index_d = index[..., None].expand(-1, -1, self.embed_dim)
         if values is None:
             values = self.patch_values(x)
         if isinstance(self.patch_embed, SpectralPatchEmbed):
@@ -883,23 +896,8 @@ class SpectralViT(nn.Module):
         tokens, _ = self.embed(x, wavelengths, fwhm)
         return self.run_blocks(self.pool_groups(tokens))
 
-    def forward_features(
-        self,
-        x: Tensor,
-        wavelengths: WavelengthsLike | None = None,
-        fwhm: WavelengthsLike | None = None,
-    ) -> Tensor:
-        """Unpooled features (timm convention); same as :meth:`forward_tokens`.
-
-        Args:
-            x: Cube ``(B, C, H, W)``.
-            wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None``.
-            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
-
-        Returns:
-            Token features ``(B, T, D)``.
-        """
-        return self.forward_tokens(x, wavelengths, fwhm)
+    #: Unpooled features under timm's name: the same method as :meth:`forward_tokens`.
+    forward_features = forward_tokens
 
     def tokens_to_feature_map(self, tokens: Tensor, grid_h: int, grid_w: int) -> Tensor:
         """Average token features over spectral groups into a spatial map.
