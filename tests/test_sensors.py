@@ -227,6 +227,28 @@ def test_sensor_validates_its_table() -> None:
         Sensor('x', np.array([500.0, 600.0]), np.array([1.0, 1.0]), ('a', 'a'), 'x')
 
 
+def test_band_table_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every sensor is a CSV file: extra columns are ignored, the file's own band
+    # order is sorted, and a file without its description line is an error.
+    from torchgeo_spectral.sensors import tables
+
+    (tmp_path / 'cam.csv').write_text(
+        '# description: Test camera.\n# source line\n'
+        'band_name,wavelength_nm,fwhm_nm,extra\nR,650,40,x\nG,550,30,y\n'
+    )
+    (tmp_path / 'bare.csv').write_text('band_name,wavelength_nm,fwhm_nm\nB1,500,10\n')
+    monkeypatch.setattr(tables, '_DATA', tmp_path)
+    cam = tables._table_sensor('cam')
+    assert cam.band_names == ('G', 'R')
+    np.testing.assert_array_equal(cam.wavelengths, [550.0, 650.0])
+    np.testing.assert_array_equal(cam.fwhm, [30.0, 40.0])
+    assert cam.description == 'Test camera.'
+    with pytest.raises(
+        ValueError, match=r"bare\.csv must start with a '# description:'"
+    ):
+        tables._table_sensor('bare')
+
+
 # ---------------------------------------------------------------------------------
 # tables equal the shared real data
 # ---------------------------------------------------------------------------------
@@ -720,4 +742,4 @@ def test_resample_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match='cannot resample'):
         resample_spectra(np.zeros(224, dtype=np.complex64), *args, dim=0)
     with pytest.raises(TypeError, match=r'must be a torch\.Tensor or numpy\.ndarray'):
-        resample_spectra([0.0] * 224, *args, dim=0)  # type: ignore[call-overload]
+        resample_spectra([0.0] * 224, *args, dim=0)  # type: ignore[type-var]

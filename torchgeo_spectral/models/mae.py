@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from timm.models.vision_transformer import Block
 from torch import Tensor, nn
 
 from .encoding import sincos_2d, spectral_sincos
 from .masking import SpectralMask, SpectralMaskMode, two_stage_mask
-from .spectral_vit import LayerNorm, SpectralViT
+from .spectral_vit import LayerNorm, SpectralViT, init_linear_weights, vit_blocks
 from .validation import WavelengthsLike, check_cube, check_ratio
 
 __all__ = ['MAEOutput', 'MAETarget', 'SpectralMAE']
@@ -154,34 +153,18 @@ class SpectralMAE(nn.Module):
         k, p = encoder.bands_per_token, encoder.patch_size
         self.token_values = k * p * p
 
-        norm_layer = LayerNorm
         self.decoder_embed = nn.Linear(encoder.embed_dim, decoder_embed_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_embed_dim))
-        self.decoder_blocks = nn.Sequential(
-            *[
-                Block(
-                    dim=decoder_embed_dim,
-                    num_heads=decoder_num_heads,
-                    mlp_ratio=decoder_mlp_ratio,
-                    qkv_bias=True,
-                    norm_layer=norm_layer,
-                )
-                for _ in range(decoder_depth)
-            ]
+        self.decoder_blocks = vit_blocks(
+            decoder_embed_dim, decoder_depth, decoder_num_heads, decoder_mlp_ratio
         )
-        self.decoder_norm = norm_layer(decoder_embed_dim)
+        self.decoder_norm = LayerNorm(decoder_embed_dim)
         extra = 2 if target == 'normalized+stats' else 0
         self.decoder_pred = nn.Linear(decoder_embed_dim, self.token_values + extra)
         nn.init.normal_(self.mask_token, std=0.02)
-        for module in [
-            self.decoder_embed,
-            *self.decoder_blocks.modules(),
-            self.decoder_pred,
-        ]:
-            if isinstance(module, nn.Linear):
-                nn.init.trunc_normal_(module.weight, std=0.02)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+        init_linear_weights(
+            [self.decoder_embed, *self.decoder_blocks.modules(), self.decoder_pred]
+        )
 
     def no_weight_decay(self) -> set[str]:
         """Parameter names to exclude from weight decay.

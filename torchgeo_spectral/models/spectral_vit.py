@@ -1,6 +1,7 @@
 """SpectralViT: a Vision Transformer over (spectral group x spatial patch) tokens."""
 
 import math
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +56,68 @@ class LayerNorm(nn.LayerNorm):
             **kwargs: ``device`` / ``dtype`` factory arguments.
         """
         super().__init__(dim, eps=1e-6, **kwargs)
+
+
+def vit_blocks(
+    dim: int,
+    depth: int,
+    num_heads: int,
+    mlp_ratio: float,
+    *,
+    qkv_bias: bool = True,
+    drop_rate: float = 0.0,
+    attn_drop_rate: float = 0.0,
+    drop_path_rate: float = 0.0,
+) -> nn.Sequential:
+    """A stack of timm ViT blocks, as the encoder and the MAE decoder use them.
+
+    Args:
+        dim: Token width.
+        depth: Number of blocks.
+        num_heads: Attention heads per block.
+        mlp_ratio: Hidden width of the block MLPs relative to ``dim``.
+        qkv_bias: Whether the attention projections have biases.
+        drop_rate: Dropout after the attention and MLP projections.
+        attn_drop_rate: Attention dropout.
+        drop_path_rate: Stochastic depth of the last block; it increases linearly
+            from 0 over the blocks.
+
+    Returns:
+        The blocks, with :class:`LayerNorm` (``eps=1e-6``) as in timm's ViTs.
+    """
+    dpr = [float(v) for v in torch.linspace(0, drop_path_rate, depth)]
+    return nn.Sequential(
+        *[
+            Block(
+                dim=dim,
+                num_heads=num_heads,
+                mlp_ratio=mlp_ratio,
+                qkv_bias=qkv_bias,
+                proj_drop=drop_rate,
+                attn_drop=attn_drop_rate,
+                drop_path=dpr[i],
+                norm_layer=LayerNorm,
+            )
+            for i in range(depth)
+        ]
+    )
+
+
+def init_linear_weights(modules: Iterable[nn.Module]) -> None:
+    """Initialize linear layers as timm and MAE ViTs do.
+
+    Weights get a truncated normal of std 0.02 and biases zeros; other modules
+    (and layers initialized on purpose, such as zero-initialized scores, when
+    they are not passed) keep their weights.
+
+    Args:
+        modules: Modules to visit; only :class:`torch.nn.Linear` ones change.
+    """
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
 
 
 class SpectralPatchEmbed(nn.Module):
@@ -397,24 +460,17 @@ class SpectralViT(nn.Module):
             SpectralPooling(embed_dim) if token_mode == 'pooled' else None
         )
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = [float(v) for v in torch.linspace(0, drop_path_rate, depth)]
-        norm_layer = LayerNorm
-        self.blocks = nn.Sequential(
-            *[
-                Block(
-                    dim=embed_dim,
-                    num_heads=num_heads,
-                    mlp_ratio=mlp_ratio,
-                    qkv_bias=qkv_bias,
-                    proj_drop=drop_rate,
-                    attn_drop=attn_drop_rate,
-                    drop_path=dpr[i],
-                    norm_layer=norm_layer,
-                )
-                for i in range(depth)
-            ]
+        self.blocks = vit_blocks(
+            embed_dim,
+            depth,
+            num_heads,
+            mlp_ratio,
+            qkv_bias=qkv_bias,
+            drop_rate=drop_rate,
+            attn_drop_rate=attn_drop_rate,
+            drop_path_rate=drop_path_rate,
         )
-        self.norm = norm_layer(embed_dim)
+        self.norm = LayerNorm(embed_dim)
         self.head_drop = nn.Dropout(drop_rate)
         self.head: nn.Module = (
             nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
@@ -471,11 +527,7 @@ class SpectralViT(nn.Module):
             nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
             if proj.bias is not None:
                 nn.init.zeros_(proj.bias)
-        for module in [*self.blocks.modules(), self.head]:
-            if isinstance(module, nn.Linear):
-                nn.init.trunc_normal_(module.weight, std=0.02)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+        init_linear_weights([*self.blocks.modules(), self.head])
 
     # ------------------------------------------------------------- timm API
 
@@ -625,6 +677,27 @@ class SpectralViT(nn.Module):
         sigma = group_sigma(wavelengths, k, fwhm)
         return self.spectral_embed(centres, widths, sigma), centres
 
+    def token_encoding(
+        self, x: Tensor, wavelengths: Tensor, fwhm: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Spatial plus spectral encoding of every (group, patch) token of a cube.
+
+        Args:
+            x: Cube ``(B, C, H, W)`` (only its size and device are used).
+            wavelengths: ``(B, C)`` band centres in nm.
+            fwhm: ``(B, C)`` band widths in nm, or ``None``.
+
+        Returns:
+            ``(encoding, centres)``: ``(B, G, N, D)`` encodings and group centres
+            ``(B, G)``.
+        """
+        p = self.patch_size
+        spatial = sincos_2d(
+            x.shape[-2] // p, x.shape[-1] // p, self.embed_dim, device=x.device
+        )
+        spectral, centres = self.spectral_encoding(wavelengths, fwhm)
+        return spectral[:, :, None] + spatial[None, None], centres
+
     def patch_values(self, x: Tensor) -> Tensor:
         """Cut a cube into per-token value vectors.
 
@@ -725,12 +798,7 @@ class SpectralViT(nn.Module):
         wl = self.resolve_wavelengths(x, wavelengths)
         fw = self.resolve_fwhm(x, wavelengths, fwhm)
         tokens = self.project(x, wl, fw)
-        p = self.patch_size
-        spatial = sincos_2d(
-            x.shape[-2] // p, x.shape[-1] // p, self.embed_dim, device=x.device
-        )
-        spectral, centres = self.spectral_encoding(wl, fw)
-        encoding = spectral[:, :, None] + spatial[None, None]
+        encoding, centres = self.token_encoding(x, wl, fw)
         return tokens + encoding.to(tokens.dtype), centres
 
     def embed_visible(
@@ -757,12 +825,9 @@ class SpectralViT(nn.Module):
             ``(tokens, centres)``: ``(B, T, D)`` encoded tokens and group centres
             ``(B, G)``.
         """
-        height, width = x.shape[-2:]
-        dim, p = self.embed_dim, self.patch_size
-        spatial = sincos_2d(height // p, width // p, dim, device=x.device)
-        spectral, centres = self.spectral_encoding(wavelengths, fwhm)
-        encoding = (spectral[:, :, None] + spatial[None, None]).flatten(1, 2)
-        index_d = index[..., None].expand(-1, -1, dim)
+        encoding, centres = self.token_encoding(x, wavelengths, fwhm)
+        encoding = encoding.flatten(1, 2)
+        index_d = index[..., None].expand(-1, -1, self.embed_dim)
         if values is None:
             values = self.patch_values(x)
         if isinstance(self.patch_embed, SpectralPatchEmbed):
@@ -831,23 +896,8 @@ class SpectralViT(nn.Module):
         tokens, _ = self.embed(x, wavelengths, fwhm)
         return self.run_blocks(self.pool_groups(tokens))
 
-    def forward_features(
-        self,
-        x: Tensor,
-        wavelengths: WavelengthsLike | None = None,
-        fwhm: WavelengthsLike | None = None,
-    ) -> Tensor:
-        """Unpooled features (timm convention); same as :meth:`forward_tokens`.
-
-        Args:
-            x: Cube ``(B, C, H, W)``.
-            wavelengths: ``(C,)`` or ``(B, C)`` band centres in nm, or ``None``.
-            fwhm: ``(C,)`` or ``(B, C)`` band widths in nm, or ``None``.
-
-        Returns:
-            Token features ``(B, T, D)``.
-        """
-        return self.forward_tokens(x, wavelengths, fwhm)
+    #: Unpooled features under timm's name: the same method as :meth:`forward_tokens`.
+    forward_features = forward_tokens
 
     def tokens_to_feature_map(self, tokens: Tensor, grid_h: int, grid_w: int) -> Tensor:
         """Average token features over spectral groups into a spatial map.

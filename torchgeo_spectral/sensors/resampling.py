@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -227,39 +226,15 @@ def resampling_matrix(
     return _prepare_pair(src_wavelengths, src_fwhm, dst_wavelengths, dst_fwhm).copy()
 
 
-@overload
-def resample_spectra(
-    x: torch.Tensor,
+def resample_spectra[ArrayT: (torch.Tensor, np.ndarray)](
+    x: ArrayT,
     src_wavelengths: npt.ArrayLike,
     src_fwhm: npt.ArrayLike | None,
     dst_wavelengths: npt.ArrayLike,
     dst_fwhm: npt.ArrayLike,
     *,
     dim: int = -3,
-) -> torch.Tensor: ...
-
-
-@overload
-def resample_spectra(
-    x: np.ndarray,
-    src_wavelengths: npt.ArrayLike,
-    src_fwhm: npt.ArrayLike | None,
-    dst_wavelengths: npt.ArrayLike,
-    dst_fwhm: npt.ArrayLike,
-    *,
-    dim: int = -3,
-) -> np.ndarray: ...
-
-
-def resample_spectra(
-    x: torch.Tensor | np.ndarray,
-    src_wavelengths: npt.ArrayLike,
-    src_fwhm: npt.ArrayLike | None,
-    dst_wavelengths: npt.ArrayLike,
-    dst_fwhm: npt.ArrayLike,
-    *,
-    dim: int = -3,
-) -> torch.Tensor | np.ndarray:
+) -> ArrayT:
     """Simulate target-sensor bands from source spectra with Gaussian SRFs.
 
     Applies :func:`resampling_matrix` along the band dimension. Floating inputs
@@ -309,13 +284,16 @@ def resample_spectra(
 def _resample_tensor(x: torch.Tensor, matrix: FloatArray, dim: int) -> torch.Tensor:
     """Apply a resampling matrix to a tensor along ``dim``.
 
+    The one implementation of the resampling product: NumPy arrays come here too
+    (:func:`_resample_array`), computed in float32 or float64.
+
     Args:
         x: Input tensor.
         matrix: Matrix of shape ``(C_dst, C_src)``.
         dim: Band dimension.
 
     Returns:
-        Tensor of the input's dtype and device.
+        Tensor of the input's dtype and device (integers rounded).
 
     Raises:
         ValueError: For complex or boolean tensors.
@@ -349,13 +327,16 @@ def _resample_tensor(x: torch.Tensor, matrix: FloatArray, dim: int) -> torch.Ten
 def _resample_array(x: np.ndarray, matrix: FloatArray, dim: int) -> np.ndarray:
     """Apply a resampling matrix to a NumPy array along ``dim``.
 
+    The array is read into the compute dtype (its own float32 or float64, float64
+    otherwise; any byte order) and resampled by :func:`_resample_tensor`.
+
     Args:
         x: Input array.
         matrix: Matrix of shape ``(C_dst, C_src)``.
         dim: Band dimension.
 
     Returns:
-        Array of the input's dtype.
+        Array of the input's dtype (integers rounded).
 
     Raises:
         ValueError: For non-real dtypes.
@@ -363,18 +344,9 @@ def _resample_array(x: np.ndarray, matrix: FloatArray, dim: int) -> np.ndarray:
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
         msg = f'cannot resample an array of dtype {x.dtype}'
         raise ValueError(msg)
-    compute = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-    moved = np.moveaxis(x.astype(compute, copy=False), dim, -1)
-    weights = matrix.T.astype(compute)
-    nan = np.isnan(moved)
-    if nan.any():
-        # 0 * NaN is NaN: zero the NaN bands, then mark the outputs they touch.
-        touched = nan.astype(compute) @ (weights != 0).astype(compute) > 0
-        product = np.where(nan, 0, moved) @ weights
-        product[touched] = np.nan
-    else:
-        product = moved @ weights
-    out = np.moveaxis(product, -1, dim)
+    compute = np.dtype(np.float32 if x.dtype == np.float32 else np.float64)
+    values = torch.from_numpy(np.ascontiguousarray(x, dtype=compute))
+    out = _resample_tensor(values, matrix, dim).numpy()
     if np.issubdtype(x.dtype, np.integer):
         out = np.rint(out)
     result: np.ndarray = out.astype(x.dtype, copy=False)

@@ -1,8 +1,9 @@
 """Band tables of common spectral sensors: centres, FWHM and band names.
 
-Tables come from published metadata where it exists (EnMAP, AVIRIS-NG, AVIRIS
-Indian Pines, as CSV files in ``sensors/data``) and from documented
-approximations elsewhere (see :func:`list_sensors` and :func:`get_sensor`).
+Every table is a CSV file in ``sensors/data``: from published metadata where it
+exists (EnMAP, AVIRIS-NG, AVIRIS Indian Pines, Sentinel-2, Landsat 8) and from
+documented approximations elsewhere (each file says which and how; see
+:func:`list_sensors` and :func:`get_sensor`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -166,350 +167,53 @@ def _make_sensor(
     )
 
 
-def _even(start: float, stop: float, num: int) -> FloatArray:
-    """Evenly spaced band centres, rounded to 0.01 nm.
+#: The packaged band tables, one CSV file per sensor, named after its key.
+_DATA = resources.files('torchgeo_spectral.sensors').joinpath('data')
+
+#: Prefix of the comment line that holds a table's one-line description.
+_DESCRIPTION = '# description: '
+
+
+def _table_sensor(name: str) -> Sensor:
+    """Read a packaged band table, ``torchgeo_spectral/sensors/data/<name>.csv``.
+
+    Every sensor is such a file: ``#`` comment lines (the first one,
+    ``# description: ...``, becomes :attr:`Sensor.description`; the others give
+    the source, or how an approximation was made), then the columns
+    ``band_name,wavelength_nm,fwhm_nm`` (extra columns are ignored) in the
+    product's own band order. Adding a sensor means adding a file.
 
     Args:
-        start: First centre (nm).
-        stop: Last centre (nm).
-        num: Number of bands.
-
-    Returns:
-        ``num`` centres from ``start`` to ``stop`` inclusive.
-    """
-    return np.round(np.linspace(start, stop, num), 2)
-
-
-def _numbered(prefix: str, num: int, width: int = 0, first: int = 1) -> list[str]:
-    """Band names ``prefix + number``.
-
-    Args:
-        prefix: Name prefix, e.g. ``'B'``.
-        num: Number of names.
-        width: Zero-padding width of the number (0 for none).
-        first: Number of the first band.
-
-    Returns:
-        The names, e.g. ``['B1', 'B2', ...]``.
-    """
-    return [f'{prefix}{i:0{width}d}' for i in range(first, first + num)]
-
-
-def _load_table(filename: str) -> tuple[list[str], FloatArray, FloatArray]:
-    """Read a packaged band table from ``torchgeo_spectral/sensors/data``.
-
-    The CSV files have ``#`` comment lines (the source), then the columns
-    ``band_name,wavelength_nm,fwhm_nm`` (extra columns are ignored), in the
-    product's own band order.
-
-    Args:
-        filename: File name inside ``sensors/data``.
-
-    Returns:
-        Band names, centres (nm) and FWHM (nm), in file order.
-    """
-    text = (
-        resources.files('torchgeo_spectral.sensors')
-        .joinpath('data', filename)
-        .read_text(encoding='utf-8')
-    )
-    lines = [line for line in text.splitlines() if line and not line.startswith('#')]
-    rows = list(csv.DictReader(io.StringIO('\n'.join(lines))))
-    names = [row['band_name'] for row in rows]
-    centres = np.array([float(row['wavelength_nm']) for row in rows])
-    widths = np.array([float(row['fwhm_nm']) for row in rows])
-    return names, centres, widths
-
-
-def _table_sensor(name: str, filename: str, description: str) -> Sensor:
-    """Sensor from a packaged CSV band table.
-
-    Args:
-        name: Canonical sensor key.
-        filename: File name inside ``sensors/data``.
-        description: One-line description of the table and its source.
+        name: Canonical sensor key, the file's stem.
 
     Returns:
         The sensor table, sorted by wavelength.
+
+    Raises:
+        ValueError: If the file has no description line.
     """
-    names, centres, widths = _load_table(filename)
-    return _make_sensor(name, centres, widths, names, description)
-
-
-def _aviris_indian_pines() -> Sensor:
-    """AVIRIS 1992 bands of the 200-band corrected Indian Pines cube.
-
-    Returns:
-        The sensor table.
-    """
-    return _table_sensor(
-        'aviris_indian_pines',
-        'aviris_indian_pines.csv',
-        'AVIRIS (1992) 200-band corrected Indian Pines set: centres and FWHM from '
-        'the 92AV3C.spc calibration table; names B1-B200 are cube band numbers.',
-    )
-
-
-def _aviris_ng() -> Sensor:
-    """AVIRIS-NG, 425 bands 377-2501 nm.
-
-    Returns:
-        The sensor table.
-    """
-    return _table_sensor(
-        'aviris_ng',
-        'aviris_ng.csv',
-        'AVIRIS-NG, 425 bands: centres and FWHM from the ENVI header of the '
-        'radiance product ang20170323t202244_rdn (calibration varies by flight '
-        'by <1 nm).',
-    )
-
-
-def _enmap() -> Sensor:
-    """EnMAP HSI, 224 bands 418-2446 nm.
-
-    Returns:
-        The sensor table.
-    """
-    return _table_sensor(
-        'enmap',
-        'enmap.csv',
-        'EnMAP HSI L2A, 224 bands (VNIR B1-B91, SWIR B92-B224, overlapping '
-        '902-993 nm): centres and FWHM from the product band metadata.',
-    )
-
-
-def _prisma() -> Sensor:
-    """PRISMA, 66 VNIR + 173 SWIR bands (approximation).
-
-    Returns:
-        The sensor table.
-    """
-    vnir = _even(400.0, 1010.0, 66)
-    swir = _even(920.0, 2505.0, 173)
+    text = _DATA.joinpath(f'{name}.csv').read_text(encoding='utf-8')
+    comments = [line for line in text.splitlines() if line.startswith('#')]
+    if not comments or not comments[0].startswith(_DESCRIPTION):
+        msg = f'band table {name}.csv must start with a {_DESCRIPTION.strip()!r} line'
+        raise ValueError(msg)
+    lines = [line for line in text.splitlines() if line and not line.startswith('#')]
+    rows = list(csv.DictReader(io.StringIO('\n'.join(lines))))
     return _make_sensor(
-        'prisma',
-        np.concatenate([vnir, swir]),
-        12.0,
-        _numbered('VNIR', 66) + _numbered('SWIR', 173),
-        'PRISMA, 239 bands (VNIR 66 over 400-1010 nm, SWIR 173 over 920-2505 nm): '
-        'APPROXIMATION, evenly spaced centres with the nominal FWHM bound 12 nm.',
+        name,
+        [float(row['wavelength_nm']) for row in rows],
+        [float(row['fwhm_nm']) for row in rows],
+        [row['band_name'] for row in rows],
+        comments[0].removeprefix(_DESCRIPTION),
     )
 
 
-def _hyperion() -> Sensor:
-    """EO-1 Hyperion, 242 bands (VNIR 1-70, SWIR 71-242; approximation).
-
-    Returns:
-        The sensor table.
-    """
-    vnir = _even(355.59, 1057.68, 70)
-    swir = _even(851.92, 2577.08, 172)
-    return _make_sensor(
-        'hyperion',
-        np.concatenate([vnir, swir]),
-        10.0,
-        _numbered('B', 242, width=3),
-        'EO-1 Hyperion, 242 bands (VNIR B001-B070 355.59-1057.68 nm, SWIR '
-        'B071-B242 851.92-2577.08 nm): APPROXIMATION, evenly spaced centres '
-        'between the published end bands, nominal FWHM 10 nm.',
-    )
-
-
-#: Sensors without a published per-band table: evenly spaced centres over the
-#: published range with the nominal FWHM, as (first nm, last nm, bands, FWHM nm,
-#: description).
-_EVENLY_SPACED: dict[str, tuple[float, float, int, float, str]] = {
-    'rosis': (
-        430.0,
-        860.0,
-        103,
-        4.0,
-        (
-            'ROSIS-03 (Pavia scenes), 103 bands: APPROXIMATION, evenly spaced centres '
-            '430-860 nm (no published per-band table), FWHM 4 nm.'
-        ),
-    ),
-    'hyspex_vnir': (
-        400.0,
-        1000.0,
-        186,
-        3.26,
-        (
-            'HySpex VNIR-1800, 186 bands: APPROXIMATION, evenly spaced centres '
-            '400-1000 nm, FWHM = nominal spectral sampling 3.26 nm.'
-        ),
-    ),
-    'hyspex_swir': (
-        930.0,
-        2500.0,
-        288,
-        5.45,
-        (
-            'HySpex SWIR-384, 288 bands: APPROXIMATION, evenly spaced centres '
-            '930-2500 nm, FWHM = nominal spectral sampling 5.45 nm.'
-        ),
-    ),
-    'specim_iq': (
-        397.0,
-        1003.0,
-        204,
-        7.0,
-        (
-            'Specim IQ, 204 bands: APPROXIMATION, evenly spaced centres 397-1003 nm, '
-            'nominal FWHM 7 nm.'
-        ),
-    ),
-    'desis': (
-        401.0,
-        999.0,
-        235,
-        3.5,
-        (
-            'DESIS (ISS), 235 bands: APPROXIMATION, evenly spaced centres 401-999 nm '
-            '(2.55 nm sampling), nominal FWHM 3.5 nm.'
-        ),
-    ),
-}
-
-
-def _evenly_spaced(name: str) -> Callable[[], Sensor]:
-    """Builder of one of the :data:`_EVENLY_SPACED` sensor tables.
-
-    Args:
-        name: Key of :data:`_EVENLY_SPACED`.
-
-    Returns:
-        A function that builds the table.
-    """
-    first, last, num, fwhm, description = _EVENLY_SPACED[name]
-
-    def build() -> Sensor:
-        return _make_sensor(
-            name, _even(first, last, num), fwhm, _numbered('B', num), description
-        )
-
-    return build
-
-
-def _sentinel2() -> Sensor:
-    """Sentinel-2A MSI, 13 bands.
-
-    Returns:
-        The sensor table.
-    """
-    table = {
-        'B1': (442.7, 21.0),
-        'B2': (492.4, 66.0),
-        'B3': (559.8, 36.0),
-        'B4': (664.6, 31.0),
-        'B5': (704.1, 15.0),
-        'B6': (740.5, 15.0),
-        'B7': (782.8, 20.0),
-        'B8': (832.8, 106.0),
-        'B8A': (864.7, 21.0),
-        'B9': (945.1, 20.0),
-        'B10': (1373.5, 31.0),
-        'B11': (1613.7, 91.0),
-        'B12': (2202.4, 175.0),
-    }
-    return _make_sensor(
-        'sentinel2',
-        [centre for centre, _ in table.values()],
-        [width for _, width in table.values()],
-        list(table),
-        'Sentinel-2A MSI, 13 bands: published central wavelengths and bandwidths '
-        '(ESA); bandwidths used as Gaussian FWHM.',
-    )
-
-
-def _landsat8() -> Sensor:
-    """Landsat 8 OLI/TIRS, 11 bands.
-
-    Returns:
-        The sensor table.
-    """
-    table = {
-        'B1': (442.96, 15.98),
-        'B2': (482.04, 60.04),
-        'B3': (561.41, 57.33),
-        'B4': (654.59, 37.47),
-        'B5': (864.67, 28.25),
-        'B6': (1608.86, 84.72),
-        'B7': (2200.73, 186.66),
-        'B8': (589.50, 172.40),
-        'B9': (1373.43, 20.39),
-        'B10': (10895.0, 590.0),
-        'B11': (12005.0, 1010.0),
-    }
-    return _make_sensor(
-        'landsat8',
-        [centre for centre, _ in table.values()],
-        [width for _, width in table.values()],
-        list(table),
-        'Landsat 8 OLI/TIRS, 11 bands: OLI centres and FWHM from Barsi et al. '
-        '(2014); TIRS B10/B11 from the nominal band edges (10.60-11.19, '
-        '11.50-12.51 um).',
-    )
-
-
-def _landsat9() -> Sensor:
-    """Landsat 9 OLI-2/TIRS-2, 11 bands (nominal band edges).
-
-    Returns:
-        The sensor table.
-    """
-    edges = {
-        'B1': (430.0, 450.0),
-        'B2': (450.0, 510.0),
-        'B3': (530.0, 590.0),
-        'B4': (640.0, 670.0),
-        'B5': (850.0, 880.0),
-        'B6': (1570.0, 1650.0),
-        'B7': (2110.0, 2290.0),
-        'B8': (500.0, 680.0),
-        'B9': (1360.0, 1380.0),
-        'B10': (10600.0, 11190.0),
-        'B11': (11500.0, 12510.0),
-    }
-    return _make_sensor(
-        'landsat9',
-        [(low + high) / 2 for low, high in edges.values()],
-        [high - low for low, high in edges.values()],
-        list(edges),
-        'Landsat 9 OLI-2/TIRS-2, 11 bands: APPROXIMATION, centres and widths from '
-        'the nominal USGS band edges (midpoint, width as FWHM).',
-    )
-
-
-def _rgb() -> Sensor:
-    """Generic RGB camera, 3 bands.
-
-    Returns:
-        The sensor table.
-    """
-    return _make_sensor(
-        'rgb',
-        [470.0, 550.0, 650.0],
-        50.0,
-        ['B', 'G', 'R'],
-        'Generic RGB camera: APPROXIMATION, blue 470, green 550, red 650 nm, '
-        'FWHM 50 nm each.',
-    )
-
-
-_REGISTRY: dict[str, Callable[[], Sensor]] = {
-    'aviris_indian_pines': _aviris_indian_pines,
-    'aviris_ng': _aviris_ng,
-    'enmap': _enmap,
-    'hyperion': _hyperion,
-    'landsat8': _landsat8,
-    'landsat9': _landsat9,
-    'prisma': _prisma,
-    'rgb': _rgb,
-    'sentinel2': _sentinel2,
-    **{name: _evenly_spaced(name) for name in _EVENLY_SPACED},
-}
+#: Keys of the packaged sensors (the CSV file names without ``.csv``).
+_REGISTRY: frozenset[str] = frozenset(
+    entry.name.removesuffix('.csv')
+    for entry in _DATA.iterdir()
+    if entry.name.endswith('.csv')
+)
 
 
 def list_sensors() -> list[str]:
@@ -531,7 +235,7 @@ def _build_sensor(key: str) -> Sensor:
     Returns:
         The sensor table.
     """
-    return _REGISTRY[key]()
+    return _table_sensor(key)
 
 
 def get_sensor(name: str) -> Sensor:

@@ -6,7 +6,7 @@ apply them to batches, not to single samples that are later collated.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, override
 
 import torch
 from torch import Tensor
@@ -68,16 +68,9 @@ class _RandomBandCount(SpectralTransform):
         self.count = _count_range(count, name)
         self.contiguous = contiguous
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Keep the chosen bands.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The kept bands and their wavelengths.
-        """
+        """Keep the chosen bands (image and wavelengths)."""
         bands = image.shape[1]
         keep = min(self.randint(*self.count), bands)
         if not self.coin() or keep >= bands:
@@ -195,16 +188,9 @@ class RandomBandDropout(SpectralTransform):
         keep.scatter_(1, top, True)
         return keep
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Drop bands.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The image and wavelengths without (or with zeroed) dropped bands.
-        """
+        """Drop bands, or zero them in ``mode="zero"``."""
         batch, bands = image.shape[:2]
         if self.mode == 'remove':
             keep = self._keep_mask(1, bands)[0]

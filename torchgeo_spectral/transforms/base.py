@@ -155,6 +155,9 @@ class SpectralTransform(nn.Module):
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
         """Transform a batch; implemented by subclasses.
 
+        This docstring documents the contract once: overrides are marked
+        ``@override`` and say only what they do.
+
         Args:
             image: ``(B, C, H, W)``.
             wavelength: ``(C,)`` or ``(B, C)``.

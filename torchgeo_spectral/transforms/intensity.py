@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import override
+
 import torch
 from torch import Tensor
 
@@ -54,16 +56,9 @@ class RandomIlluminationScale(SpectralTransform):
             msg = f'tilt must lie inside (-2, 2), got {tilt!r}'
             raise ValueError(msg)
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Scale the selected samples of the batch.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The scaled image and the unchanged wavelengths.
-        """
+        """Scale the selected samples of the batch; wavelengths unchanged."""
         batch = image.shape[0]
         scale = self.uniform(*self.scale, batch, 1)
         tilt = self.uniform(*self.tilt, batch, 1)
@@ -104,16 +99,9 @@ class RandomGaussianNoise(SpectralTransform):
         super().__init__(p=p, seed=seed)
         self.snr_db = _range(snr_db, 'snr_db')
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Add noise to the selected samples of the batch.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The noisy image and the unchanged wavelengths.
-        """
+        """Add noise to the selected samples of the batch; wavelengths unchanged."""
         batch = image.shape[0]
         snr = self.uniform(*self.snr_db, batch)
         apply = self.coins(batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import override
+
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
@@ -148,16 +150,9 @@ class WavelengthNormalize(SpectralTransform):
             mean, std = mean[None], std[None]
         return mean, std
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Normalize the batch.
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The normalized image and the unchanged wavelengths.
-        """
+        """Normalize the batch; wavelengths unchanged."""
         if self.table is None:
             mean, std = self._by_position(image)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import override
 
 import numpy as np
 import torch
@@ -112,15 +113,12 @@ class SimulateSensor(SpectralTransform):
         out = resample_spectra(image, src_np, self.source_fwhm, dst, fwhm, dim=-3)
         return out, torch.tensor(dst, dtype=torch.float32, device=image.device)
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
         """Resample the batch to the target bands.
 
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            ``(B, C', H, W)`` and the target centres, ``(C',)`` or ``(B, C')``.
+        The result is ``(B, C', H, W)`` with the target centres, ``(C',)`` or
+        ``(B, C')``.
         """
         if not self.coin():
             return image, wavelength
@@ -212,15 +210,11 @@ class RandomSimulateSensor(SpectralTransform):
             self._suitable[key] = found
         return self._suitable[key]
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Resample the batch to a random suitable sensor.
+        """Resample the batch (one band set) to a random suitable sensor.
 
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``, one band set.
-
-        Returns:
-            The simulated image and its centres, or the input unchanged.
+        The result is the simulated image and its centres, or the input unchanged.
         """
         if not self.coin():
             return image, wavelength

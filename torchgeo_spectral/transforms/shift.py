@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, override
 
 import numpy as np
 import torch
@@ -85,16 +85,9 @@ class RandomSpectralShift(SpectralTransform):
             raise ValueError(msg)
         return band_spacing(wavelength).abs()
 
+    @override
     def apply_batch(self, image: Tensor, wavelength: Tensor) -> tuple[Tensor, Tensor]:
-        """Shift the band centres (and interpolate the image if asked).
-
-        Args:
-            image: ``(B, C, H, W)``.
-            wavelength: ``(C,)`` or ``(B, C)``.
-
-        Returns:
-            The image and the shifted wavelengths.
-        """
+        """Shift the band centres (and interpolate the image if asked)."""
         batch = image.shape[0]
         wl = wavelength.double()
         widths = self._widths(wl)
