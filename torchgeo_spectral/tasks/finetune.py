@@ -15,7 +15,7 @@ all arguments remain settable from YAML ``init_args``.
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, override
 
 import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
@@ -274,56 +274,34 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             getattr(self, f'{stage}_metrics')(*metric_inputs)
         return loss
 
+    @override
     def training_step(
         self, batch: Batch, batch_idx: int, dataloader_idx: int = 0
     ) -> Tensor:
         """Compute the training loss and update the training metrics.
 
-        Args:
-            batch: Batch with ``image``, ``wavelength`` and the target.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-
-        Returns:
-            The loss.
+        Every step hook takes Lightning's ``(batch, batch_idx, dataloader_idx)``;
+        a batch holds ``image``, ``wavelength`` and the target.
         """
         return self._step(batch, 'train')
 
+    @override
     def validation_step(
         self, batch: Batch, batch_idx: int, dataloader_idx: int = 0
     ) -> None:
-        """Compute the validation loss and update the validation metrics.
-
-        Args:
-            batch: Batch with ``image``, ``wavelength`` and the target.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-        """
+        """Compute the validation loss and update the validation metrics."""
         self._step(batch, 'val')
 
+    @override
     def test_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        """Compute the test loss and update the test metrics.
-
-        Args:
-            batch: Batch with ``image``, ``wavelength`` and the target.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-        """
+        """Compute the test loss and update the test metrics."""
         self._step(batch, 'test')
 
+    @override
     def predict_step(
         self, batch: Batch, batch_idx: int, dataloader_idx: int = 0
     ) -> Any:
-        """Predict a batch (TorchGeo's output format of the task).
-
-        Args:
-            batch: Batch with ``image`` and ``wavelength``.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-
-        Returns:
-            Predictions.
-        """
+        """Predict a batch (``image`` and ``wavelength``) in TorchGeo's output format."""
         return self.prediction(
             self(batch['image'], self.batch_wavelengths(batch)), batch
         )
@@ -365,15 +343,9 @@ class PooledHeadMixin(SpectralFineTuneMixin):
         """
         super().__init__(**kwargs)
 
+    @override
     def build_head(self, backbone: SpectralViT) -> nn.Module:
-        """Pooled linear head on the backbone.
-
-        Args:
-            backbone: The spectral ViT.
-
-        Returns:
-            The model.
-        """
+        """Pooled linear head on the backbone."""
         hp = self.hparams
         return SpectralClassifier(
             backbone,
@@ -400,15 +372,9 @@ class DenseHeadMixin(SpectralFineTuneMixin):
         """
         super().__init__(**kwargs)
 
+    @override
     def build_head(self, backbone: SpectralViT) -> nn.Module:
-        """Dense head on the backbone.
-
-        Args:
-            backbone: The spectral ViT.
-
-        Returns:
-            The model.
-        """
+        """Dense head on the backbone."""
         hp = self.hparams
         return SpectralDenseModel(
             backbone,
@@ -550,19 +516,11 @@ class LabelTargetMixin(SpectralFineTuneMixin):
             'num_classes/ignore_index to match the data'
         )
 
+    @override
     def compute_loss(
         self, y_hat: Tensor, batch: Batch, stage: str
     ) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
-        """Validated labels, TorchGeo's loss and metric inputs.
-
-        Args:
-            y_hat: Logits (B, K) or (B, K, H, W).
-            batch: The batch.
-            stage: ``'train'``, ``'val'`` or ``'test'``.
-
-        Returns:
-            The loss and ``(logits, labels)`` for the metrics.
-        """
+        """Validate the labels; TorchGeo's loss and ``(logits, labels)`` for the metrics."""
         y = batch[self.target_key]
         if y.ndim == y_hat.ndim and y.ndim == 4 and y.shape[1] == 1:
             y = y.squeeze(1)
@@ -573,16 +531,12 @@ class LabelTargetMixin(SpectralFineTuneMixin):
         )
         return loss, (y_hat, y)
 
+    @override
     def prediction(self, y_hat: Tensor, batch: Batch) -> Any:
         """Class probabilities (sigmoid for binary/multilabel, else softmax).
 
-        Args:
-            y_hat: Logits.
-            batch: The batch.
-
-        Returns:
-            Probabilities (classification) or TorchGeo's segmentation dict with
-            ``probabilities``, ``bounds`` and ``transform``.
+        Segmentation returns TorchGeo's dict with ``probabilities``, ``bounds``
+        and ``transform``.
         """
         if self.hparams['task'] == 'multiclass':
             probabilities = y_hat.softmax(dim=1)
@@ -614,19 +568,14 @@ class ValueTargetMixin(SpectralFineTuneMixin):
         """
         super().__init__(**kwargs)
 
+    @override
     def compute_loss(
         self, y_hat: Tensor, batch: Batch, stage: str
     ) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
         """Masked loss and metric inputs over the labelled samples or pixels.
 
-        Args:
-            y_hat: Outputs (B, K) or (B, K, H, W).
-            batch: The batch.
-            stage: ``'train'``, ``'val'`` or ``'test'``.
-
-        Returns:
-            The loss (zero, with gradients, when nothing is labelled) and
-            ``(predictions, targets)`` of shape (N, K), or (N,) for one output.
+        The loss is zero, with gradients, when nothing is labelled; the metric
+        inputs ``(predictions, targets)`` have shape (N, K), or (N,) for one output.
         """
         y = batch[self.target_key].to(y_hat.dtype)
         if y.ndim == y_hat.ndim - 1:

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, override
 
 import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
@@ -168,18 +168,14 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 f'first training batch (image {tuple(batch["image"].shape)}): {error}'
             ) from error
 
+    @override
     def training_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
     ) -> Tensor:
         """Compute and log the reconstruction loss of one batch.
 
-        Args:
-            batch: Batch with ``image`` and ``wavelength``.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-
-        Returns:
-            The loss.
+        Every step hook takes Lightning's ``(batch, batch_idx, dataloader_idx)``;
+        a batch holds ``image`` and ``wavelength``.
         """
         x = batch['image']
         generator = None
@@ -224,46 +220,28 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         self.log(f'{stage}_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
         return x, wavelengths
 
+    @override
     def validation_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
     ) -> None:
-        """Compute and log the validation loss; draw the figure on batch 0.
-
-        Args:
-            batch: Batch with ``image`` and ``wavelength``.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-        """
+        """Compute and log the validation loss; draw the figure on batch 0."""
         x, wavelengths = self._evaluate(batch, batch_idx, 'val')
         if batch_idx == 0 and not self.trainer.sanity_checking:
             first = wavelengths if wavelengths.ndim == 1 else wavelengths[0]
             self.log_reconstruction(x[:1], first)
 
+    @override
     def test_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
     ) -> None:
-        """Compute and log the test loss.
-
-        Args:
-            batch: Batch with ``image`` and ``wavelength``.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-        """
+        """Compute and log the test loss."""
         self._evaluate(batch, batch_idx, 'test')
 
+    @override
     def predict_step(
         self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
     ) -> Tensor:
-        """Embed a batch with the encoder (pooled embedding per sample).
-
-        Args:
-            batch: Batch with ``image`` and ``wavelength``.
-            batch_idx: Index of the batch.
-            dataloader_idx: Index of the dataloader.
-
-        Returns:
-            Embeddings (B, D).
-        """
+        """Embed a batch with the encoder: one pooled embedding ``(B, D)`` per sample."""
         embedding: Tensor = self.encoder(batch['image'], self.batch_wavelengths(batch))
         return embedding
 
