@@ -101,6 +101,34 @@ def test_windows_are_centred_and_padded_after_normalization(
     np.testing.assert_allclose(batch['wavelength'][0].numpy(), WAVELENGTHS, atol=0.01)
 
 
+def test_scene_normalization_keeps_spectral_shape_and_level(
+    own: dict[str, Path],
+) -> None:
+    dm = finetune(own, normalization='scene')
+    dm.setup('fit')
+    scene, stats, split = dm.scene, dm.statistics, dm.split
+    assert scene is not None
+    assert stats is not None
+    assert split is not None
+    raw = cube(label_map())
+    level = raw[:, split.region == 1].astype(np.float64).mean()
+    # one scale for every band: band ratios and relative brightness survive
+    np.testing.assert_allclose(stats.std.numpy(), level, rtol=1e-5)
+    assert torch.all(stats.mean == 0)
+    np.testing.assert_allclose(scene.image, raw / level, rtol=1e-4, atol=1e-6)
+
+
+def test_scene_normalization_errors(own: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="must be 'band' or 'scene'"):
+        finetune(own, normalization='minmax')
+    centred = tmp_path / 'centred.npy'  # e.g. data that is already z-scored
+    raw = cube(label_map())
+    np.save(centred, np.concatenate([raw[::2], -raw[::2]]))
+    dm = finetune(own, image=str(centred), normalization='scene', num_classes=3)
+    with pytest.raises(ValueError, match='mean valid value'):
+        dm.setup('fit')
+
+
 def test_pretrain_serves_every_pixel_without_labels(own: dict[str, Path]) -> None:
     dm = SceneDataModule(
         image=str(own['image']),

@@ -122,31 +122,56 @@ def check_window(window_size: int, patch_size: int) -> None:
         raise ValueError(msg)
 
 
+#: How :class:`SceneDataModule` scales the cube: ``'band'`` z-scores every band;
+#: ``'scene'`` divides every band by one number, the mean valid value, which keeps
+#: the spectral shape and brightness (the scaling of the shipped checkpoint's
+#: pretraining, ``MixedCubeFolderDataModule(scaling='sensor')``).
+Normalization = Literal['band', 'scene']
+
+
 def pixel_statistics(
     image: npt.NDArray[np.float32],
     mask: npt.NDArray[np.bool_],
     wavelength: Tensor,
     eps: float = 1e-6,
+    normalization: Normalization = 'band',
 ) -> BandStatistics:
-    """Per-band mean and std over the pixels of a mask, ignoring NaN (nodata).
+    """Normalization statistics over the pixels of a mask, ignoring NaN (nodata).
 
     Args:
         image: ``(C, H, W)`` cube.
         mask: ``(H, W)`` pixels to use.
         wavelength: ``(C,)`` band centres, stored with the statistics.
         eps: Standard deviations below this (constant bands) become 1.
+        normalization: ``'band'``: per-band mean and std; ``'scene'``: mean 0
+            and, for every band, the mean of all valid values as the scale.
 
     Returns:
         The statistics.
 
     Raises:
-        ValueError: If the mask selects no pixel.
+        ValueError: If the mask selects no pixel, or with ``'scene'`` when the
+            valid values average to about zero (nothing to scale by).
     """
     values = image[:, mask].astype(np.float64)
     if values.shape[1] == 0:
         raise ValueError('no pixels to compute the normalization statistics from')
     finite = np.isfinite(values)
     count = finite.sum(axis=1)
+    if normalization == 'scene':
+        level = float(np.nanmean(values)) if finite.any() else 0.0
+        if not abs(level) > eps:
+            msg = (
+                f"normalization='scene' divides by the mean valid value, found "
+                f"{level:g}; use normalization='band' for data centred on zero"
+            )
+            raise ValueError(msg)
+        return BandStatistics(
+            torch.zeros(len(count), dtype=torch.float32),
+            torch.full((len(count),), level, dtype=torch.float32),
+            torch.tensor(count, dtype=torch.float64),
+            wavelength.clone(),
+        )
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
         mean = np.where(count > 0, np.nanmean(values, axis=1), 0.0)
@@ -262,6 +287,7 @@ class SceneDataModule(NonGeoDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
         augment: bool = True,
+        normalization: Normalization = 'band',
         image_key: str | None = None,
         labels_key: str | None = None,
         class_names: list[str] | None = None,
@@ -297,6 +323,11 @@ class SceneDataModule(NonGeoDataModule):
             batch_size: Samples per batch.
             num_workers: Data loader workers.
             augment: Random flips of training batches.
+            normalization: ``'band'`` (default): z-score every band;
+                ``'scene'``: divide the cube by its mean valid value, keeping
+                spectral shape and brightness (use it with
+                ``SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION``, which was
+                pretrained so). Statistics come from the training region.
             image_key: Variable of the cube in a ``.mat`` file.
             labels_key: Variable of the label map in a ``.mat`` file.
             class_names: Names of classes 1..K (labels above K are errors).
@@ -310,6 +341,9 @@ class SceneDataModule(NonGeoDataModule):
         """
         if mode not in ('finetune', 'pretrain'):
             raise ValueError(f"mode must be 'finetune' or 'pretrain', got {mode!r}")
+        if normalization not in ('band', 'scene'):
+            msg = f"normalization must be 'band' or 'scene', got {normalization!r}"
+            raise ValueError(msg)
         if (image is None) == (scene is None):
             raise ValueError('give either image= (and labels=) or scene=, not both')
         if mode == 'finetune':
@@ -337,6 +371,7 @@ class SceneDataModule(NonGeoDataModule):
             }
         super().__init__(dataset_class, batch_size, num_workers, **kwargs)
         self.mode = mode
+        self.normalization: Normalization = normalization
         self.window_size = window_size
         self.patch_size = patch_size
         self.tile_size = tile_size
@@ -456,7 +491,10 @@ class SceneDataModule(NonGeoDataModule):
             train_pixels = split.region == TRAIN
         if self.statistics is None:
             self.statistics = pixel_statistics(
-                scene.image, train_pixels, scene.wavelengths
+                scene.image,
+                train_pixels,
+                scene.wavelengths,
+                normalization=self.normalization,
             )
             normalize_in_place(scene, self.statistics)
             identity = BandStatistics(
