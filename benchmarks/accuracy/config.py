@@ -23,6 +23,10 @@ ALL_METHODS: tuple[str, ...] = (
     'imagenet_finetune',
     'torchgeo_mae_probe',
     'torchgeo_mae_finetune',
+    'foundation_probe',
+    'foundation_finetune',
+    'foundation_random_probe',
+    'foundation_random_finetune',
     'pca_svm',
     'random_forest',
     'spatial_svm',
@@ -86,6 +90,10 @@ class BenchConfig:
     band_sets: tuple[str, ...] = ALL_BAND_SETS
     scenes: tuple[str, ...] = ()
     imagenet_weights: Path | None = None
+    #: Encoder weights of the foundation recipe (``conf/pretrain_foundation.yaml``)
+    #: for the ``foundation_*`` rows; for a fair row, a checkpoint trained without
+    #: the evaluated scene (leave-one-scene-out). None: those rows are not run.
+    foundation_weights: Path | None = None
     ablations: tuple[str, ...] = ()
     ablation_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     ablation_pretrain_steps: int = 800
@@ -279,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help='local timm ViT state dict for the ImageNet-transfer row',
+    )
+    p.add_argument(
+        '--foundation-weights',
+        type=Path,
+        default=None,
+        help='encoder weights of the foundation recipe for the foundation_* rows '
+        '(e.g. a leave-one-scene-out checkpoint without the evaluated scene)',
     )
     ints = (
         'window',

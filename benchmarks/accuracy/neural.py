@@ -327,6 +327,44 @@ def build_spectral_encoder(cfg: BenchConfig, seed: int) -> SpectralEncoder:
     return SpectralEncoder(vit, cfg.pool)
 
 
+def build_foundation_encoder(
+    cfg: BenchConfig, seed: int, *, pretrained: bool
+) -> SpectralEncoder:
+    """The encoder of ``cfg.foundation_weights``, pretrained or randomly initialised.
+
+    The architecture comes from the config stored with the weights (the
+    product's :func:`~torchgeo_spectral.models.read_weights_file`), so the random
+    row is the same network as the pretrained one.
+
+    Args:
+        cfg: The configuration (``foundation_weights`` must be set).
+        seed: Seed of the random initialisation.
+        pretrained: Load the weights (else keep the random initialisation).
+
+    Returns:
+        The encoder.
+
+    Raises:
+        ValueError: If ``cfg.foundation_weights`` is not set.
+    """
+    from torchgeo_spectral.models import SpectralViT, load_spectral_weights
+    from torchgeo_spectral.models.weights import read_weights_file
+
+    if cfg.foundation_weights is None:
+        raise ValueError('foundation rows need --foundation-weights')
+    loaded = read_weights_file(cfg.foundation_weights)
+    options = {
+        k: v
+        for k, v in loaded['config'].items()
+        if k not in ('architecture', 'format_version')
+    }
+    torch.manual_seed(seed)
+    vit = SpectralViT(**options, num_classes=0)
+    if pretrained:
+        load_spectral_weights(vit, loaded)
+    return SpectralEncoder(vit, cfg.pool)
+
+
 def build_imagenet_encoder(cfg: BenchConfig, seed: int) -> SpectralEncoder:
     """A spectral encoder whose blocks start from local ImageNet ViT weights.
 
@@ -794,9 +832,12 @@ def with_drop_path(encoder: nn.Module, cfg: BenchConfig) -> nn.Module:
         return copy.deepcopy(encoder)
     from torchgeo_spectral.models import SpectralViT
 
-    vit = SpectralViT(
-        **spectral_vit_kwargs(cfg), num_classes=0, drop_path_rate=cfg.drop_path
-    )
+    options = {
+        k: v
+        for k, v in encoder.vit.config().items()
+        if k not in ('architecture', 'format_version')
+    }
+    vit = SpectralViT(**options, num_classes=0, drop_path_rate=cfg.drop_path)
     vit.load_state_dict(encoder.vit.state_dict())
     return SpectralEncoder(vit, encoder.pool)
 

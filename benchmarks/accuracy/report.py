@@ -29,6 +29,10 @@ METHOD_NAMES: dict[str, str] = {
     'imagenet_finetune': 'Same ViT, ImageNet transfer only, fine-tune',
     'torchgeo_mae_probe': 'TorchGeo MAETask (fixed-band ViT), linear probe',
     'torchgeo_mae_finetune': 'TorchGeo MAETask (fixed-band ViT), fine-tune',
+    'foundation_probe': 'Foundation recipe (spectral_vit_nano), linear probe',
+    'foundation_finetune': 'Foundation recipe (spectral_vit_nano), fine-tune',
+    'foundation_random_probe': 'spectral_vit_nano, random init, linear probe',
+    'foundation_random_finetune': 'spectral_vit_nano, random init, fine-tune',
     'pca_svm': 'PCA + SVM (RBF), pixel spectra',
     'random_forest': 'Random forest, pixel spectra',
     'spatial_svm': 'PCA + SVM (RBF), pixel + window-mean spectra',
@@ -51,6 +55,11 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ('spectral_mae_finetune', 'pca_svm'),
     ('spectral_mae_finetune', 'random_forest'),
     ('spectral_mae_finetune', 'spatial_svm'),
+    ('foundation_finetune', 'foundation_random_finetune'),
+    ('foundation_probe', 'foundation_random_probe'),
+    ('foundation_finetune', 'random_forest'),
+    ('foundation_finetune', 'pca_svm'),
+    ('foundation_finetune', 'spatial_svm'),
 )
 #: Hyperspectral band sets whose no-refit transfer the goal checks.
 HYPERSPECTRAL_TARGETS = ('hyperion', 'desis', 'uniform_100')

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,12 @@ Classifier = Callable[[Split], NDArray[np.int64]]
 SPECTRAL_MAE = ('spectral_mae_probe', 'spectral_mae_finetune')
 CROSS_SENSOR = ('cross_sensor_probe', 'cross_sensor_finetune')
 TORCHGEO_MAE = ('torchgeo_mae_probe', 'torchgeo_mae_finetune')
+FOUNDATION = (
+    'foundation_probe',
+    'foundation_finetune',
+    'foundation_random_probe',
+    'foundation_random_finetune',
+)
 CLASSICAL_METHODS = ('pca_svm', 'random_forest', 'spatial_svm')
 
 
@@ -284,13 +290,16 @@ class Encoders:
     spectral_mae: nn.Module | None = None
     cross_sensor: nn.Module | None = None
     torchgeo_mae: nn.Module | None = None
+    foundation: nn.Module | None = None
 
     def get(self, kind: str, cfg: BenchConfig, seed: int) -> nn.Module:
         """The encoder a method starts from.
 
         Args:
             kind: ``'spectral_mae'``, ``'cross_sensor'``, ``'random'``,
-                ``'imagenet'`` or ``'torchgeo_mae'``.
+                ``'imagenet'``, ``'torchgeo_mae'``, ``'foundation'`` (the
+                ``foundation_weights``) or ``'foundation_random'`` (their
+                architecture, randomly initialised).
             cfg: The configuration.
             seed: Seed (random and ImageNet initialisation only).
 
@@ -304,6 +313,14 @@ class Encoders:
             return neural.build_spectral_encoder(cfg, 1000 + seed)
         if kind == 'imagenet':
             return neural.build_imagenet_encoder(cfg, 1000 + seed)
+        if kind == 'foundation_random':
+            return neural.build_foundation_encoder(cfg, 1000 + seed, pretrained=False)
+        if kind == 'foundation':
+            if self.foundation is None:
+                self.foundation = neural.build_foundation_encoder(
+                    cfg, 0, pretrained=True
+                )
+            return self.foundation
         module = getattr(self, kind, None)
         if module is None:
             msg = f'encoder {kind!r} is not available'
@@ -605,39 +622,75 @@ def run_scene(
         run_classical(state, scene, splits, 'native')
     encoders = pretrain(state, scene, cubes, reuse)
     pixels = needed_pixels(scene, splits)
+    if state.wanted(*FOUNDATION) and cfg.foundation_weights is None:
+        for method in FOUNDATION:
+            state.unavailable[method] = 'not run: no --foundation-weights'
+    # The foundation recipe was pretrained on cubes scaled to a mean of 1 (the
+    # product's SceneDataModule(normalization='scene')), not z-scored bands.
+    scaled = scene_scaled(scene)
     probes = {
-        'spectral_mae_probe': 'spectral_mae',
-        'cross_sensor_probe': 'cross_sensor',
-        'random_probe': 'random',
-        'torchgeo_mae_probe': 'torchgeo_mae',
+        'spectral_mae_probe': ('spectral_mae', scene),
+        'cross_sensor_probe': ('cross_sensor', scene),
+        'random_probe': ('random', scene),
+        'torchgeo_mae_probe': ('torchgeo_mae', scene),
+        'foundation_probe': ('foundation', scaled),
+        'foundation_random_probe': ('foundation_random', scaled),
     }
     with state.phase(f'linear probes ({scene.name})'):
-        for method, kind in probes.items():
+        for method, (kind, view) in probes.items():
             if state.wanted(method):
 
-                def factory(seed: int, kind: str = kind) -> FeatureTable:
+                def factory(
+                    seed: int, kind: str = kind, view: Scene = view
+                ) -> FeatureTable:
                     encoder = encoders.get(kind, cfg, seed)
-                    return feature_table(state, encoder, scene, pixels)
+                    return feature_table(state, encoder, view, pixels)
 
-                run_probe(state, scene, splits, method, cached(factory))
+                run_probe(state, view, splits, method, cached(factory))
     finetunes = {
-        'spectral_mae_finetune': 'spectral_mae',
-        'cross_sensor_finetune': 'cross_sensor',
-        'random_finetune': 'random',
-        'imagenet_finetune': 'imagenet',
-        'torchgeo_mae_finetune': 'torchgeo_mae',
+        'spectral_mae_finetune': ('spectral_mae', scene),
+        'cross_sensor_finetune': ('cross_sensor', scene),
+        'random_finetune': ('random', scene),
+        'imagenet_finetune': ('imagenet', scene),
+        'torchgeo_mae_finetune': ('torchgeo_mae', scene),
+        'foundation_finetune': ('foundation', scaled),
+        'foundation_random_finetune': ('foundation_random', scaled),
     }
-    for method, kind in finetunes.items():
+    for method, (kind, view) in finetunes.items():
         if state.wanted(method):
             with state.phase(f'{method} ({scene.name})'):
                 run_finetune(
                     state,
-                    scene,
+                    view,
                     splits,
                     method,
                     lambda seed, kind=kind: encoders.get(kind, cfg, seed),
                 )
     return splits, encoders
+
+
+def scene_scaled(scene: Scene) -> Scene:
+    """The scene divided by its mean valid value (no per-band z-score).
+
+    The product's ``SceneDataModule(normalization='scene')`` statistics, applied
+    to the physical values; invalid pixels become 0.
+
+    Args:
+        scene: The scene.
+
+    Returns:
+        A view with the scaled ``image`` (same name, labels and bands).
+    """
+    from torchgeo_spectral.datamodules.scene import pixel_statistics
+
+    stats = pixel_statistics(
+        scene.raw,
+        scene.valid,
+        torch.as_tensor(scene.wavelengths),
+        normalization='scene',
+    )
+    image = np.where(scene.valid, scene.raw / float(stats.std[0]), 0.0)
+    return replace(scene, image=image.astype(np.float32))
 
 
 # ----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from torchgeo_spectral.models import SpectralViT, save_encoder_weights
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -196,7 +198,23 @@ def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
     )
     weights = tmp_path / 'vit.pth'
     torch.save(fake.state_dict(), weights)
-    argv = ['--quick', '--data', str(data), '--out', str(tmp_path / 'out')]
+    # A stand-in for the foundation recipe's weights (another architecture).
+    foundation = tmp_path / 'foundation.pt'
+    save_encoder_weights(
+        SpectralViT(
+            embed_dim=16, depth=1, num_heads=2, patch_size=1, projection='wavelength'
+        ),
+        foundation,
+    )
+    argv = [
+        '--quick',
+        '--data',
+        str(data),
+        '--out',
+        str(tmp_path / 'out'),
+        '--foundation-weights',
+        str(foundation),
+    ]
     threads = torch.get_num_threads()
     start = time.perf_counter()
     status = bench.main([*argv, '--imagenet-weights', str(weights)])
@@ -212,6 +230,8 @@ def test_smoke_run_writes_report(bench: ModuleType, tmp_path: Path) -> None:
     assert 'Paired differences' in text
     assert 'Spectral MAE on other sensors only, fine-tune' in text
     assert 'pixel + window-mean spectra' in text
+    assert 'Foundation recipe (spectral_vit_nano), fine-tune' in text
+    assert 'spectral_vit_nano, random init, linear probe' in text
     paired = (out / 'accuracy_paired.csv').read_text().splitlines()[0]
     assert paired.startswith('scene,budget,method,baseline,mean_diff,ci_low,ci_high')
     assert (out / 'accuracy_budgets.png').stat().st_size > 0
