@@ -121,7 +121,7 @@ def generate_scene(
 
     Every class of :data:`DEMO_CLASSES` appears with two library spectra;
     eight more materials, drawn at random among the classes, add within-class
-    variability (up to six spectra per class). Abundances, illumination and
+    variability (two more spectra each). Abundances, illumination and
     noise follow :class:`~torchgeo_spectral.datasets.SyntheticLibraryScenes`.
 
     Args:
