@@ -75,6 +75,17 @@ def test_unknown_weights_name_says_what_to_pass() -> None:
         encoder_arguments('NO_SUCH_WEIGHTS')
 
 
+def test_cli_refuses_missing_weights_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / 'missing.pt'
+    with pytest.raises(SystemExit) as exit_info:
+        main(['demo', '--weights', str(missing), '--output', str(tmp_path / 'out')])
+    assert exit_info.value.code == 2
+    assert f'checkpoint {missing} does not exist' in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
+
+
 @pytest.mark.slow
 def test_demo_end_to_end(
     tmp_path: Path, tiny_weights: Path, capsys: pytest.CaptureFixture[str]

@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import fields
 
-from .pipeline import DemoConfig, run_demo
+from .pipeline import DemoConfig, encoder_arguments, run_demo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +55,11 @@ def main(args: Sequence[str] | None = None) -> None:
     Args:
         args: Arguments (without the ``demo`` subcommand); ``sys.argv`` when None.
     """
-    namespace = vars(build_parser().parse_args(args))
+    parser = build_parser()
+    namespace = vars(parser.parse_args(args))
+    try:  # unusable weights end the command with one line, before any work
+        encoder_arguments(namespace['weights'])
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(str(error))
     quiet_lightning()
     run_demo(DemoConfig(**namespace))
