@@ -7,6 +7,8 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen --no-sync
 DEMO_OUTPUT ?= demo_output
+# Further demo options, e.g. DEMO_ARGS='--weights my_encoder.pt --seed 1'.
+DEMO_ARGS ?=
 
 .PHONY: env demo test lint typecheck docs pytest test-slow test-data clean
 
@@ -21,7 +23,7 @@ $(UV):
 env: .venv/.synced
 
 demo: env
-	$(RUN) torchgeo-spectral demo --output $(DEMO_OUTPUT)
+	$(RUN) torchgeo-spectral demo --output $(DEMO_OUTPUT) $(DEMO_ARGS)
 
 lint: env
 	$(RUN) ruff check .

@@ -37,9 +37,7 @@ def _demo(tmp_path: Path) -> list[str]:
         *TINY_MAE,
         f'--data.init_args.root={tmp_path / "scene"}',
         '--data.init_args.size=24',
-        '--data.init_args.num_bands=12',
-        '--data.init_args.chip_size=12',
-        '--data.init_args.num_chips=8',
+        '--data.init_args.tile_size=12',
         '--data.init_args.batch_size=4',
     ]
 

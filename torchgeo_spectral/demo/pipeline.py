@@ -1,286 +1,292 @@
-"""The demo: pretrain on an unlabelled scene, fine-tune with few labels, compare.
+"""The demo: the shipped checkpoint against random init and a random forest.
 
-Steps (all on CPU, deterministic for a given seed):
+Steps (CPU, deterministic for given seeds), all through the product's own API:
 
-1. generate a synthetic EnMAP-like scene and write it as GeoTIFFs;
-2. pretrain a small spectral MAE on unlabelled chips of the whole scene;
-3. split the labelled pixels into spatially disjoint blocks (train / val / test,
-   with a guard band) and keep a few training labels per class;
-4. fine-tune the pretrained encoder, and the same model from scratch, with the
-   same labels and steps;
-5. report overall accuracy and macro F1 on the test blocks.
+1. generate a realistic scene of real library spectra resampled to a real
+   sensor (:mod:`.scene`) and write it as GeoTIFFs with wavelength metadata;
+2. split its labels into spatially disjoint blocks and keep a few training
+   labels per class (:class:`~torchgeo_spectral.datamodules.SceneDataModule`);
+3. train a random forest on the pixel spectra of those labels;
+4. fine-tune :class:`~torchgeo_spectral.tasks.SpectralClassificationTask` with
+   its recipe defaults from the pretrained weights, and the same model from
+   random init with the same labels and steps;
+5. report overall accuracy and macro F1 on the test blocks in one table, write
+   the fine-tuned model's class map (GeoTIFF, through
+   :class:`~torchgeo_spectral.datamodules.SceneMapWriter`) and a figure.
 """
 
+from __future__ import annotations
+
 import csv
-import shutil
+import importlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import rasterio
 from lightning.pytorch import Trainer, seed_everything
-from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
-from numpy.typing import NDArray
-from torch.utils.data import DataLoader
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import f1_score
 
-from torchgeo_spectral.tasks import SpectralClassificationTask, SpectralMAETask
+from torchgeo_spectral.datamodules import SceneDataModule, SceneMapWriter
+from torchgeo_spectral.models.weights import read_weights_file
+from torchgeo_spectral.tasks import SpectralClassificationTask
 
-from .data import (
-    PixelPatches,
-    SceneChips,
-    demo_wavelengths,
-    grid_corners,
-    random_corners,
+from .figure import demo_figure
+from .scene import DEMO_SEED, DemoScene, generate_scene, write_scene
+
+__all__ = [
+    'FOUNDATION_MODEL',
+    'FOUNDATION_WEIGHTS',
+    'DemoConfig',
+    'encoder_arguments',
+    'run_demo',
+]
+
+#: Name of the checkpoint that ships with the package (``SpectralViT_Weights``).
+FOUNDATION_WEIGHTS = 'SPECTRAL_MAE_FOUNDATION'
+#: timm name of the architecture of the shipped checkpoint.
+FOUNDATION_MODEL = 'spectral_vit_nano'
+#: Encoder settings read from a weights file's config for the task.
+_ENCODER_KEYS = (
+    'embed_dim',
+    'depth',
+    'num_heads',
+    'patch_size',
+    'bands_per_token',
+    'projection',
 )
-from .scene import SyntheticScene, generate_scene, write_scene
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Settings of the demo (defaults: about 5 minutes on 2 CPU cores).
+    """Settings of the demo (defaults: about 2-3 minutes on 2 CPU cores).
 
     Attributes:
         output: Output folder.
-        seed: Seed of the scene, the split and the training runs.
+        weights: Pretrained weights: the name of a shipped checkpoint, or the
+            path of a SpectralMAETask checkpoint or of exported encoder weights.
         size: Scene height and width in pixels.
-        num_bands: Number of EnMAP bands kept (evenly subsampled).
-        patch_size: Spatial patch size of the ViT.
-        bands_per_token: Bands per spectral token group.
-        embed_dim: Token width.
-        depth: Encoder blocks.
-        num_heads: Attention heads.
-        chip_size: Pretraining chip size in pixels.
-        pretrain_chips: Random chips per pretraining epoch.
-        pretrain_epochs: Pretraining epochs.
-        context: Fine-tuning patch size (centred on the labelled pixel).
+        sensor: Sensor whose bands the scene is resampled to.
+        scene_seed: Seed of the scene.
+        seed: Seed of the spatial split, the label draw and the training runs.
         labels_per_class: Training labels per class.
-        finetune_epochs: Fine-tuning epochs (the same for both models).
-        block_size: Block side of the spatial split.
-        batch_size: Batch size.
-        max_eval: Cap on validation pixels (test uses all test pixels).
+        window_size: Odd window centred on each labelled pixel (1: the pixel's
+            own spectrum, i.e. its own token).
+        block_size: Block side of the spatial split, in pixels.
+        test_fraction: Fraction of the labelled pixels in test blocks.
+        steps: Fine-tuning steps (the same for both networks).
+        batch_size: Training batch size.
+        eval_batch_size: Batch size of testing and mapping.
+        trees: Trees of the random forest.
     """
 
     output: str = 'demo_output'
+    weights: str = FOUNDATION_WEIGHTS
+    size: int = 96
+    sensor: str = 'enmap'
+    scene_seed: int = DEMO_SEED
     seed: int = 0
-    size: int = 128
-    num_bands: int = 60
-    patch_size: int = 3
-    bands_per_token: int = 6
-    embed_dim: int = 64
-    depth: int = 2
-    num_heads: int = 4
-    chip_size: int = 12
-    pretrain_chips: int = 384
-    pretrain_epochs: int = 10
-    context: int = 9
     labels_per_class: int = 10
-    finetune_epochs: int = 40
-    block_size: int = 32
+    window_size: int = 1
+    block_size: int = 16
+    test_fraction: float = 0.3
+    steps: int = 60
     batch_size: int = 32
-    max_eval: int = 192
+    eval_batch_size: int = 512
+    trees: int = 200
 
 
-def _model_sizes(cfg: DemoConfig) -> dict[str, Any]:
-    """Architecture arguments shared by pretraining and fine-tuning.
+def _is_file(weights: str) -> bool:
+    """Whether ``weights`` names a file rather than a shipped checkpoint.
 
     Args:
-        cfg: Demo settings.
+        weights: The ``weights`` setting.
 
     Returns:
-        Keyword arguments for the tasks.
+        True for a path.
     """
-    return {
-        'model': 'spectral_vit_tiny',
-        'patch_size': cfg.patch_size,
-        'bands_per_token': cfg.bands_per_token,
-        'embed_dim': cfg.embed_dim,
-        'depth': cfg.depth,
-        'num_heads': cfg.num_heads,
-    }
+    return Path(weights).suffix != '' or Path(weights).exists()
 
 
-def _trainer(
-    folder: Path, name: str, epochs: int, monitor: str, val_every: int = 1
-) -> Trainer:
-    """A CPU trainer logging to CSV and keeping best and last checkpoints.
+def encoder_arguments(weights: str) -> dict[str, Any]:
+    """Encoder arguments of the task that fit the pretrained weights.
+
+    A weights file states its architecture in its config; a shipped
+    checkpoint is the :data:`FOUNDATION_MODEL` architecture.
 
     Args:
-        folder: Output folder.
-        name: Run name (subfolder).
-        epochs: Number of epochs.
-        monitor: Metric to select the best checkpoint.
-        val_every: Validate every this many epochs.
+        weights: The ``weights`` setting.
+
+    Returns:
+        Keyword arguments for :class:`SpectralClassificationTask`.
+
+    Raises:
+        ValueError: If a file does not state its architecture, or a shipped
+            checkpoint's name is not known to this installation.
+    """
+    if _is_file(weights):
+        config = read_weights_file(weights)['config']
+        missing = [key for key in _ENCODER_KEYS if key not in config]
+        if missing:
+            msg = (
+                f'{weights}: expected the encoder config to state {missing} '
+                f'(found keys {sorted(config)}); export the weights with '
+                'SpectralMAETask.export_encoder'
+            )
+            raise ValueError(msg)
+        return {'model': 'spectral_vit_tiny', **{k: config[k] for k in _ENCODER_KEYS}}
+    models = importlib.import_module('torchgeo_spectral.models')
+    enum = getattr(models, 'SpectralViT_Weights', None)
+    if enum is None or weights not in enum.__members__:
+        known = sorted(enum.__members__) if enum is not None else []
+        msg = (
+            f'weights {weights!r}: expected a file or a shipped checkpoint name '
+            f'{known}; this installation ships none by that name, pass --weights '
+            'PATH (a SpectralMAETask checkpoint or exported encoder weights)'
+        )
+        raise ValueError(msg)
+    return {'model': FOUNDATION_MODEL}
+
+
+def _trainer(steps: int = -1, callbacks: list[Any] | None = None) -> Trainer:
+    """A quiet CPU trainer: no logger, checkpoints, progress bar or summary.
+
+    Args:
+        steps: Optimizer steps (fitting only).
+        callbacks: Callbacks (the map writer).
 
     Returns:
         The trainer.
     """
-    checkpoints = folder / name / 'checkpoints'
-    if checkpoints.is_dir():  # a previous demo run: start clean
-        shutil.rmtree(checkpoints)
-    checkpoint = ModelCheckpoint(dirpath=checkpoints, monitor=monitor, save_last=True)
     return Trainer(
         accelerator='cpu',
         devices=1,
-        max_epochs=epochs,
-        logger=CSVLogger(folder, name=name, version=''),
-        callbacks=[checkpoint],
-        log_every_n_steps=5,
+        max_steps=steps,
+        max_epochs=-1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
         enable_model_summary=False,
-        enable_progress_bar=False,  # the demo prints its own steps
         num_sanity_val_steps=0,
-        check_val_every_n_epoch=val_every,
-        default_root_dir=folder / name,
+        log_every_n_steps=1,
+        callbacks=callbacks,
     )
 
 
-def make_scene(cfg: DemoConfig, folder: Path) -> SyntheticScene:
-    """Generate the scene and write ``scene.tif`` and ``labels.tif``.
+def _metrics(
+    truth: npt.NDArray[np.int64], predicted: npt.NDArray[np.int64]
+) -> dict[str, float]:
+    """Overall accuracy and macro F1.
+
+    Args:
+        truth: True classes.
+        predicted: Predicted classes.
+
+    Returns:
+        ``{'overall_accuracy', 'macro_f1'}``.
+    """
+    return {
+        'overall_accuracy': float((truth == predicted).mean()),
+        'macro_f1': float(f1_score(truth, predicted, average='macro')),
+    }
+
+
+def random_forest(
+    cfg: DemoConfig, demo: DemoScene, datamodule: SceneDataModule
+) -> dict[str, float]:
+    """A random forest on the raw pixel spectra of the same training labels.
 
     Args:
         cfg: Demo settings.
-        folder: Output folder.
+        demo: The scene.
+        datamodule: The set-up data module (its split).
 
     Returns:
-        The scene.
+        Test metrics.
     """
-    wavelengths, fwhm = demo_wavelengths(cfg.num_bands)
-    scene = generate_scene(wavelengths, fwhm, size=cfg.size, seed=cfg.seed)
-    write_scene(scene, folder)
-    return scene
-
-
-def pretrain(cfg: DemoConfig, scene: SyntheticScene, folder: Path) -> Path:
-    """Pretrain the spectral MAE on unlabelled chips; export the encoder.
-
-    Args:
-        cfg: Demo settings.
-        scene: The scene.
-        folder: Output folder.
-
-    Returns:
-        Path of the last pretraining checkpoint.
-    """
-    seed_everything(cfg.seed, workers=True)
-    train = SceneChips(
-        scene,
-        random_corners(cfg.size, cfg.chip_size, cfg.pretrain_chips, cfg.seed),
-        cfg.chip_size,
-    )
-    val = SceneChips(scene, grid_corners(cfg.size, cfg.chip_size)[:64], cfg.chip_size)
-    steps = cfg.pretrain_epochs * (len(train) // cfg.batch_size)
-    task = SpectralMAETask(
-        **_model_sizes(cfg),
-        decoder_embed_dim=64,
-        decoder_depth=1,
-        decoder_num_heads=4,
-        spatial_mask_ratio=0.6,
-        spectral_mask_ratio=0.5,
-        lr=2e-3,
-        weight_decay=0.05,
-        warmup_steps=max(1, steps // 10),
-    )
-    trainer = _trainer(folder, 'pretrain', cfg.pretrain_epochs, 'val_loss')
-    trainer.fit(
-        task,
-        DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=True),
-        DataLoader(val, batch_size=cfg.batch_size),
-    )
-    task.export_encoder(folder / 'pretrain' / 'encoder.pt')
-    callback = trainer.checkpoint_callback
-    assert isinstance(callback, ModelCheckpoint)
-    return Path(callback.last_model_path)
-
-
-def split_pixels(
-    cfg: DemoConfig, scene: SyntheticScene
-) -> dict[str, NDArray[np.int64]]:
-    """Spatially disjoint train/val/test pixels with few training labels.
-
-    Args:
-        cfg: Demo settings.
-        scene: The scene.
-
-    Returns:
-        (N, 2) pixel arrays per split name.
-    """
-    from torchgeo_spectral.samplers import spatial_block_split
-
-    split = spatial_block_split(
-        scene.labels.astype(np.int64) + 1,
-        patch_size=cfg.context,
-        block_size=cfg.block_size,
-        test_fraction=0.4,
-        val_fraction=0.2,
-        budget=cfg.labels_per_class,
-        seed=cfg.seed,
-    )
-    rng = np.random.default_rng(cfg.seed)
-    pixels = {}
-    for name in ('train', 'val', 'test'):
-        rows, cols = split.indices(name)
-        pixels[name] = np.stack([rows, cols], axis=1).astype(np.int64)
-    if len(pixels['val']) > cfg.max_eval:
-        keep = rng.choice(len(pixels['val']), cfg.max_eval, replace=False)
-        pixels['val'] = pixels['val'][np.sort(keep)]
-    return pixels
+    split = datamodule.split
+    assert split is not None
+    image = demo.scene.image
+    pixels = image.reshape(image.shape[0], -1).T
+    labels = demo.labels.reshape(-1)
+    train, test = split.flat_indices('train'), split.flat_indices('test')
+    forest = RandomForestClassifier(cfg.trees, random_state=cfg.seed, n_jobs=-1)
+    forest.fit(pixels[train], labels[train])
+    return _metrics(labels[test], forest.predict(pixels[test]).astype(np.int64))
 
 
 def finetune(
     cfg: DemoConfig,
-    scene: SyntheticScene,
-    pixels: dict[str, NDArray[np.int64]],
-    folder: Path,
-    name: str,
-    weights: Path | None,
-) -> dict[str, float]:
-    """Fine-tune a classifier on the training pixels and test it.
+    datamodule: SceneDataModule,
+    encoder: dict[str, Any],
+    weights: str | None,
+) -> tuple[SpectralClassificationTask, dict[str, float]]:
+    """Fine-tune the classification task and test it on the test blocks.
 
     Args:
         cfg: Demo settings.
-        scene: The scene.
-        pixels: Pixels per split.
-        folder: Output folder.
-        name: Run name.
-        weights: Pretraining checkpoint, or None to train from scratch.
+        datamodule: The data module (few-label training pixels, test blocks).
+        encoder: Encoder arguments (:func:`encoder_arguments`).
+        weights: Pretrained weights, or None for random init.
 
     Returns:
-        Test metrics: overall accuracy and macro F1.
+        The trained task and its test metrics.
     """
-    seed_everything(cfg.seed, workers=True)
-    datasets = {
-        split: PixelPatches(scene, pixels[split], cfg.context) for split in pixels
-    }
+    seed_everything(cfg.seed, verbose=False)
     task = SpectralClassificationTask(
-        **_model_sizes(cfg),
-        weights=str(weights) if weights else None,
-        num_classes=len(scene.classes),
-        labels=list(scene.classes),
-        lr=1e-3,
-        # 80 steps of a 2-block model: the whole encoder trains at the head's
-        # rate (the few-label defaults slow the encoder for long runs of
-        # pretrained ViTs).
-        backbone_lr_scale=1.0,
-        layer_decay=1.0,
+        **encoder, weights=weights, num_classes=len(datamodule.kwargs['class_names'])
     )
-    trainer = _trainer(folder, name, cfg.finetune_epochs, 'val_loss')
-    batch = min(cfg.batch_size, len(datasets['train']))
-    trainer.fit(
-        task,
-        DataLoader(datasets['train'], batch_size=batch, shuffle=True),
-        DataLoader(datasets['val'], batch_size=256),
-    )
-    results = trainer.test(
-        task,
-        DataLoader(datasets['test'], batch_size=256),
-        ckpt_path='best',
-        verbose=False,
-    )[0]
-    return {
+    datamodule.batch_size = cfg.batch_size
+    _trainer(cfg.steps).fit(task, datamodule=datamodule)
+    datamodule.batch_size = cfg.eval_batch_size
+    results = _trainer().test(task, datamodule=datamodule, verbose=False)[0]
+    return task, {
         'overall_accuracy': float(results['test_OverallAccuracy']),
         'macro_f1': float(results['test_AverageF1Score']),
     }
+
+
+def write_map(
+    task: SpectralClassificationTask, datamodule: SceneDataModule, path: Path
+) -> npt.NDArray[np.int64]:
+    """Map every pixel of the scene with the product's prediction path.
+
+    Args:
+        task: The fine-tuned task.
+        datamodule: The data module (its prediction set is every pixel).
+        path: Class-map GeoTIFF to write (1..K, georeferenced like the cube).
+
+    Returns:
+        The map read back, as classes ``0..K-1``.
+    """
+    writer = SceneMapWriter(str(path), overwrite=True)
+    _trainer(callbacks=[writer]).predict(
+        task, datamodule=datamodule, return_predictions=False
+    )
+    with rasterio.open(path) as src:
+        classes: npt.NDArray[np.int64] = src.read(1).astype(np.int64) - 1
+    return classes
+
+
+def _timed(label: str, step: Callable[[], Any]) -> Any:
+    """Run one step of the demo and print its duration.
+
+    Args:
+        label: What the step does.
+        step: The step.
+
+    Returns:
+        What the step returned.
+    """
+    start = time.perf_counter()
+    result = step()
+    print(f'[demo] {label}: {time.perf_counter() - start:.0f} s', flush=True)
+    return result
 
 
 def write_metrics(rows: list[dict[str, Any]], path: Path) -> None:
@@ -297,7 +303,7 @@ def write_metrics(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def run_demo(cfg: DemoConfig) -> list[dict[str, Any]]:
-    """Run the whole demo and print where its outputs are.
+    """Run the whole demo and print one table.
 
     Args:
         cfg: Demo settings.
@@ -308,57 +314,78 @@ def run_demo(cfg: DemoConfig) -> list[dict[str, Any]]:
     start = time.perf_counter()
     folder = Path(cfg.output).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    scene = make_scene(cfg, folder)
-    counts = np.bincount(scene.labels.ravel(), minlength=len(scene.classes))
+    encoder = encoder_arguments(cfg.weights)
+    demo = generate_scene(cfg.size, cfg.sensor, cfg.scene_seed)
+    image_path, label_path = write_scene(demo, folder)
+    wl = demo.scene.wavelengths
     print(
-        f'[demo] scene: {cfg.size}x{cfg.size} px, {scene.image.shape[0]} EnMAP bands '
-        f'({scene.wavelengths[0]:.0f}-{scene.wavelengths[-1]:.0f} nm), '
-        f'{scene.crs}; pixels per class: '
-        + ', '.join(f'{c}={n}' for c, n in zip(scene.classes, counts, strict=True))
+        f'[demo] scene: {cfg.size}x{cfg.size} px at 30 m, {wl.size} {cfg.sensor} '
+        f'bands ({wl[0]:.0f}-{wl[-1]:.0f} nm), {len(demo.classes)} classes of '
+        f'earthlib spectra (shared with the pretraining corpus; scene seed '
+        f'{cfg.scene_seed}, not a corpus seed)'
     )
-    print('[demo] step 1/3: self-supervised pretraining (spectral MAE, no labels)')
-    checkpoint = pretrain(cfg, scene, folder)
-    pixels = split_pixels(cfg, scene)
+    datamodule = SceneDataModule(
+        image=str(image_path),
+        labels=str(label_path),
+        class_names=list(demo.classes),
+        window_size=cfg.window_size,
+        patch_size=int(encoder.get('patch_size', 1)),
+        block_size=cfg.block_size,
+        test_fraction=cfg.test_fraction,
+        budget=cfg.labels_per_class,
+        seed=cfg.seed,
+        batch_size=cfg.batch_size,
+    )
+    datamodule.setup('fit')
+    split = datamodule.split
+    assert split is not None
+    train, test = split.mask('train'), split.mask('test')
     print(
-        f'[demo] spatial block split: {len(pixels["train"])} training labels '
-        f'({cfg.labels_per_class} per class), {len(pixels["val"])} val and '
-        f'{len(pixels["test"])} test pixels in disjoint blocks'
+        f'[demo] labels: {int(train.sum())} for training ({cfg.labels_per_class} per '
+        f'class), {int(test.sum())} test pixels in spatially disjoint '
+        f'{cfg.block_size}-px blocks'
     )
-    print('[demo] step 2/3: fine-tuning the pretrained encoder')
-    pretrained = finetune(cfg, scene, pixels, folder, 'finetune_pretrained', checkpoint)
-    print('[demo] step 3/3: training the same model from scratch (same labels, steps)')
-    scratch = finetune(cfg, scene, pixels, folder, 'finetune_scratch', None)
+    forest = _timed('random forest', lambda: random_forest(cfg, demo, datamodule))
+    pretrained, tuned = _timed(
+        f'fine-tuning from {Path(cfg.weights).name} ({cfg.steps} steps)',
+        lambda: finetune(cfg, datamodule, encoder, cfg.weights),
+    )
+    _, scratch = _timed(
+        f'same model from random init ({cfg.steps} steps)',
+        lambda: finetune(cfg, datamodule, encoder, None),
+    )
+    predicted = _timed(
+        'class map of the fine-tuned model',
+        lambda: write_map(pretrained, datamodule, folder / 'class_map.tif'),
+    )
+    demo_figure(
+        demo.scene.image,
+        wl,
+        demo.labels,
+        predicted,
+        test,
+        train,
+        demo.classes,
+        folder / 'demo.png',
+        title=f'{Path(cfg.weights).name}, {cfg.labels_per_class} labels per class',
+    )
     rows = [
-        {'model': 'pretrained (spectral MAE)', **pretrained},
-        {'model': 'from scratch', **scratch},
+        {'model': f'pretrained ({Path(cfg.weights).name})', **tuned},
+        {'model': 'random init', **scratch},
+        {'model': f'random forest ({cfg.trees} trees)', **forest},
     ]
     write_metrics(rows, folder / 'metrics.csv')
-    elapsed = time.perf_counter() - start
-    print(
-        f'\n[demo] test set: {len(pixels["test"])} pixels in spatially disjoint blocks'
+    (folder / 'demo_config.yaml').write_text(
+        ''.join(f'{key}: {value}\n' for key, value in asdict(cfg).items())
     )
-    print(f'{"model":<28}{"OA":>8}{"macro F1":>10}')
+    elapsed = time.perf_counter() - start
+    print(f'\n{"model":<40}{"OA":>8}{"macro F1":>10}')
     for row in rows:
         print(
-            f'{row["model"]:<28}{row["overall_accuracy"]:>8.3f}{row["macro_f1"]:>10.3f}'
+            f'{row["model"]:<40}{row["overall_accuracy"]:>8.3f}{row["macro_f1"]:>10.3f}'
         )
-    gain = pretrained['overall_accuracy'] - scratch['overall_accuracy']
-    print(f'[demo] OA difference (pretrained - scratch): {gain:+.3f}')
-    print(f'[demo] finished in {elapsed:.0f} s; outputs in {folder}:')
-    print(f'  scene.tif, labels.tif        the synthetic GeoTIFFs ({scene.crs})')
-    print('  pretrain/checkpoints/        MAE checkpoints; pretrain/encoder.pt encoder')
-    print('  pretrain/figures/            reconstruction figures per validation epoch')
-    print('  */metrics.csv                training curves; metrics.csv the comparison')
-    _save_config(cfg, folder)
+    print(
+        f'\n[demo] {elapsed:.0f} s; outputs in {folder}: scene.tif, labels.tif, '
+        'class_map.tif, demo.png, metrics.csv'
+    )
     return rows
-
-
-def _save_config(cfg: DemoConfig, folder: Path) -> None:
-    """Record the demo settings next to its outputs.
-
-    Args:
-        cfg: Demo settings.
-        folder: Output folder.
-    """
-    lines = [f'{key}: {value}' for key, value in asdict(cfg).items()]
-    (folder / 'demo_config.yaml').write_text('\n'.join(lines) + '\n')

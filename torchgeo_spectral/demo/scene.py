@@ -1,22 +1,60 @@
-"""A synthetic, georeferenced hyperspectral scene for the demo.
+"""The demo scene: real library spectra, mixed, lit and seen by a real sensor.
 
-Six materials with analytic reflectance spectra (:mod:`.spectra`) are mixed
-linearly with smooth spatial abundances (Gaussian-filtered random fields passed
-through a softmax), lit by a smooth brightness field and observed with
-band-dependent sensor noise. The label of a pixel is its dominant material.
+The scene is one :class:`~torchgeo_spectral.datasets.SyntheticLibraryScenes`
+scene (the spectral-library part of the foundation pretraining corpus) whose
+library is regrouped into land-cover classes (:data:`DEMO_CLASSES`): every
+class takes several measured (or, for vegetation, PROSAIL-simulated) earthlib
+spectra, mixed at sub-pixel scale by smooth abundance fields, lit by
+topographic brightness, shade and a spectral tilt, resampled to a real
+hyperspectral sensor's bands with the project's SRF resampling, and observed
+with signal-dependent sensor noise. The label of a pixel is its dominant class.
+
+The library spectra are shared with the pretraining corpus; the scene itself
+is drawn with its own seed (:data:`DEMO_SEED`), which the corpus does not use.
 """
+
+from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import rasterio
-from numpy.typing import NDArray
 from rasterio.crs import CRS
 from rasterio.transform import Affine, from_origin
-from scipy.ndimage import gaussian_filter
 
-from .spectra import MATERIALS, material_spectra
+from torchgeo_spectral.datasets import (
+    LibraryScene,
+    SpectralLibrary,
+    SyntheticLibraryScenes,
+    load_spectral_library,
+)
+
+__all__ = [
+    'DEMO_CLASSES',
+    'DEMO_CRS',
+    'DEMO_SEED',
+    'DemoScene',
+    'demo_library',
+    'generate_scene',
+    'write_scene',
+]
+
+#: Land-cover classes of the demo and the earthlib materials (level 3) of each.
+DEMO_CLASSES: dict[str, tuple[str, ...]] = {
+    'vegetation': ('canopy',),
+    'dry_vegetation': ('litter', 'npv', 'bark', 'wood'),
+    'soil': ('soil',),
+    'sand_gravel': ('sand', 'gravel', 'dirt'),
+    'asphalt': ('road', 'asphalt', 'parking_lot', 'driveway'),
+    'concrete': ('sidewalk', 'bridge', 'manhole'),
+    'roofs': ('comp_shingle', 'wood_shingle', 'tile', 'concrete_tile', 'metal'),
+    'burned': ('char',),
+}
+
+#: Seed of the demo scene: not a seed of the pretraining corpus.
+DEMO_SEED = 2026
 
 #: Coordinate reference system of the demo scene (UTM zone 33N, near Potsdam).
 DEMO_CRS = 'EPSG:32633'
@@ -27,187 +65,138 @@ DEMO_GSD = 30.0
 
 
 @dataclass(frozen=True)
-class SyntheticScene:
-    """A generated scene held in memory.
+class DemoScene:
+    """A generated demo scene with its georeference.
 
     Attributes:
-        image: Reflectance cube, float32, shape (C, H, W).
-        labels: Dominant material per pixel, uint8, shape (H, W).
-        abundances: Material fractions, float32, shape (K, H, W), summing to one.
-        wavelengths: Band centres in nm, float32, shape (C,).
-        fwhm: Band widths in nm, float32, shape (C,).
+        scene: The library scene (cube, band table, abundances, class mask).
+        classes: Class names, index ``k`` being label ``k + 1`` on disk.
         transform: Affine pixel-to-map transform.
-        crs: Coordinate reference system of the map coordinates.
-        classes: Material name of each label value.
+        crs: Coordinate reference system.
     """
 
-    image: NDArray[np.float32]
-    labels: NDArray[np.uint8]
-    abundances: NDArray[np.float32]
-    wavelengths: NDArray[np.float32]
-    fwhm: NDArray[np.float32]
+    scene: LibraryScene
+    classes: tuple[str, ...]
     transform: Affine
     crs: str
-    classes: tuple[str, ...]
+
+    @property
+    def labels(self) -> npt.NDArray[np.int64]:
+        """Dominant class per pixel, ``0..K-1``, shape ``(H, W)``."""
+        return self.scene.mask
 
 
-def _abundances(
-    rng: np.random.Generator, num: int, size: int, smoothness: float, sharpness: float
-) -> NDArray[np.float64]:
-    """Smooth random material fractions that sum to one per pixel.
-
-    Args:
-        rng: Random number generator.
-        num: Number of materials.
-        size: Height and width of the scene in pixels.
-        smoothness: Standard deviation in pixels of the Gaussian filter.
-        sharpness: Softmax inverse temperature; larger gives purer pixels.
+def demo_library() -> SpectralLibrary:
+    """The earthlib library regrouped into the demo's land-cover classes.
 
     Returns:
-        Fractions of shape (num, size, size).
+        The spectra of the materials of :data:`DEMO_CLASSES`, labelled by the
+        index of their class.
     """
-    fields = rng.standard_normal((num, size, size))
-    fields = np.stack([gaussian_filter(f, smoothness, mode='wrap') for f in fields])
-    fields /= fields.std(axis=(1, 2), keepdims=True)
-    logits = sharpness * fields
-    logits -= logits.max(axis=0, keepdims=True)
-    weights = np.exp(logits)
-    fractions: NDArray[np.float64] = weights / weights.sum(axis=0, keepdims=True)
-    return fractions
-
-
-def generate_scene(
-    wavelengths: NDArray[np.floating] | list[float],
-    fwhm: NDArray[np.floating] | list[float] | None = None,
-    size: int = 128,
-    seed: int = 0,
-    smoothness: float = 6.0,
-    sharpness: float = 2.5,
-    noise: float = 0.006,
-) -> SyntheticScene:
-    """Generate a synthetic hyperspectral scene.
-
-    Args:
-        wavelengths: Band centres in nm, shape (C,).
-        fwhm: Band widths in nm, shape (C,); 10 nm when None.
-        size: Height and width in pixels.
-        seed: Seed of the random number generator (the scene is deterministic).
-        smoothness: Spatial scale of the material patches, in pixels.
-        sharpness: How pure pixels are (softmax inverse temperature).
-        noise: Standard deviation of the sensor noise in reflectance units,
-            tripled in the atmospheric water-vapour bands.
-
-    Returns:
-        The scene, with labels = dominant material.
-
-    Raises:
-        ValueError: If the wavelengths are not a non-empty 1-D array.
-    """
-    wl = np.asarray(wavelengths, dtype=np.float64)
-    if wl.ndim != 1 or wl.size == 0:
-        raise ValueError(f'wavelengths must be a non-empty 1-D array, got {wl.shape}')
-    widths = np.full_like(wl, 10.0) if fwhm is None else np.asarray(fwhm, np.float64)
-    rng = np.random.default_rng(seed)
-    spectra = material_spectra(wl)  # (K, C)
-    fractions = _abundances(rng, len(MATERIALS), size, smoothness, sharpness)
-    cube = np.einsum('khw,kc->chw', fractions, spectra)
-    brightness = gaussian_filter(rng.standard_normal((size, size)), 10.0, mode='wrap')
-    brightness = 1.0 + 0.08 * brightness / brightness.std()
-    cube *= brightness[None]
-    vapour = (np.abs(wl - 1400) < 60) | (np.abs(wl - 1900) < 80)
-    sigma = np.where(vapour, 3 * noise, noise)[:, None, None]
-    cube += sigma * rng.standard_normal(cube.shape)
-    return SyntheticScene(
-        image=np.clip(cube, 0.0, 1.0).astype(np.float32),
-        labels=fractions.argmax(axis=0).astype(np.uint8),
-        abundances=fractions.astype(np.float32),
-        wavelengths=wl.astype(np.float32),
-        fwhm=widths.astype(np.float32),
-        transform=from_origin(*DEMO_ORIGIN, DEMO_GSD, DEMO_GSD),
-        crs=DEMO_CRS,
-        classes=MATERIALS,
+    library = load_spectral_library(level=3)
+    labels = np.full(len(library), -1, dtype=np.int64)
+    for index, materials in enumerate(DEMO_CLASSES.values()):
+        labels[np.isin(library.level3, materials)] = index
+    keep = labels >= 0
+    chosen = library.select(keep)
+    return SpectralLibrary(
+        spectra=chosen.spectra,
+        wavelengths=chosen.wavelengths,
+        fwhm=chosen.fwhm,
+        names=chosen.names,
+        classes=tuple(DEMO_CLASSES),
+        labels=labels[keep],
+        level1=chosen.level1,
+        level2=chosen.level2,
+        level3=chosen.level3,
+        origin=chosen.origin,
+        source=chosen.source,
     )
 
 
-def write_scene(scene: SyntheticScene, folder: str | Path) -> tuple[Path, Path]:
-    """Write a scene as two GeoTIFFs: ``scene.tif`` and ``labels.tif``.
+def generate_scene(
+    size: int = 128, sensor: str = 'enmap', seed: int = DEMO_SEED
+) -> DemoScene:
+    """Generate the demo scene.
 
-    The cube carries per-band ``wavelength`` and ``fwhm`` tags (nm), as EnMAP
-    L2A products do; the label raster stores ``1..K`` (0 = no data, the usual
-    convention of label rasters) and carries the class names.
+    Every class of :data:`DEMO_CLASSES` appears with two library spectra;
+    eight more materials, drawn at random among the classes, add within-class
+    variability (two more spectra each). Abundances, illumination and
+    noise follow :class:`~torchgeo_spectral.datasets.SyntheticLibraryScenes`.
 
     Args:
-        scene: The scene to write.
+        size: Height and width in pixels.
+        sensor: Sensor whose bands the scene is resampled to (a name of
+            :func:`~torchgeo_spectral.sensors.list_sensors`).
+        seed: Seed of the scene.
+
+    Returns:
+        The scene.
+    """
+    count = 2 * len(DEMO_CLASSES)
+    scenes = SyntheticLibraryScenes(
+        demo_library(),
+        length=1,
+        size=size,
+        sensors=[sensor],
+        sensor_probability=1.0,
+        materials_range=(count, count),
+        seed=seed,
+    )
+    return DemoScene(
+        scene=scenes.generate(0),
+        classes=tuple(DEMO_CLASSES),
+        transform=from_origin(*DEMO_ORIGIN, DEMO_GSD, DEMO_GSD),
+        crs=DEMO_CRS,
+    )
+
+
+def write_scene(demo: DemoScene, folder: str | Path) -> tuple[Path, Path]:
+    """Write the scene as ``scene.tif`` (cube) and ``labels.tif`` (classes).
+
+    The cube carries per-band ``wavelength`` and ``fwhm`` tags in nm (as EnMAP
+    L2A products do), read back by the project's wavelength contract; the label
+    raster stores ``1..K`` (0 = no data) and names the classes.
+
+    Args:
+        demo: The scene.
         folder: Output folder, created when missing.
 
     Returns:
-        Paths of the image and label GeoTIFFs.
+        Paths of the cube and of the label GeoTIFF.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    channels, height, width = scene.image.shape
+    image = demo.scene.image
+    channels, height, width = image.shape
     common = {
         'driver': 'GTiff',
         'height': height,
         'width': width,
-        'crs': CRS.from_string(scene.crs),
-        'transform': scene.transform,
+        'crs': CRS.from_string(demo.crs),
+        'transform': demo.transform,
     }
     image_path = out / 'scene.tif'
     with rasterio.open(
         image_path, 'w', count=channels, dtype='float32', **common
     ) as dst:
-        dst.write(scene.image)
-        dst.update_tags(wavelength_units='nm', description='synthetic demo scene')
-        for band in range(channels):
-            dst.update_tags(
-                band + 1,
-                wavelength=f'{scene.wavelengths[band]:.3f}',
-                fwhm=f'{scene.fwhm[band]:.3f}',
-            )
-            dst.set_band_description(band + 1, f'{scene.wavelengths[band]:.1f} nm')
-    label_path = out / 'labels.tif'
-    with rasterio.open(label_path, 'w', count=1, dtype='uint8', **common) as dst:
-        dst.write(scene.labels[None] + 1)
-        dst.nodata = 0
+        dst.write(image.astype(np.float32))
         dst.update_tags(
-            classes=','.join(scene.classes), encoding='0 = no data, 1..K = classes'
+            wavelength_units='nm',
+            sensor=demo.scene.sensor,
+            description='synthetic demo scene of earthlib library spectra',
+        )
+        for band, (centre, width_nm) in enumerate(
+            zip(demo.scene.wavelengths, demo.scene.fwhm, strict=True), start=1
+        ):
+            dst.update_tags(band, wavelength=f'{centre:.3f}', fwhm=f'{width_nm:.3f}')
+            dst.set_band_description(band, f'{centre:.1f} nm')
+    label_path = out / 'labels.tif'
+    with rasterio.open(
+        label_path, 'w', count=1, dtype='uint8', nodata=0, **common
+    ) as dst:
+        dst.write((demo.labels + 1).astype(np.uint8)[None])
+        dst.update_tags(
+            classes=','.join(demo.classes), encoding='0 = no data, 1..K = classes'
         )
     return image_path, label_path
-
-
-def read_scene(folder: str | Path) -> SyntheticScene:
-    """Read a scene written by :func:`write_scene`.
-
-    Args:
-        folder: Folder holding ``scene.tif`` and ``labels.tif``.
-
-    Returns:
-        The scene (abundances are not stored and come back empty).
-
-    Raises:
-        FileNotFoundError: If either GeoTIFF is missing.
-    """
-    root = Path(folder)
-    image_path, label_path = root / 'scene.tif', root / 'labels.tif'
-    for path in (image_path, label_path):
-        if not path.is_file():
-            raise FileNotFoundError(f'{path} not found; generate the scene first')
-    with rasterio.open(image_path) as src:
-        image = src.read().astype(np.float32)
-        wl = [float(src.tags(b + 1)['wavelength']) for b in range(src.count)]
-        fwhm = [float(src.tags(b + 1)['fwhm']) for b in range(src.count)]
-        transform, crs = src.transform, src.crs.to_string()
-    with rasterio.open(label_path) as src:
-        labels = (src.read(1).astype(np.int16) - 1).clip(0).astype(np.uint8)
-        classes = tuple(src.tags()['classes'].split(','))
-    return SyntheticScene(
-        image=image,
-        labels=labels,
-        abundances=np.zeros((0, *labels.shape), np.float32),
-        wavelengths=np.asarray(wl, np.float32),
-        fwhm=np.asarray(fwhm, np.float32),
-        transform=transform,
-        crs=crs,
-        classes=classes,
-    )
