@@ -193,3 +193,18 @@ def test_safetensors_roundtrip_in_fp16(tmp_path: Path) -> None:
     broken.write_bytes(b'\x00' * 16)
     with pytest.raises(CheckpointError, match=r'broken\.safetensors'):
         read_weights_file(broken)
+
+
+def test_pretraining_can_start_from_the_member() -> None:
+    from torchgeo_spectral.tasks import SpectralMAETask
+
+    task = SpectralMAETask(
+        model='spectral_vit_nano',
+        weights='SPECTRAL_MAE_FOUNDATION',
+        decoder_embed_dim=64,
+        decoder_depth=1,
+    )
+    key = 'blocks.0.norm1.weight'
+    expected = FOUNDATION.get_state_dict(progress=False)[key]
+    assert torch.equal(task.encoder.state_dict()[key], expected)
+    assert 'weights' not in task.hparams  # a member is no hyperparameter

@@ -27,7 +27,7 @@ from torchgeo.tasks import (
     SemanticSegmentation,
 )
 
-from ..models.backbone import freeze, load_pretrained_backbone
+from ..models.backbone import freeze
 from ..models.heads import (
     OutputActivation,
     PoolMode,
@@ -35,7 +35,7 @@ from ..models.heads import (
     SpectralDenseModel,
 )
 from ..models.spectral_vit import SpectralViT
-from ..models.weights import SpectralWeightsEnum, load_spectral_weights, resolve_weights
+from ..models.weights import resolve_weights
 from ..wavelengths import WavelengthError
 from .batches import SpectralBatchMixin
 from .optim import OptimizerName, build_optimizer, parameter_groups, trainer_schedule
@@ -132,10 +132,7 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
             wavelengths=self.default_wavelengths(),
             drop_path_rate=self.hparams['drop_path_rate'],
         )
-        if isinstance(weights, SpectralWeightsEnum):
-            load_spectral_weights(backbone, weights)
-        elif weights is not None:
-            load_pretrained_backbone(backbone, weights)
+        self.load_encoder_weights(backbone, weights)
         return backbone
 
     def build_head(self, backbone: SpectralViT) -> nn.Module:
