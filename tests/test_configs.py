@@ -63,6 +63,22 @@ def _mixed(tmp_path: Path) -> list[str]:
     ]
 
 
+def _foundation(tmp_path: Path) -> list[str]:
+    # cubes in subfolders (read recursively) and single-band Landsat 8 files
+    (tmp_path / 'data' / 'enmap').mkdir(parents=True)
+    write_geotiff(tmp_path / 'data' / 'enmap' / 'a.tif', cube(12, 12, 12), WAVES)
+    (tmp_path / 'data' / 'landsat8').mkdir()
+    for band in ('B2', 'B3', 'B4'):
+        write_geotiff(
+            tmp_path / 'data' / 'landsat8' / f'l8_{band}.tif', cube(1, 12, 12)
+        )
+    return [
+        f'--data.init_args.root={tmp_path / "data"}',
+        '--data.init_args.batch_size=4',
+        '--data.init_args.library_size=64',
+    ]
+
+
 def _indian_pines(mode_args: list[str]) -> Callable[[Path], list[str]]:
     def overrides(tmp_path: Path) -> list[str]:
         return [
@@ -119,6 +135,7 @@ def _own_scene(mode_args: list[str], labels: bool) -> Callable[[Path], list[str]
 CONFIGS: dict[str, Callable[[Path], list[str]]] = {
     'pretrain_demo.yaml': _demo,
     'pretrain_mixed_folder.yaml': _mixed,
+    'pretrain_foundation.yaml': _foundation,
     'indian_pines_classification.yaml': _indian_pines([]),
     'indian_pines_segmentation.yaml': _indian_pines(['--data.dict_kwargs.tile_size=4']),
     'enmap_potsdam_segmentation.yaml': _enmap,

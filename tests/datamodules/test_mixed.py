@@ -187,3 +187,24 @@ def test_real_enmap_tiles_lose_bad_bands_keep_level(
     batch = next(iter(dm.train_dataloader()))
     assert batch['image'].shape[1:] == (218, 16, 16)
     assert 0.5 < float(batch['image'].mean()) < 1.5  # one scale for the sensor
+
+
+def test_several_roots_recursive_and_excluded(tmp_path: Path) -> None:
+    first, second = tmp_path / 'one', tmp_path / 'two'
+    (first / 'sub').mkdir(parents=True)
+    second.mkdir()
+    write_geotiff(
+        first / 'sub' / 'a.tif', cube(6, 8, 8), [450.0 + 50 * i for i in range(6)]
+    )
+    write_geotiff(second / 'b.tif', cube(4, 8, 8), [500.0 + 60 * i for i in range(4)])
+    write_geotiff(second / 'skip_me.tif', cube(3, 8, 8), [500.0, 600.0, 700.0])
+    flat = MixedCubeFolderDataModule([first, second], patch_size=4, exclude=['skip_*'])
+    flat.setup('fit')
+    assert [len(key) for key in flat.groups] == [4]  # a.tif is in a subfolder
+    deep = MixedCubeFolderDataModule(
+        [first, second], patch_size=4, recursive=True, exclude=['skip_*']
+    )
+    deep.setup('fit')
+    assert sorted(len(key) for key in deep.groups) == [4, 6]
+    with pytest.raises(ValueError, match='at least one folder'):
+        MixedCubeFolderDataModule([])

@@ -12,7 +12,13 @@ SMALL = {'depth': 1}
 
 
 @pytest.mark.parametrize(
-    'arch', ['spectral_vit_tiny', 'spectral_vit_small', 'spectral_vit_base']
+    'arch',
+    [
+        'spectral_vit_nano',
+        'spectral_vit_tiny',
+        'spectral_vit_small',
+        'spectral_vit_base',
+    ],
 )
 def test_registered(arch: str) -> None:
     assert arch in timm.list_models('spectral_vit*')
@@ -142,3 +148,31 @@ def test_features_only_pixel_tokens_odd_window() -> None:
     assert fmap.shape == (1, 32, 5, 5)
     assert [tuple(f.shape) for f in feats] == [(1, 32, 2, 2)] + [(1, 32, 1, 1)] * 3
     torch.testing.assert_close(feats[3], fmap.amax(dim=(2, 3), keepdim=True))
+
+
+def test_one_builder_makes_distinct_entry_points() -> None:
+    from torchgeo_spectral.models import registry
+
+    names = timm.list_models('spectral_vit*')
+    for arch in registry.ARCHITECTURES:
+        entry = timm.models.model_entrypoint(arch)
+        assert entry.__name__ == arch
+        assert entry.__module__ == registry.__name__
+        assert arch in names
+    assert 'spectral_vit_nano.mae_foundation' in timm.list_pretrained('spectral_vit*')
+
+
+def test_nano_architecture() -> None:
+    model = timm.create_model('spectral_vit_nano', num_classes=0)
+    config = model.config()
+    assert {k: config[k] for k in ('embed_dim', 'depth', 'num_heads')} == {
+        'embed_dim': 128,
+        'depth': 4,
+        'num_heads': 4,
+    }
+    assert config['patch_size'] == 1
+    assert config['bands_per_token'] == 16
+    assert config['token_mode'] == 'joint'
+    assert config['projection'] == 'wavelength'
+    fmap = model.forward_feature_map(torch.rand(2, 7, 5, 5), linear_wavelengths(7))
+    assert fmap.shape == (2, 128, 5, 5)

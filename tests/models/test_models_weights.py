@@ -9,7 +9,7 @@ from torchvision.models._api import Weights
 from torchgeo_spectral.models import (
     SpectralMAE,
     SpectralViT,
-    SpectralViTWeights,
+    SpectralWeightsEnum,
     load_spectral_weights,
     save_encoder_weights,
     weights_meta,
@@ -84,10 +84,10 @@ def test_timm_pretrained_from_local_file(tmp_path: Path) -> None:
     assert torch.equal(model.patch_embed.proj.weight, src.patch_embed.proj.weight)
 
 
-def test_enum_is_empty_and_extensible(tiny_vit: SpectralViT) -> None:
-    assert list(SpectralViTWeights) == []
+def test_base_enum_is_empty_and_extensible(tiny_vit: SpectralViT) -> None:
+    assert list(SpectralWeightsEnum) == []
 
-    class LocalWeights(SpectralViTWeights):
+    class LocalWeights(SpectralWeightsEnum):
         LOCAL = Weights(
             url='file:///nonexistent/spectral_vit.pt',
             transforms=None,
@@ -95,6 +95,7 @@ def test_enum_is_empty_and_extensible(tiny_vit: SpectralViT) -> None:
         )
 
     assert LocalWeights.LOCAL.meta['bands_per_token'] == 8
+    assert LocalWeights.LOCAL.path_in_package() is None
 
 
 def test_one_reader_for_exported_weights_and_mae_checkpoints(

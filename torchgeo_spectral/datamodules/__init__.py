@@ -10,12 +10,15 @@
   spatially disjoint split.
 * :class:`MixedCubeFolderDataModule`: pretraining batches from a folder of cubes
   of several sensors (proximal and remote), one band set per batch.
+* :class:`FoundationDataModule`: the foundation pretraining corpus, every real
+  cube under some folders plus spectral-library scenes.
 * :func:`compute_band_statistics`: per-band mean/std streamed over a dataset.
 """
 
 # Kept importable from here for old callers; documented in samplers.
 from ..samplers.band_set import BandSetBatchSampler as BandSetBatchSampler
 from .augment import SpectralAugmentation
+from .foundation import FoundationDataModule
 from .mixed import MixedCubeFolderDataModule
 from .nongeo import (
     HyperspectralSceneDataModule,
@@ -28,6 +31,7 @@ from .statistics import BandStatistics, RunningBandStatistics, compute_band_stat
 
 __all__ = [
     'BandStatistics',
+    'FoundationDataModule',
     'HyperspectralRasterDataModule',
     'HyperspectralSceneDataModule',
     'LabelRaster',

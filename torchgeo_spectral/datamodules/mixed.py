@@ -28,9 +28,10 @@ What it does to the data, and why (see the design's small-data recipe):
   batch is a few tensor slices instead of a disk read per patch.
 """
 
+import fnmatch
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -244,7 +245,7 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
 
     def __init__(
         self,
-        root: str | os.PathLike[str] = 'data',
+        root: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = 'data',
         patch_size: int = 32,
         stride: int | None = None,
         batch_size: int = 16,
@@ -260,11 +261,14 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
         augment: bool = True,
         simulate_sensors: Sequence[str] = DEFAULT_SIMULATED_SENSORS,
         cache: bool = True,
+        recursive: bool = False,
+        exclude: Sequence[str] = (),
+        wavelengths: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
         """Initialize the data module.
 
         Args:
-            root: Folder of cubes (not recursive).
+            root: Folder of cubes, or a list of folders.
             patch_size: Side of the square patches.
             stride: Step between patches (default ``patch_size``).
             batch_size: Patches per batch.
@@ -287,6 +291,14 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
                 (empty: no sensor simulation).
             cache: Keep the cleaned, scaled cubes in memory (else every patch is
                 read from disk; setup reads every cube once either way).
+            recursive: Also read the cubes in the subfolders of each root.
+            exclude: Shell patterns (:mod:`fnmatch`) of files to leave out,
+                matched against each file's path relative to its root (e.g.
+                ``'enmap_potsdam/*'``, ``'*_obs*'``), e.g. to hold out a scene.
+            wavelengths: Band centres (nm, file band order) of files whose
+                metadata has none, keyed by a shell pattern of the path relative
+                to the root (e.g. ``{'sentinel2_demmin/sentinel2_*.tif': [664.6,
+                559.8, 492.4, 832.8]}``).
 
         Raises:
             ValueError: If an argument is out of range.
@@ -312,7 +324,14 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
                 f'patch_size and stride must be >= 1, got {patch_size}, {stride}'
             )
         super().__init__(ProximalHyperspectral, batch_size, num_workers)
-        self.root = Path(root)
+        roots = [root] if isinstance(root, (str, os.PathLike)) else list(root)
+        if not roots:
+            raise ValueError('root must name at least one folder of cubes')
+        self.roots = [Path(folder) for folder in roots]
+        self.root = self.roots[0]
+        self.recursive = recursive
+        self.exclude = tuple(exclude)
+        self.file_wavelengths = dict(wavelengths or {})
         self.patch_size = patch_size
         self.stride = stride
         self.val_fraction = val_fraction
@@ -344,10 +363,72 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
         """
         self.skipped[name] = reason
         warnings.warn(
-            f'MixedCubeFolderDataModule: skipping {self.root / name}: {reason}',
+            f'{type(self).__name__}: skipping {name}: {reason}',
             UserWarning,
             stacklevel=3,
         )
+
+    def excluded(self, relative: str) -> bool:
+        """Whether a file is left out by :attr:`exclude`.
+
+        Args:
+            relative: Its path relative to its root, with ``/`` separators.
+
+        Returns:
+            True if a pattern matches the path or the file name.
+        """
+        name = relative.rsplit('/', 1)[-1]
+        return any(
+            fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(name, pattern)
+            for pattern in self.exclude
+        )
+
+    def _cube_files(self) -> list[tuple[Path, str]]:
+        """Every cube file of the roots that :attr:`exclude` does not leave out.
+
+        Returns:
+            ``(path, path relative to its root)`` pairs.
+
+        Raises:
+            FileNotFoundError: If a root is not a folder.
+        """
+        from torchgeo_spectral.datasets.io import find_cubes
+
+        files: list[tuple[Path, str]] = []
+        for root in self.roots:
+            if not root.is_dir():
+                raise FileNotFoundError(f'{root}: no such folder of cubes')
+            folders = [root]
+            if self.recursive:
+                folders += sorted(p for p in root.rglob('*') if p.is_dir())
+            for folder in folders:
+                for path in find_cubes(folder):
+                    relative = path.relative_to(root).as_posix()
+                    if not self.excluded(relative):
+                        files.append((path, relative))
+        return files
+
+    def _given_wavelengths(self, relative: str) -> list[float] | None:
+        """Band centres given in :attr:`file_wavelengths` for a file.
+
+        Args:
+            relative: The file's path relative to its root.
+
+        Returns:
+            The centres of the first matching pattern, or None.
+        """
+        for pattern, centres in self.file_wavelengths.items():
+            if fnmatch.fnmatch(relative, pattern):
+                return [float(value) for value in centres]
+        return None
+
+    def _extra_cubes(self) -> list[tuple[str, _Cube, Tensor, npt.NDArray[np.float32]]]:
+        """Cubes that are not single files (a hook for subclasses).
+
+        Returns:
+            ``(name, cube, wavelengths, data)`` per cube; none here.
+        """
+        return []
 
     def _open_cubes(
         self,
@@ -358,39 +439,45 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
             Per band set: the cube, its wavelengths and its data (NaN at nodata).
 
         Raises:
-            FileNotFoundError: If the folder does not exist.
+            FileNotFoundError: If a root folder does not exist.
             ValueError: If no file is a readable cube.
         """
         from torchgeo_spectral.datasets import ProximalHyperspectral
-        from torchgeo_spectral.datasets.io import find_cubes
 
-        if not self.root.is_dir():
-            raise FileNotFoundError(f'{self.root}: no such folder of cubes')
         opened: dict[
             tuple[float, ...], list[tuple[_Cube, Tensor, npt.NDArray[np.float32]]]
         ] = {}
-        for path in find_cubes(self.root):
+        for path, relative in self._cube_files():
             try:
                 dataset = ProximalHyperspectral(
-                    path, drop_bad_bands=self.drop_bad_bands
+                    path,
+                    wavelengths=self._given_wavelengths(relative),
+                    drop_bad_bands=self.drop_bad_bands,
                 )
                 info = dataset.infos[0]
                 nodata = self.nodata if self.nodata is not None else info.nodata
                 cube = _Cube(path, info, dataset.selection.indexes, nodata)
                 array = cube.read()
             except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
-                self._skip(path.name, f'{type(error).__name__}: {error}')
+                self._skip(relative, f'{type(error).__name__}: {error}')
                 continue
             if not np.isfinite(array).any():
-                self._skip(path.name, 'every value is nodata')
+                self._skip(relative, 'every value is nodata')
                 continue
             key = _band_key(dataset.wavelengths, opened)
             opened.setdefault(key, []).append((cube, dataset.wavelengths, array))
+        for name, cube, wavelength, array in self._extra_cubes():
+            if not np.isfinite(array).any():
+                self._skip(name, 'every value is nodata')
+                continue
+            key = _band_key(wavelength, opened)
+            opened.setdefault(key, []).append((cube, wavelength, array))
         if not opened:
-            listing = sorted(p.name for p in self.root.iterdir())
+            listing = sorted(p.name for root in self.roots for p in root.iterdir())
             detail = '; '.join(f'{k}: {v}' for k, v in self.skipped.items())
+            where = ', '.join(str(root) for root in self.roots)
             raise ValueError(
-                f'no readable cube in {self.root} (ENVI .hdr + data, GeoTIFF or '
+                f'no readable cube in {where} (ENVI .hdr + data, GeoTIFF or '
                 f'.npy with wavelengths); files: {listing[:10]}'
                 + (f'; skipped: {detail}' if detail else '')
             )
@@ -519,7 +606,8 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
                 self.groups.setdefault(key, []).append(cube.path.name)
         if not groups:
             detail = '; '.join(f'{k}: {v}' for k, v in self.skipped.items())
-            raise ValueError(f'no usable cube in {self.root}; skipped: {detail}')
+            where = ', '.join(str(root) for root in self.roots)
+            raise ValueError(f'no usable cube in {where}; skipped: {detail}')
         return groups
 
     def setup(self, stage: str) -> None:

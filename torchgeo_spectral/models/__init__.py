@@ -1,8 +1,9 @@
 """Spectral ViT encoder, spectral MAE and their timm registration.
 
-Importing this package registers ``spectral_vit_tiny``, ``spectral_vit_small`` and
-``spectral_vit_base`` (with one tag per sensor, e.g. ``spectral_vit_small.enmap``)
-with timm.
+Importing this package registers ``spectral_vit_nano``, ``spectral_vit_tiny``,
+``spectral_vit_small`` and ``spectral_vit_base`` (with one tag per sensor, e.g.
+``spectral_vit_small.enmap``, and ``spectral_vit_nano.mae_foundation``, the shipped
+checkpoint :attr:`SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION`) with timm.
 """
 
 from . import registry as registry
@@ -18,13 +19,21 @@ from .features import SpectralFeaturePyramid
 from .heads import FeatureMapHead, SpectralDenseModel
 from .mae import MAEOutput, SpectralMAE
 from .masking import SpectralMask, two_stage_mask
-from .registry import spectral_vit_base, spectral_vit_small, spectral_vit_tiny
+from .registry import (
+    spectral_vit_base,
+    spectral_vit_nano,
+    spectral_vit_small,
+    spectral_vit_tiny,
+)
 from .spectral_vit import SpectralPooling, SpectralViT
 from .transfer import TransferReport, load_imagenet_weights
 from .weights import (
-    SpectralViTWeights,
+    SpectralViT_Weights,
+    SpectralWeightsEnum,
     load_spectral_weights,
+    resolve_weights,
     save_encoder_weights,
+    save_safetensors_weights,
     weights_meta,
 )
 
@@ -39,7 +48,8 @@ __all__ = [
     'SpectralMask',
     'SpectralPooling',
     'SpectralViT',
-    'SpectralViTWeights',
+    'SpectralViT_Weights',
+    'SpectralWeightsEnum',
     'TransferReport',
     'available_models',
     'checkpoint_encoder_weights',
@@ -48,10 +58,13 @@ __all__ = [
     'load_pretrained_backbone',
     'load_spectral_weights',
     'read_checkpoint_encoder',
+    'resolve_weights',
     'save_encoder_weights',
+    'save_safetensors_weights',
     'sincos_1d',
     'sincos_2d',
     'spectral_vit_base',
+    'spectral_vit_nano',
     'spectral_vit_small',
     'spectral_vit_tiny',
     'two_stage_mask',

@@ -1,17 +1,24 @@
-"""timm registration of ``spectral_vit_{tiny,small,base}`` and their sensor tags.
+"""timm registration of ``spectral_vit_{nano,tiny,small,base}`` and their tags.
 
-Importing :mod:`torchgeo_spectral.models` registers three architectures with timm,
+Importing :mod:`torchgeo_spectral.models` registers four architectures with timm,
 each with one pretrained tag per sensor known to
 :func:`torchgeo_spectral.sensors.list_sensors` (``spectral_vit_small.enmap``,
 ``spectral_vit_tiny.sentinel2``, ``spectral_vit_base.aviris_ng``, ...). A tag fixes
 the default wavelengths (and ``in_chans``) to the sensor's band table; its
-``pretrained_cfg`` carries the sensor name under ``sensor``. No weights are
-released yet, so every tag is weight-less: ``pretrained=False`` builds a randomly
-initialised model and ``pretrained=True`` raises, unless a local file is given
-with ``pretrained_cfg_overlay=dict(file=...)`` (a file written by
+``pretrained_cfg`` carries the sensor name under ``sensor``. Sensor tags have no
+weights: ``pretrained=False`` builds a randomly initialised model and
+``pretrained=True`` raises, unless a local file is given with
+``pretrained_cfg_overlay=dict(file=...)`` (a file written by
 :func:`~torchgeo_spectral.models.save_encoder_weights`).
+
+The tags of :data:`RELEASED_WEIGHTS` load shipped weights offline, e.g.
+``timm.create_model('spectral_vit_nano.mae_foundation', pretrained=True)`` reads
+the package file of
+:attr:`~torchgeo_spectral.models.SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION`
+(its md5 checked first).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +33,27 @@ from .spectral_vit import SpectralViT
 
 __all__ = [
     'ARCHITECTURES',
+    'RELEASED_WEIGHTS',
     'SpectralPretrainedCfg',
     'spectral_vit_base',
+    'spectral_vit_nano',
     'spectral_vit_small',
     'spectral_vit_tiny',
     'valid_tags',
 ]
 
-#: Width, depth and heads of the registered architectures (those of ViT-Ti/S/B).
-ARCHITECTURES: dict[str, dict[str, int]] = {
+#: Settings of the registered architectures: a small pixel-token model for the
+#: shipped checkpoint, and the width, depth and heads of ViT-Ti/S/B.
+ARCHITECTURES: dict[str, dict[str, Any]] = {
+    'spectral_vit_nano': {
+        'embed_dim': 128,
+        'depth': 4,
+        'num_heads': 4,
+        'patch_size': 1,
+        'bands_per_token': 16,
+        'token_mode': 'joint',
+        'projection': 'wavelength',
+    },
     'spectral_vit_tiny': {'embed_dim': 192, 'depth': 12, 'num_heads': 3},
     'spectral_vit_small': {'embed_dim': 384, 'depth': 12, 'num_heads': 6},
     'spectral_vit_base': {'embed_dim': 768, 'depth': 12, 'num_heads': 12},
@@ -51,6 +70,39 @@ class SpectralPretrainedCfg(PretrainedCfg):
     """
 
     sensor: str | None = None
+    md5: str | None = None
+
+
+#: Pretrained tags with shipped weights: tag name to the
+#: :class:`~torchgeo_spectral.models.SpectralViT_Weights` member they load.
+RELEASED_WEIGHTS: dict[str, str] = {
+    'spectral_vit_nano.mae_foundation': 'SPECTRAL_MAE_FOUNDATION'
+}
+
+
+def _released_cfg(member_name: str) -> SpectralPretrainedCfg:
+    """Pretrained cfg of a tag with shipped weights (the package file).
+
+    Args:
+        member_name: Name of the :class:`SpectralViT_Weights` member.
+
+    Returns:
+        The cfg, whose ``file`` is the member's package file and ``md5`` its md5.
+    """
+    from .weights import released_weights
+
+    member = released_weights()[member_name]
+    return SpectralPretrainedCfg(
+        file=str(member.path_in_package()),
+        md5=member.meta['md5'],
+        num_classes=0,
+        mean=(0.0,),
+        std=(1.0,),
+        first_conv='patch_embed.proj',
+        classifier='head',
+        license=member.meta['license'],
+        description=member.meta['description'],
+    )
 
 
 def _cfg(sensor: str | None = None) -> SpectralPretrainedCfg:
@@ -86,6 +138,8 @@ def _default_cfgs() -> dict[str, SpectralPretrainedCfg]:
         cfgs[arch] = _cfg()
         for sensor in list_sensors():
             cfgs[f'{arch}.{sensor}'] = _cfg(sensor)
+    for name, member in RELEASED_WEIGHTS.items():
+        cfgs[name] = _released_cfg(member)
     return cfgs
 
 
@@ -93,15 +147,18 @@ default_cfgs = generate_default_cfgs(_default_cfgs())  # type: ignore[arg-type]
 
 
 def valid_tags(variant: str) -> list[str]:
-    """Every pretrained tag of a registered architecture (one per sensor).
+    """Every pretrained tag of a registered architecture.
 
     Args:
         variant: Architecture name, e.g. ``'spectral_vit_tiny'``.
 
     Returns:
-        Sorted full names, e.g. ``['spectral_vit_tiny.aviris_ng', ...]``.
+        Full names: the tags with shipped weights (e.g.
+        ``'spectral_vit_nano.mae_foundation'``), then one per sensor, sorted,
+        e.g. ``['spectral_vit_tiny.aviris_ng', ...]``.
     """
-    return [f'{variant}.{sensor}' for sensor in sorted(list_sensors())]
+    released = [name for name in RELEASED_WEIGHTS if name.startswith(f'{variant}.')]
+    return released + [f'{variant}.{sensor}' for sensor in sorted(list_sensors())]
 
 
 def _resolve_cfg(
@@ -216,8 +273,10 @@ def _create(
         **kwargs,
     )
     if pretrained:
-        from .weights import load_spectral_weights
+        from .weights import check_md5, load_spectral_weights
 
+        if cfg.md5:
+            check_md5(str(cfg.file), cfg.md5)
         load_spectral_weights(model, str(cfg.file))
     if features_only:
         pyramid = SpectralFeaturePyramid(model, out_indices=out_indices)
@@ -228,55 +287,59 @@ def _create(
     return model
 
 
-@register_model
-def spectral_vit_tiny(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
-    """SpectralViT-Ti: width 192, 12 blocks, 3 heads (ViT-Ti blocks).
+def _entrypoint(variant: str, summary: str) -> Callable[..., SpectralViT]:
+    """Build the timm entry point of one registered architecture.
+
+    timm finds models by the ``__name__`` of their entry point and the module it
+    lives in, so each one is a distinct function named after its variant, made
+    here and registered below with :func:`timm.models.register_model` (which
+    keeps :func:`timm.list_models` discovery), rather than one copy per size.
 
     Args:
-        pretrained: Load the tag's weights (none are released).
+        variant: Architecture name, a key of :data:`ARCHITECTURES`.
+        summary: First docstring line (width, depth, heads).
+
+    Returns:
+        The entry point ``fn(pretrained=False, **kwargs) -> SpectralViT``.
+    """
+
+    def entrypoint(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
+        model = _create(variant, pretrained, **{**ARCHITECTURES[variant], **kwargs})
+        return model  # type: ignore[return-value]
+
+    entrypoint.__name__ = entrypoint.__qualname__ = variant
+    entrypoint.__module__ = __name__
+    entrypoint.__doc__ = f"""{summary}
+
+    Args:
+        pretrained: Load the tag's weights (see :data:`RELEASED_WEIGHTS`).
         **kwargs: :class:`SpectralViT` and timm arguments.
 
     Returns:
         The model.
     """
-    return _create(
-        'spectral_vit_tiny',
-        pretrained,
-        **{**ARCHITECTURES['spectral_vit_tiny'], **kwargs},
-    )  # type: ignore[return-value]
+    return entrypoint
 
 
-@register_model
-def spectral_vit_small(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
-    """SpectralViT-S: width 384, 12 blocks, 6 heads (ViT-S blocks).
-
-    Args:
-        pretrained: Load the tag's weights (none are released).
-        **kwargs: :class:`SpectralViT` and timm arguments.
-
-    Returns:
-        The model.
-    """
-    return _create(
-        'spectral_vit_small',
-        pretrained,
-        **{**ARCHITECTURES['spectral_vit_small'], **kwargs},
-    )  # type: ignore[return-value]
-
-
-@register_model
-def spectral_vit_base(pretrained: bool = False, **kwargs: Any) -> SpectralViT:
-    """SpectralViT-B: width 768, 12 blocks, 12 heads (ViT-B blocks).
-
-    Args:
-        pretrained: Load the tag's weights (none are released).
-        **kwargs: :class:`SpectralViT` and timm arguments.
-
-    Returns:
-        The model.
-    """
-    return _create(
-        'spectral_vit_base',
-        pretrained,
-        **{**ARCHITECTURES['spectral_vit_base'], **kwargs},
-    )  # type: ignore[return-value]
+spectral_vit_nano = register_model(
+    _entrypoint(
+        'spectral_vit_nano',
+        'SpectralViT-Nano: width 128, 4 blocks, 4 heads, pixel tokens of 16 bands '
+        'with wavelength-generated projections (the shipped checkpoint).',
+    )
+)
+spectral_vit_tiny = register_model(
+    _entrypoint(
+        'spectral_vit_tiny', 'SpectralViT-Ti: width 192, 12 blocks, 3 heads (ViT-Ti).'
+    )
+)
+spectral_vit_small = register_model(
+    _entrypoint(
+        'spectral_vit_small', 'SpectralViT-S: width 384, 12 blocks, 6 heads (ViT-S).'
+    )
+)
+spectral_vit_base = register_model(
+    _entrypoint(
+        'spectral_vit_base', 'SpectralViT-B: width 768, 12 blocks, 12 heads (ViT-B).'
+    )
+)

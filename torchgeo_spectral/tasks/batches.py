@@ -1,15 +1,21 @@
 """The task mix-in every spectral task shares: its encoder and its batches."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
-from ..models.backbone import check_model_name, create_spectral_vit, size_overrides
+from ..models.backbone import (
+    check_model_name,
+    create_spectral_vit,
+    load_pretrained_backbone,
+    size_overrides,
+)
 from ..models.spectral_vit import SpectralViT
 from ..models.transfer import TransferReport
-from ..models.weights import TASK_CLASS_KEY
+from ..models.weights import TASK_CLASS_KEY, SpectralWeightsEnum, load_spectral_weights
 from .wavelengths import batch_wavelengths, fallback_wavelengths
 
 
@@ -124,6 +130,22 @@ class SpectralBatchMixin(LightningModule):
         if chosen is None:
             return 'shared' if hp['imagenet_weights'] else 'wavelength'
         return chosen
+
+    def load_encoder_weights(
+        self, encoder: SpectralViT, weights: SpectralWeightsEnum | Path | None
+    ) -> None:
+        """Load pretrained weights (see :func:`resolve_weights`) into the encoder.
+
+        Args:
+            encoder: The spectral ViT.
+            weights: A released member (e.g.
+                :attr:`~torchgeo_spectral.models.SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION`),
+                a SpectralMAETask checkpoint or weights file, or None (nothing).
+        """
+        if isinstance(weights, SpectralWeightsEnum):
+            load_spectral_weights(encoder, weights)
+        elif weights is not None:
+            load_pretrained_backbone(encoder, weights)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record the task's class path beside the hyperparameters.

@@ -14,7 +14,6 @@ all arguments remain settable from YAML ``init_args``.
 """
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal, cast, override
 
 import torch
@@ -28,7 +27,7 @@ from torchgeo.tasks import (
     SemanticSegmentation,
 )
 
-from ..models.backbone import freeze, load_pretrained_backbone
+from ..models.backbone import freeze
 from ..models.heads import (
     OutputActivation,
     PoolMode,
@@ -36,6 +35,7 @@ from ..models.heads import (
     SpectralDenseModel,
 )
 from ..models.spectral_vit import SpectralViT
+from ..models.weights import resolve_weights
 from ..wavelengths import WavelengthError
 from .batches import SpectralBatchMixin
 from .optim import OptimizerName, build_optimizer, parameter_groups, trainer_schedule
@@ -115,29 +115,24 @@ class SpectralFineTuneMixin(SpectralBatchMixin):
     def create_backbone(self) -> SpectralViT:
         """Build the spectral ViT from the hyperparameters and load weights.
 
-        ``weights`` (a SpectralMAETask checkpoint or exported encoder weights)
+        ``weights`` (a :class:`~torchgeo_spectral.models.SpectralViT_Weights`
+        member or its name, e.g. ``'SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION'``
+        from YAML, a SpectralMAETask checkpoint or exported encoder weights)
         takes precedence over ``imagenet_weights``.
 
         Returns:
             The backbone, without a classification head.
 
         Raises:
-            ValueError: If ``weights`` is not a path.
+            ValueError: If ``weights`` is neither a member nor a path.
         """
-        weights = getattr(self, 'weights', None)
+        weights = resolve_weights(getattr(self, 'weights', None))
         backbone = self.create_encoder(
-            imagenet=not weights,
+            imagenet=weights is None,
             wavelengths=self.default_wavelengths(),
             drop_path_rate=self.hparams['drop_path_rate'],
         )
-        if isinstance(weights, str | Path):
-            load_pretrained_backbone(backbone, weights)
-        elif weights:
-            raise ValueError(
-                'weights must be the path of a SpectralMAETask checkpoint or of '
-                f'exported encoder weights, got {weights!r}; use imagenet_weights '
-                'for ImageNet initialization'
-            )
+        self.load_encoder_weights(backbone, weights)
         return backbone
 
     def build_head(self, backbone: SpectralViT) -> nn.Module:

@@ -8,10 +8,12 @@ import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import Tensor
 from torchgeo.tasks import BaseTask
+from torchvision.models._api import WeightsEnum
 
 from torchgeo_spectral.models import SpectralMAE, SpectralViT
 
 from ..models.backbone import ENCODER_CONFIG_KEY
+from ..models.weights import resolve_weights
 from ..plot import reconstruction_figure, save_figure
 from .batches import SpectralBatchMixin
 from .optim import build_optimizer, parameter_groups, trainer_schedule
@@ -58,6 +60,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         min_lr_ratio: float = 0.0,
         plot_pixels: int = 3,
         mask_seed: int | None = None,
+        weights: WeightsEnum | str | None = None,
         **kwargs: Any,
     ) -> None:
         """Initialise the task and build the model.
@@ -90,6 +93,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 ``(mask_seed, global_step, rank)``: training becomes reproducible
                 and resumes exactly from a checkpoint. None draws them from the
                 global random state.
+            weights: Start from pretrained encoder weights: a
+                :class:`~torchgeo_spectral.models.SpectralViT_Weights` member or
+                its name (e.g. ``SPECTRAL_MAE_FOUNDATION``), a SpectralMAETask
+                checkpoint or a weights file (the decoder starts afresh).
             **kwargs: The encoder arguments of
                 :class:`~torchgeo_spectral.tasks.batches.SpectralBatchMixin`
                 (``model``, ``patch_size``, ``imagenet_weights``, ``wavelengths``...).
@@ -107,14 +114,19 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             raise ValueError(
                 f"unknown optimizer {optimizer!r}; choose 'adamw', 'adam' or 'sgd'"
             )
+        self.weights = weights
         super().__init__(**kwargs)
 
     model: SpectralMAE
 
     def configure_models(self) -> None:
-        """Build the encoder (optionally from ImageNet weights) and the MAE."""
+        """Build the encoder (from ``weights`` or ImageNet weights) and the MAE."""
         hp = self.hparams
-        encoder = self.create_encoder(num_classes=0, token_mode=hp['token_mode'])
+        weights = resolve_weights(getattr(self, 'weights', None))
+        encoder = self.create_encoder(
+            imagenet=weights is None, num_classes=0, token_mode=hp['token_mode']
+        )
+        self.load_encoder_weights(encoder, weights)
         self.model = SpectralMAE(
             encoder,
             decoder_embed_dim=hp['decoder_embed_dim'],
