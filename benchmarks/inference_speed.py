@@ -117,14 +117,15 @@ def peak_rss_mb() -> float:
 def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     from torchgeo_spectral.inference import make_grid, predict_raster
-    from torchgeo_spectral.inference.raster import TileReader, read_wavelengths
+    from torchgeo_spectral.inference.raster import TileReader
+    from torchgeo_spectral.wavelengths import read_wavelengths
 
     torch.set_num_threads(args.threads)
     model = build_model().to(args.device)
     scene = Path(args.scene)
     with rasterio.open(scene) as src:
         height, width, nodata = src.height, src.width, src.nodata
-        wl = torch.tensor(read_wavelengths(src), dtype=torch.float32)
+    wl = torch.tensor(read_wavelengths(scene).centres, dtype=torch.float32)
     grid = make_grid(height, width, args.tile_size, args.overlap)
     wl = wl.to(args.device)
     # warm-up (allocator, kernels) on one batch of the real tiles
