@@ -12,7 +12,10 @@ subprocess (so that peak RSS is per run):
 The two modes alternate (model, end-to-end, model, ...) ``--repeat`` times, so that
 load on a shared machine hits both alike; the table gives medians. It prints a
 markdown table: tiles/s, pixels/s, the end-to-end/model-only ratio (of the
-medians, and the range of the per-repeat ratios) and peak RSS. Default settings
+medians, and the range of the per-repeat ratios), peak RSS, and the CPU time of
+the process (all threads) end to end over that of the model-only steps: the
+work that reading, blending and writing add, which no overlap can hide when the
+cores are busy (as on a shared machine). Default settings
 take about 5 minutes on a 2-core CPU::
 
     python benchmarks/inference_speed.py
@@ -117,14 +120,15 @@ def peak_rss_mb() -> float:
 def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     from torchgeo_spectral.inference import make_grid, predict_raster
-    from torchgeo_spectral.inference.raster import TileReader, read_wavelengths
+    from torchgeo_spectral.inference.raster import TileReader
+    from torchgeo_spectral.wavelengths import read_wavelengths
 
     torch.set_num_threads(args.threads)
     model = build_model().to(args.device)
     scene = Path(args.scene)
     with rasterio.open(scene) as src:
         height, width, nodata = src.height, src.width, src.nodata
-        wl = torch.tensor(read_wavelengths(src), dtype=torch.float32)
+    wl = torch.tensor(read_wavelengths(scene).centres, dtype=torch.float32)
     grid = make_grid(height, width, args.tile_size, args.overlap)
     wl = wl.to(args.device)
     # warm-up (allocator, kernels) on one batch of the real tiles
@@ -134,20 +138,21 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
         model(torch.from_numpy(np.stack(first)).to(args.device), wl)
     del first
     if args.worker == 'model':
-        seconds = 0.0
+        seconds = cpu_seconds = 0.0
         for i in range(0, len(grid), args.batch_size):
             batch = [reader.read(t)[0] for t in grid.tiles[i : i + args.batch_size]]
             x = torch.from_numpy(np.stack(batch)).to(args.device)
             if args.device.startswith('cuda'):
                 torch.cuda.synchronize()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             with torch.inference_mode():
                 out = model(x, wl)
             out.cpu()
             seconds += time.perf_counter() - start
+            cpu_seconds += time.process_time() - cpu_start
     else:
         out_dir = Path(args.out_dir)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         predict_raster(
             lambda x, w: model(x, w),
             scene,
@@ -161,12 +166,14 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
             progress=False,
         )
         seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
     reader.close()
     return {
         'mode': args.worker,
         'size': height,
         'tiles': len(grid),
         'seconds': seconds,
+        'cpu_seconds': cpu_seconds,
         'tiles_per_s': len(grid) / seconds,
         'pixels_per_s': height * width / seconds,
         'peak_rss_mb': peak_rss_mb(),
@@ -242,6 +249,7 @@ def main() -> None:
                     'tiles_per_s': statistics.median(r['tiles_per_s'] for r in found),
                     'pixels_per_s': statistics.median(r['pixels_per_s'] for r in found),
                     'peak_rss_mb': max(r['peak_rss_mb'] for r in found),
+                    'cpu_seconds': statistics.median(r['cpu_seconds'] for r in found),
                 }
             ratios = [
                 e['tiles_per_s'] / m['tiles_per_s']
@@ -261,9 +269,10 @@ def main() -> None:
     print(
         '| scene (px) | tiles | model-only tiles/s | end-to-end tiles/s | '
         'end-to-end Mpx/s | end-to-end / model-only | per-run ratios | '
-        'peak RSS model-only (MiB) | peak RSS end-to-end (MiB) |'
+        'peak RSS model-only (MiB) | peak RSS end-to-end (MiB) | '
+        'CPU s end-to-end / model-only |'
     )
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
         m, e = r['model'], r['end2end']
         lo, hi = r['ratios']
@@ -271,7 +280,8 @@ def main() -> None:
             f'| {e["size"]} x {e["size"]} | {e["tiles"]} | {m["tiles_per_s"]:.2f} | '
             f'{e["tiles_per_s"]:.2f} | {e["pixels_per_s"] / 1e6:.3f} | '
             f'{e["tiles_per_s"] / m["tiles_per_s"]:.2f} | {lo:.2f}-{hi:.2f} | '
-            f'{m["peak_rss_mb"]:.0f} | {e["peak_rss_mb"]:.0f} |'
+            f'{m["peak_rss_mb"]:.0f} | {e["peak_rss_mb"]:.0f} | '
+            f'{e["cpu_seconds"] / m["cpu_seconds"]:.2f} |'
         )
     small, large = rows[0]['end2end'], rows[-1]['end2end']
     growth = large['peak_rss_mb'] / small['peak_rss_mb'] - 1.0

@@ -30,8 +30,11 @@ Default (``--quick`` settings): ViT-Ti width, batch 2, C in {13, 224}, H = 32,
 five repeats, steps over 3 s measured once, joint configurations over 512 tokens
 skipped: eight rows in under 3 minutes with ``--threads 1`` on a 2-core CPU (two
 threads on a loaded machine suffer from OpenMP spin-waiting). ``--compile`` runs
-both models through ``torch.compile`` (the first, compiling step is the
-warm-up). ``--amp bf16`` runs the steps under bfloat16 autocast (GPU). Full
+both models through ``torch.compile`` and adds two columns: ``compile s``, the
+wall time of our first (compiling) step, and ``vs eager``, our compiled step's
+throughput over our eager step's (timed in the same alternation; FLOPs and peak
+memory then come from the eager step); a backend that cannot compile stops the
+script with the reason. ``--amp bf16`` runs the steps under bfloat16 autocast (GPU). Full
 settings::
 
     python benchmarks/model_speed.py --full
@@ -77,6 +80,8 @@ class Result:
     peak_mb: float
     ratio: float
     note: str = ''
+    compile_s: float = float('nan')
+    vs_eager: float = float('nan')
 
 
 def _status_kb(key: str) -> int | None:
@@ -190,12 +195,17 @@ def measure_pair(
     device: torch.device,
     repeats: int,
     budget_s: float,
-) -> tuple[float, float, float, float, bool]:
-    """(our median s, reference median s, our FLOPs, our peak MB, truncated).
+    eager: Callable[[], None] | None = None,
+) -> tuple[float, float, float, float, bool, float]:
+    """(our median s, reference median s, our FLOPs, our peak MB, truncated, eager s).
 
     Our first step runs under the FLOP counter and the memory probe (it is also the
     warm-up); then the reference warms up, and timed steps alternate ours /
-    reference so that load changes on a shared machine hit both alike.
+    reference so that load changes on a shared machine hit both alike. With
+    ``eager`` (the uncompiled step of a compiled ``ours``), the counter and the
+    probe run on ``eager`` instead (FLOPs do not depend on compilation; the peak
+    is the eager one), and ``eager`` joins the alternation; its median is the
+    last value (NaN without it).
     """
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
@@ -203,7 +213,7 @@ def measure_pair(
     rss0 = _reset_peak_rss()
     counter = FlopCounterMode(display=False)
     with counter:
-        ours()
+        (eager or ours)()
     sync(device)
     flops = float(counter.get_total_flops())
     if device.type == 'cuda':
@@ -216,19 +226,49 @@ def measure_pair(
             else float('nan')
         )
     ref()
-    ours_t: list[float] = []
-    ref_t: list[float] = []
+    timed: list[tuple[Callable[[], None], list[float]]] = [(ours, []), (ref, [])]
+    if eager is not None:
+        timed.append((eager, []))
     clock = step_clock(device)
     for _ in range(repeats):
-        for fn, out in ((ours, ours_t), (ref, ref_t)):
+        for fn, out in timed:
             sync(device)
             t0 = clock()
             fn()
             sync(device)
             out.append(clock() - t0)
-        if ours_t[0] > budget_s:
-            return ours_t[0], ref_t[0], flops, peak_mb, True
-    return statistics.median(ours_t), statistics.median(ref_t), flops, peak_mb, False
+        if timed[0][1][0] > budget_s:
+            break
+    cut = len(timed[0][1]) < repeats
+    ours_t, ref_t = (statistics.median(out) for _, out in timed[:2])
+    eager_t = statistics.median(timed[2][1]) if eager is not None else float('nan')
+    return ours_t, ref_t, flops, peak_mb, cut, eager_t
+
+
+class CompileError(RuntimeError):
+    """``torch.compile`` failed; the message says why."""
+
+
+def compile_step(step: Callable[[], None], device: torch.device) -> float:
+    """Run a compiled step once (it compiles) and return the wall seconds taken.
+
+    Wall time, not CPU time: compilation runs the C++ compiler in subprocesses.
+
+    Raises:
+        CompileError: If compilation fails (e.g. no C++ compiler for inductor on
+            a CPU), with the reason.
+    """
+    t0 = time.perf_counter()
+    try:
+        step()
+    except Exception as err:
+        first = ' '.join(str(err).split())[:300]
+        raise CompileError(
+            f'torch.compile failed on {device} ({type(err).__name__}: {first}); '
+            'run without --compile'
+        ) from err
+    sync(device)
+    return time.perf_counter() - t0
 
 
 def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
@@ -291,6 +331,11 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
                 out = our_fn(x, wl)
             out.float().sum().backward()
 
+        def eager() -> None:
+            with autocast:
+                out = encoder(x, wl)
+            out.float().sum().backward()
+
         def ref() -> None:
             with autocast:
                 out = ref_fn(x_ref)
@@ -316,14 +361,23 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
                 loss = mae_fn(x, wl, generator=gen).loss
             loss.backward()
 
+        def eager() -> None:
+            with autocast:
+                loss = mae(x, wl, generator=gen).loss
+            loss.backward()
+
         def ref() -> None:
             with autocast:
                 loss = ref_mae_fn(xv, target)
             loss.backward()
 
-    t, t_ref, flops, mem, cut = measure_pair(
-        ours, ref, device, args.repeats, args.budget_s
+    if args.compile:
+        result.compile_s = compile_step(ours, device)
+        compile_step(ref, device)
+    t, t_ref, flops, mem, cut, t_eager = measure_pair(
+        ours, ref, device, args.repeats, args.budget_s, eager if args.compile else None
     )
+    result.vs_eager = t_eager / t
     gflops = flops / t / 1e9
     result.samples_per_s = batch / t
     result.gflops = gflops
@@ -334,14 +388,19 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
     return result
 
 
-def format_row(r: Result, max_tokens: int) -> str:
+def format_row(r: Result, max_tokens: int, compiled: bool) -> str:
     head = f'| {r.name} | {r.channels} | {r.size} | {r.token_mode} | {r.tokens} |'
     if r.note == 'skipped':
-        return f'{head} skipped (> {max_tokens} tokens) | | | | |'
-    return (
+        return f'{head} skipped (> {max_tokens} tokens) | | | | |' + (
+            ' | |' if compiled else ''
+        )
+    row = (
         f'{head} {r.samples_per_s:.2f}{r.note} | {r.gflops:.1f} | '
         f'{100 * r.peak_fraction:.0f}% | {r.peak_mb:.0f} | {r.ratio:.2f} |'
     )
+    if compiled:
+        row += f' {r.compile_s:.1f} | {r.vs_eager:.2f} |'
+    return row
 
 
 def main() -> None:
@@ -422,17 +481,23 @@ def main() -> None:
         f'{args.spectral_ratio}; step = forward + backward; * = single step (over '
         f'{args.budget_s:g} s); compile={args.compile}, amp={args.amp}\n'
     )
-    print(
-        '| step | C | H=W | mode | tokens | samples/s | GFLOP/s | % peak | peak MB | vs timm |'
-    )
-    print('|---|---|---|---|---|---|---|---|---|---|', flush=True)
+    header = '| step | C | H=W | mode | tokens | samples/s | GFLOP/s | % peak | peak MB | vs timm |'
+    rule = '|---|---|---|---|---|---|---|---|---|---|'
+    if args.compile:
+        header += ' compile s | vs eager |'
+        rule += '---|---|'
+    print(header)
+    print(rule, flush=True)
     for cfg in configs:
-        if isolate:
-            with ctx.Pool(1) as pool:
-                result = pool.apply(run_config, (args, cfg, peak))
-        else:
-            result = run_config(args, cfg, peak)
-        print(format_row(result, args.max_tokens), flush=True)
+        try:
+            if isolate:
+                with ctx.Pool(1) as pool:
+                    result = pool.apply(run_config, (args, cfg, peak))
+            else:
+                result = run_config(args, cfg, peak)
+        except CompileError as err:
+            raise SystemExit(f'error: {err}') from err
+        print(format_row(result, args.max_tokens, args.compile), flush=True)
 
 
 if __name__ == '__main__':

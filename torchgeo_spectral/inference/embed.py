@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import shapely
@@ -15,18 +15,16 @@ import torch
 from numpy.typing import NDArray
 from rasterio.transform import Affine
 
-from .checkpoint import load_embedder, resolve_device
-from .engine import run_tiled
+from .checkpoint import load_embedder
+from .job import open_job
 from .protocol import Embedder, ModelInfo
-from .raster import RasterInfo, TileReader, input_files, open_input
-from .tiling import Tile, check_tiling, clip_span, make_grid
+from .raster import RasterInfo
+from .tiling import Tile, clip_span
 from .writer import (
-    BLOCK_SIZE,
     WRITE_ERRORS,
     AtomicGeoTIFF,
     OutputSpec,
     OutputWriteError,
-    guard_outputs,
     partial_path,
 )
 
@@ -176,29 +174,32 @@ def export_embeddings(
     start = time.perf_counter()
     if output is None and tiles_output is None:
         raise ValueError('give output (GeoTIFF) and/or tiles_output (GeoParquet)')
-    dev = resolve_device(device)
-    check_tiling(tile_size, overlap, batch_size)
     out_path = Path(output) if output is not None else None
     tiles_path = Path(tiles_output) if tiles_output is not None else None
-    ckpt_path = Path(model) if isinstance(model, str | Path) else None
     outputs: dict[str, Path | None] = {
         'output': out_path,
         'tiles output': tiles_path,
         'partial output': partial_path(out_path) if out_path else None,
         'partial tiles output': partial_path(tiles_path) if tiles_path else None,
     }
-    inputs: dict[str, Path | None] = {'checkpoint': ckpt_path}
-    inputs.update(input_files(Path(input)))
-    guard_outputs(outputs, inputs, (out_path, tiles_path), overwrite)
-    if ckpt_path is not None:
-        embedder, model_info = load_embedder(ckpt_path, dev, task_class)
-        info = info or model_info
-    else:
-        embedder = cast(Embedder, model)
-        info = info or ModelInfo.for_model(model)
-    raster, band_order, wl = open_input(Path(input), wavelengths, info)
-    p = info.patch_size
-    grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=p)
+    job = open_job(
+        model,
+        load_embedder,
+        input,
+        outputs,
+        (out_path, tiles_path),
+        info=info,
+        wavelengths=wavelengths,
+        tile_size=tile_size,
+        overlap=overlap,
+        batch_size=batch_size,
+        device=device,
+        overwrite=overwrite,
+        progress=progress,
+        task_class=task_class,
+        patch_grid=True,
+    )
+    info, raster, p = job.info, job.raster, job.info.patch_size
     height, width = -(-raster.height // p), -(-raster.width // p)
     pooler = _TilePooler(raster, p) if tiles_path is not None else None
     state: dict[str, Any] = {'dim': 0}
@@ -231,20 +232,7 @@ def export_embeddings(
         writer[0].write(row_off, values)
 
     try:
-        run_tiled(
-            TileReader(raster.path, raster.nodata, band_order),
-            grid,
-            embedder,
-            wl,
-            sink,
-            unit=p,
-            batch_size=batch_size,
-            device=dev,
-            block_rows=BLOCK_SIZE,
-            on_tile=pooler,
-            progress=progress,
-            desc=f'embed {raster.path.name}',
-        )
+        job.run(sink, 'embed', on_tile=pooler)
         if pooler is not None and tiles_path is not None:
             pooler.write(tiles_path, raster.crs)
         if writer:
@@ -263,6 +251,6 @@ def export_embeddings(
         tiles_path,
         int(state['dim']),
         p,
-        len(grid),
+        len(job.grid),
         time.perf_counter() - start,
     )

@@ -205,6 +205,30 @@ def batch_spans(num_tiles: int, batch_size: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(starts, [*starts[1:], num_tiles], strict=True)]
 
 
+def _put(out: queue.Queue[Any], item: Any, give_up: Callable[[], bool]) -> bool:
+    """Put ``item`` on a bounded queue, waiting while it is full.
+
+    A thread that feeds a queue must not block forever on it: the consumer may
+    have stopped (an error, an interrupted run). The wait is therefore cut into
+    short timeouts, after each of which ``give_up`` says whether to drop the item.
+
+    Args:
+        out: The queue.
+        item: What to put.
+        give_up: Returns True when the consumer is gone.
+
+    Returns:
+        True if the item was queued, False if ``give_up`` said to stop first.
+    """
+    while not give_up():
+        try:
+            out.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def _prefetch(
     reader: TileReader,
     tiles: Sequence[Tile],
@@ -213,14 +237,17 @@ def _prefetch(
 ) -> Generator[_Batch]:
     """Read batches of tiles in a background thread.
 
+    The thread starts reading when this generator is created (not at the first
+    ``next``), so that the first read overlaps the caller's remaining setup.
+
     Args:
         reader: Tile reader (used only by the background thread).
         tiles: Tiles to read, in order.
         spans: ``(start, stop)`` indices into ``tiles`` of each batch.
         depth: Batches read ahead.
 
-    Yields:
-        Batches in order.
+    Returns:
+        A generator of the batches, in order.
     """
     out: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
     stop = threading.Event()
@@ -229,38 +256,30 @@ def _prefetch(
         try:
             for a, b in spans:
                 chunk = list(tiles[a:b])
-                batch = _Batch(chunk, *reader.read_batch(chunk))
-                while not stop.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not _put(out, _Batch(chunk, *reader.read_batch(chunk)), stop.is_set):
                     return
         finally:
             reader.close()
-            while not stop.is_set():
-                try:
-                    out.put(_STOP, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            _put(out, _STOP, stop.is_set)
 
     worker = _Worker(produce, 'tile-reader')
     worker.start()
-    try:
-        while True:
-            item = out.get()
-            if item is _STOP:
-                break
-            yield item
-        worker.join()
-        if worker.error is not None:
-            raise worker.error
-    finally:
-        stop.set()
-        worker.join()
+
+    def consume() -> Generator[_Batch]:
+        try:
+            while True:
+                item = out.get()
+                if item is _STOP:
+                    break
+                yield item
+            worker.join()
+            if worker.error is not None:
+                raise worker.error
+        finally:
+            stop.set()
+            worker.join()
+
+    return consume()
 
 
 class _Writer:
@@ -294,23 +313,14 @@ class _Writer:
         Args:
             strip: ``(row_off, acc, weight, valid)``.
         """
-        while True:
+        self.check()
+        if not _put(self._queue, strip, lambda: not self._thread.is_alive()):
             self.check()
-            try:
-                self._queue.put(strip, timeout=0.1)
-                return
-            except queue.Full:
-                if not self._thread.is_alive():
-                    self.check()
+            raise RuntimeError('the tile writer thread stopped before the last strip')
 
     def close(self) -> None:
         """Write what is queued, stop the thread and re-raise its error, if any."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(_STOP, timeout=0.1)
-                break
-            except queue.Full:
-                continue
+        _put(self._queue, _STOP, lambda: not self._thread.is_alive())
         self._thread.join()
         self.check()
 
@@ -401,15 +411,17 @@ def run_tiled(
         for a, b in batch_spans(len(grid), batch_size)
         if a >= first
     ]
-    last_in_row = {grid.row(r)[-1].index: r for r in range(grid.n_rows)}
-    wl = torch.as_tensor(list(wavelengths), dtype=torch.float32, device=device)
+    # start reading first: the first batch is read while the rest is set up
+    batches = _prefetch(reader, tiles, spans, prefetch)
     weights: dict[tuple[bool, bool, bool, bool], NDArray[np.float32]] = {}
     blender: Blender | None = None
-    writer = _Writer(sink)
+    writer: _Writer | None = None
     bar = tqdm(total=len(tiles), desc=desc, unit='tile', disable=not progress)
     done = 0
-    batches = _prefetch(reader, tiles, spans, prefetch)
     try:
+        last_in_row = {grid.row(r)[-1].index: r for r in range(grid.n_rows)}
+        wl = torch.as_tensor(list(wavelengths), dtype=torch.float32, device=device)
+        writer = _Writer(sink)
         for batch in batches:
             x = torch.from_numpy(batch.images).to(device)
             with torch.inference_mode():
@@ -449,5 +461,6 @@ def run_tiled(
     finally:
         batches.close()
         bar.close()
-        writer.close()
+        if writer is not None:
+            writer.close()
     return done

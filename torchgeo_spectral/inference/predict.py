@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from .checkpoint import load_predictor, resolve_device
-from .engine import run_tiled
+from .checkpoint import load_predictor
+from .job import open_job
 from .protocol import ModelInfo, Predictor
-from .raster import TileReader, input_files, open_input
-from .tiling import check_tiling, make_grid
 from .writer import (
     BLOCK_SIZE,
     AtomicGeoTIFF,
@@ -26,7 +24,6 @@ from .writer import (
     ProgressFile,
     class_dtype,
     default_colormap,
-    guard_outputs,
     partial_path,
 )
 
@@ -69,32 +66,35 @@ def _softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
     return z
 
 
+@dataclass
 class _MapSink:
-    """Turns blended logits into class-map (and probability) blocks on disk."""
+    """Turns blended logits into class-map (and probability) blocks on disk.
 
-    def __init__(
-        self,
-        output: Path,
-        probabilities: Path | None,
-        spec: OutputSpec,
-        progress: ProgressFile,
-        resume: bool,
-        num_classes: int | None,
-        class_names: Sequence[str] | None,
-        colormap: Mapping[int, tuple[int, int, int, int]] | None,
-        prob_nodata: float,
-    ) -> None:
-        self.output = output
-        self.probabilities = probabilities
-        self.spec = spec
-        self.progress = progress
-        self.resume = resume
-        self.num_classes = num_classes
-        self.class_names = class_names
-        self.colormap = colormap
-        self.prob_nodata = prob_nodata
-        self.maps: list[AtomicGeoTIFF] = []
-        self.class_nodata = 0
+    Attributes:
+        output: Final path of the class map.
+        probabilities: Final path of the probability raster, or None.
+        spec: Georeferencing of the input raster (outputs share it).
+        progress: Progress sidecar, saved at each complete block row.
+        resume: Reopen existing partial outputs.
+        num_classes: Declared number of classes, or None (from the model).
+        class_names: Class names, or None.
+        colormap: Colour table, or None for the default palette.
+        prob_nodata: Nodata value of the probabilities.
+        maps: Open outputs (class map, then probabilities).
+        class_nodata: Nodata value of the class map (set when opened).
+    """
+
+    output: Path
+    probabilities: Path | None
+    spec: OutputSpec
+    progress: ProgressFile
+    resume: bool
+    num_classes: int | None
+    class_names: Sequence[str] | None
+    colormap: Mapping[int, tuple[int, int, int, int]] | None
+    prob_nodata: float
+    maps: list[AtomicGeoTIFF] = field(default_factory=list)
+    class_nodata: int = 0
 
     def _open(self, channels: int) -> None:
         """Open the partial outputs once the number of classes is known.
@@ -292,11 +292,8 @@ def predict_raster(
             settings.
     """
     start = time.perf_counter()
-    dev = resolve_device(device)
-    check_tiling(tile_size, overlap, batch_size)
     out_path = Path(output)
     prob_path = Path(probabilities) if probabilities is not None else None
-    ckpt_path = Path(model) if isinstance(model, str | Path) else None
     tracker_path = ProgressFile(out_path, {}).path
     outputs: dict[str, Path | None] = {
         'output': out_path,
@@ -305,27 +302,27 @@ def predict_raster(
         'partial probabilities': partial_path(prob_path) if prob_path else None,
         'progress file': tracker_path,
     }
-    inputs: dict[str, Path | None] = {'checkpoint': ckpt_path}
-    inputs.update(input_files(Path(input)))
-    guard_outputs(outputs, inputs, (out_path, prob_path), overwrite)
-
+    job = open_job(
+        model,
+        load_predictor,
+        input,
+        outputs,
+        (out_path, prob_path),
+        info=info,
+        wavelengths=wavelengths,
+        tile_size=tile_size,
+        overlap=overlap,
+        batch_size=batch_size,
+        device=device,
+        overwrite=overwrite,
+        progress=progress,
+        task_class=task_class,
+        patch_grid=False,
+    )
     # a resumed run must use the same checkpoint (or the same declared model)
-    model_id = info.source if info is not None else '<callable>'
-    if ckpt_path is not None:
-        predictor, model_info = load_predictor(ckpt_path, dev, task_class)
-        info = info or model_info
-        model_id = info.source
-    else:
-        predictor = cast(Predictor, model)
-        info = info or ModelInfo.for_model(model)
-    raster, band_order, wl = open_input(Path(input), wavelengths, info)
-    if tile_size % info.patch_size:
-        raise ValueError(
-            f'tile_size ({tile_size}) must be a multiple of the model patch size '
-            f'({info.patch_size})'
-        )
-    grid = make_grid(raster.height, raster.width, tile_size, overlap, unit=1)
-
+    declared = info is not None or job.checkpoint is not None
+    model_id = job.info.source if declared else '<callable>'
+    info, raster, wl = job.info, job.raster, job.wavelengths
     names = class_names or info.class_names
     settings: dict[str, Any] = {
         'shape': [raster.count, raster.height, raster.width],
@@ -333,16 +330,16 @@ def predict_raster(
         'tile_size': tile_size,
         'overlap': overlap,
         'batch_size': batch_size,
-        'device': str(dev),
+        'device': str(job.device),
         'wavelengths': list(wl),
-        'band_order': band_order,
+        'band_order': job.band_order,
         'probabilities': str(prob_path.resolve()) if prob_path else None,
         'class_names': list(names) if names else None,
         'colormap': {str(k): list(v) for k, v in colormap.items()}
         if colormap
         else None,
     }
-    tracker = ProgressFile(out_path, settings, inputs)
+    tracker = ProgressFile(out_path, settings, job.inputs)
     rows_done = tracker.load() if resume else 0
     for path in (out_path, prob_path):
         if rows_done and path is not None and not partial_path(path).exists():
@@ -368,20 +365,7 @@ def predict_raster(
     if not resume:
         tracker.save(0)
     try:
-        run = run_tiled(
-            TileReader(raster.path, raster.nodata, band_order),
-            grid,
-            predictor,
-            wl,
-            sink,
-            unit=1,
-            start_row=rows_done,
-            batch_size=batch_size,
-            device=dev,
-            block_rows=BLOCK_SIZE,
-            progress=progress,
-            desc=f'predict {raster.path.name}',
-        )
+        run = job.run(sink, 'predict', start_row=rows_done)
         if sink.maps:
             sink.commit()
         else:  # resumed after the last block was written: only the rename is left
@@ -399,7 +383,7 @@ def predict_raster(
         out_path,
         prob_path,
         sink.num_classes or 0,
-        len(grid),
+        len(job.grid),
         run,
         time.perf_counter() - start,
     )

@@ -233,7 +233,7 @@ class TileReader:
                 if self.nodata is not None and not np.isnan(self.nodata):
                     bad |= data == np.float32(self.nodata)
                 good = ~bad.all(axis=0)
-                data[bad] = 0.0
+                np.copyto(data, np.float32(0.0), where=bad)
                 for k, tile in enumerate(run, start=start):
                     c0, c1, tc0, tc1 = clip_span(tile.col_off, tile.col_end, src.width)
                     if c1 > c0:
