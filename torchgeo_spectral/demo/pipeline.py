@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import f1_score
 
 from torchgeo_spectral.datamodules import SceneDataModule, SceneMapWriter
+from torchgeo_spectral.datamodules.scene import Normalization
 from torchgeo_spectral.models.weights import read_weights_file
 from torchgeo_spectral.tasks import SpectralClassificationTask
 
@@ -83,6 +84,9 @@ class DemoConfig:
         batch_size: Training batch size.
         eval_batch_size: Batch size of testing and mapping.
         trees: Trees of the random forest.
+        normalization: ``SceneDataModule`` normalization of both networks'
+            input: ``'scene'`` (one scale, as the shipped checkpoint was
+            pretrained) or ``'band'`` (per-band z-score).
     """
 
     output: str = 'demo_output'
@@ -99,6 +103,7 @@ class DemoConfig:
     batch_size: int = 32
     eval_batch_size: int = 512
     trees: int = 200
+    normalization: str = 'scene'
 
 
 def _is_file(weights: str) -> bool:
@@ -335,6 +340,7 @@ def run_demo(cfg: DemoConfig) -> list[dict[str, Any]]:
         budget=cfg.labels_per_class,
         seed=cfg.seed,
         batch_size=cfg.batch_size,
+        normalization=cast(Normalization, cfg.normalization),
     )
     datamodule.setup('fit')
     split = datamodule.split
