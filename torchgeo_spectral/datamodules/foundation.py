@@ -28,7 +28,7 @@ that a leave-one-scene-out checkpoint is trained with the same recipe.
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +39,11 @@ import rasterio
 import torch
 from rasterio.windows import Window
 from torch import Tensor, nn
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler
+from torch.utils.data import ConcatDataset, Dataset
 from torchgeo.datasets.utils import Sample
 
 from ..rasterio_env import read_env as rasterio_env
+from ..samplers.band_set import BandSetBatchSampler
 from ..transforms import RandomBandSubset
 from .mixed import MixedCubeFolderDataModule, _Cube
 
@@ -145,7 +146,7 @@ class LibraryPatches(Dataset[Sample]):
         return {'image': image, 'wavelength': sample['wavelength'], 'valid': valid}
 
 
-class FoundationBatchSampler(Sampler[list[int]]):
+class FoundationBatchSampler(BandSetBatchSampler):
     """Batches of real band sets (capped per epoch) and library band sets.
 
     Indices refer to ``ConcatDataset([real, library])``: real groups first, in
@@ -188,59 +189,29 @@ class FoundationBatchSampler(Sampler[list[int]]):
                 f'needs ({library_batches} batches of {batch_size})'
             )
             raise ValueError(msg)
-        self.group_sizes = list(group_sizes)
+        super().__init__(
+            group_sizes, batch_size, shuffle, seed, max_batches=max_batches
+        )
         self.library_size = library_size
-        self.batch_size = batch_size
-        self.max_batches = max_batches
         self.library_batches = library_batches
-        self.shuffle = shuffle
-        self.seed = seed
-        self.epoch = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        """Change the batches of the next iteration.
+    def extra_batches(self, start: int) -> list[list[int]]:
+        """The epoch's library batches: the next ``library_batches`` band sets.
 
         Args:
-            epoch: The epoch.
-        """
-        self.epoch = epoch
-
-    def _batches(self) -> list[list[int]]:
-        """All batches of the current epoch.
+            start: Index of the first library scene.
 
         Returns:
             Lists of dataset indices.
         """
-        rng = np.random.default_rng([self.seed, self.epoch])
-        batches: list[list[int]] = []
-        start = 0
-        for size in self.group_sizes:
-            order = start + (rng.permutation(size) if self.shuffle else np.arange(size))
-            chunks = [
-                order[i : i + self.batch_size].tolist()
-                for i in range(0, size, self.batch_size)
-            ]
-            if self.max_batches is not None and len(chunks) > self.max_batches:
-                chunks = chunks[: self.max_batches]
-            batches += chunks
-            start += size
         groups = self.library_size // self.batch_size
         epoch = self.epoch if self.shuffle else 0
+        batches = []
         for i in range(self.library_batches):
             group = (epoch * self.library_batches + i) % groups
             first = start + group * self.batch_size
             batches.append(list(range(first, first + self.batch_size)))
-        if self.shuffle:
-            batches = [batches[i] for i in rng.permutation(len(batches))]
         return batches
-
-    def __iter__(self) -> Iterator[list[int]]:
-        """Iterate over the batches of the current epoch."""
-        yield from self._batches()
-
-    def __len__(self) -> int:
-        """Number of batches per epoch."""
-        return len(self._batches())
 
 
 class FoundationDataModule(MixedCubeFolderDataModule):
@@ -504,18 +475,22 @@ class FoundationDataModule(MixedCubeFolderDataModule):
         share = self.library_fraction / (1.0 - self.library_fraction)
         return max(1, round(real_batches * share))
 
-    def _foundation_loader(self, split: str, shuffle: bool) -> DataLoader[Sample]:
-        """A loader of real and library batches, one band set per batch.
+    def _batches(
+        self, split: str, shuffle: bool
+    ) -> tuple[Dataset[Sample], BandSetBatchSampler]:
+        """Real and library samples, one band set per batch.
+
+        Training caps every real band set at ``max_batches_per_band_set`` batches
+        and adds new library scenes each epoch; validation serves every held-out
+        patch and fixed library scenes.
 
         Args:
             split: ``'train'`` or ``'val'``.
             shuffle: Shuffle and subsample (training) or not (validation).
 
         Returns:
-            The data loader.
+            The dataset and the batch sampler.
         """
-        from torchgeo_spectral.datasets import collate_spectral
-
         real: Dataset[Sample] = self._valid_attribute(f'{split}_dataset')
         library = self.library_train if split == 'train' else self.library_val
         sizes = self._sizes[split]
@@ -543,22 +518,4 @@ class FoundationDataModule(MixedCubeFolderDataModule):
             shuffle=shuffle,
             seed=self.seed,
         )
-        return DataLoader(
-            dataset,
-            batch_sampler=sampler,
-            num_workers=self.num_workers,
-            collate_fn=collate_spectral,
-            persistent_workers=self.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader[Sample]:
-        """Training batches: capped real band sets and new library scenes."""
-        return self._foundation_loader('train', shuffle=True)
-
-    def val_dataloader(self) -> DataLoader[Sample]:
-        """Validation batches: every held-out patch and fixed library scenes."""
-        return self._foundation_loader('val', shuffle=False)
-
-    def test_dataloader(self) -> DataLoader[Sample]:
-        """Test batches (the validation batches)."""
-        return self._foundation_loader('val', shuffle=False)
+        return dataset, sampler

@@ -633,22 +633,37 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
         self.val_dataset = ConcatDataset(parts['val']) if parts['val'] else None
         self.test_dataset = self.val_dataset
 
-    def _loader(self, split: str, shuffle: bool) -> DataLoader[Sample]:
-        """A loader whose batches each hold one band set.
+    def _batches(
+        self, split: str, shuffle: bool
+    ) -> tuple[Dataset[Sample], BandSetBatchSampler]:
+        """The dataset of a split and its sampler of one-band-set batches.
 
         Args:
             split: ``'train'`` or ``'val'``.
             shuffle: Shuffle patches and batch order.
 
         Returns:
+            The dataset and the batch sampler.
+        """
+        dataset: Dataset[Sample] = self._valid_attribute(f'{split}_dataset')
+        sampler = BandSetBatchSampler(
+            self._sizes[split], self.batch_size, shuffle=shuffle, seed=self.seed
+        )
+        return dataset, sampler
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader[Sample]:
+        """A loader whose batches each hold one band set.
+
+        Args:
+            split: ``'train'`` or ``'val'``.
+            shuffle: Shuffle patches and batch order (training).
+
+        Returns:
             The data loader.
         """
         from torchgeo_spectral.datasets import collate_spectral
 
-        dataset = self._valid_attribute(f'{split}_dataset')
-        sampler = BandSetBatchSampler(
-            self._sizes[split], self.batch_size, shuffle=shuffle, seed=self.seed
-        )
+        dataset, sampler = self._batches(split, shuffle)
         return DataLoader(
             dataset,
             batch_sampler=sampler,

@@ -1,6 +1,6 @@
 """Batches that each hold one band set (sensor), for mixed-sensor pretraining."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -20,11 +20,12 @@ class BandSetBatchSampler(Sampler[list[int]]):
 
     def __init__(
         self,
-        group_sizes: list[int],
+        group_sizes: Sequence[int],
         batch_size: int,
         shuffle: bool = True,
         seed: int = 0,
         drop_last: bool = False,
+        max_batches: int | None = None,
     ) -> None:
         """Initialize the sampler.
 
@@ -34,12 +35,15 @@ class BandSetBatchSampler(Sampler[list[int]]):
             shuffle: Shuffle within groups and the batch order.
             seed: Seed of the shuffles.
             drop_last: Drop incomplete batches.
+            max_batches: Most batches of one group per epoch, a fresh random
+                subset each epoch with ``shuffle`` (None: all).
         """
-        self.group_sizes = group_sizes
+        self.group_sizes = list(group_sizes)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
+        self.max_batches = max_batches
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -61,11 +65,15 @@ class BandSetBatchSampler(Sampler[list[int]]):
         start = 0
         for size in self.group_sizes:
             order = start + (rng.permutation(size) if self.shuffle else np.arange(size))
-            for i in range(0, size, self.batch_size):
-                chunk = order[i : i + self.batch_size].tolist()
-                if len(chunk) == self.batch_size or not self.drop_last:
-                    batches.append(chunk)
+            chunks = [
+                order[i : i + self.batch_size].tolist()
+                for i in range(0, size, self.batch_size)
+            ]
+            if self.drop_last:
+                chunks = [c for c in chunks if len(c) == self.batch_size]
+            batches += chunks[: self.max_batches]
             start += size
+        batches += self.extra_batches(start)
         if self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
         if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -73,6 +81,17 @@ class BandSetBatchSampler(Sampler[list[int]]):
             rank = torch.distributed.get_rank()
             batches = batches[: len(batches) - len(batches) % world][rank::world]
         return batches
+
+    def extra_batches(self, start: int) -> list[list[int]]:
+        """Batches beyond the groups, shuffled in with theirs (none here).
+
+        Args:
+            start: First dataset index after the groups.
+
+        Returns:
+            Lists of dataset indices.
+        """
+        return []
 
     def __iter__(self) -> Iterator[list[int]]:
         """Iterate over the batches of the current epoch."""
