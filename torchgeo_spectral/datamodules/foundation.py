@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, override
 
 import numpy as np
 import numpy.typing as npt
@@ -71,16 +71,11 @@ class _StackInfo:
 class _BandStack(_Cube):
     """A cube made of single-band files of one sensor (see the module doc)."""
 
-    def read(
+    @override
+    def read_bands(
         self, window: tuple[int, int, int, int] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Read the selected band files, nodata as NaN.
-
-        Args:
-            window: ``(row, col, height, width)`` inside the cube, or None.
-
-        Returns:
-            ``(C, h, w)`` float32.
+        """Read the selected band files (``window``: row, col, height, width).
 
         Raises:
             ValueError: Naming the file, if a band file cannot be read.
@@ -101,10 +96,7 @@ class _BandStack(_Cube):
                     )
             except rasterio.errors.RasterioError as error:
                 raise ValueError(f'cannot read band file {path}: {error}') from error
-        array = np.stack(bands).astype(np.float32)
-        if self.nodata is not None and not np.isnan(self.nodata):
-            array[array == np.float32(self.nodata)] = np.nan
-        return array
+        return np.stack(bands).astype(np.float32)
 
 
 class LibraryPatches(Dataset[Sample]):
@@ -131,15 +123,9 @@ class LibraryPatches(Dataset[Sample]):
         """Number of scenes."""
         return len(self.scenes)
 
+    @override
     def __getitem__(self, index: int) -> Sample:
-        """One scene as a patch.
-
-        Args:
-            index: Scene index.
-
-        Returns:
-            ``image`` ``(C, p, p)``, ``wavelength`` ``(C,)`` and ``valid`` ``(p, p)``.
-        """
+        """Scene ``index`` as a patch: ``image``, ``wavelength``, ``valid``."""
         sample = self.scenes[index]
         image: Tensor = sample['image'] * self.factor
         valid = torch.ones(image.shape[-2:], dtype=torch.bool)

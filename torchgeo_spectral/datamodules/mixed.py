@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, override
 
 import numpy as np
 import numpy.typing as npt
@@ -120,10 +120,10 @@ class _Cube:
     image: Tensor | None = None
     valid: Tensor | None = None
 
-    def read(
+    def read_bands(
         self, window: tuple[int, int, int, int] | None = None
     ) -> npt.NDArray[np.float32]:
-        """Read the selected bands from disk, nodata as NaN.
+        """Read the selected bands from disk as they are stored.
 
         Args:
             window: ``(row, col, height, width)`` inside the cube, or None.
@@ -133,7 +133,13 @@ class _Cube:
         """
         from ..datasets.io import read_cube
 
-        array = read_cube(self.info, self.indexes, window)
+        return read_cube(self.info, self.indexes, window)
+
+    def read(
+        self, window: tuple[int, int, int, int] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """The bands of :meth:`read_bands` with the nodata value as NaN."""
+        array = self.read_bands(window)
         if self.nodata is not None and not np.isnan(self.nodata):
             array[array == np.float32(self.nodata)] = np.nan
         return array
@@ -187,15 +193,9 @@ class _CubePatches(Dataset[Sample]):
         """Number of patches."""
         return len(self.windows)
 
+    @override
     def __getitem__(self, index: int) -> Sample:
-        """One patch.
-
-        Args:
-            index: Patch index.
-
-        Returns:
-            ``image``, ``wavelength`` and ``valid``.
-        """
+        """Patch ``index``: ``image``, ``wavelength`` and ``valid``."""
         row, col = self.windows[index]
         image, valid = self.cube.crop(row, col, self.size)
         return {'image': image, 'wavelength': self.wavelength.clone(), 'valid': valid}
