@@ -99,7 +99,7 @@ class DemoConfig:
     window_size: int = 1
     block_size: int = 16
     test_fraction: float = 0.3
-    steps: int = 60
+    steps: int = 300
     batch_size: int = 32
     eval_batch_size: int = 512
     trees: int = 200
