@@ -61,6 +61,13 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ('foundation_finetune', 'pca_svm'),
     ('foundation_finetune', 'spatial_svm'),
 )
+#: Baselines of the "where pretraining helps" list: the same network from random init.
+RANDOM_BASELINES = (
+    'random_finetune',
+    'random_probe',
+    'foundation_random_finetune',
+    'foundation_random_probe',
+)
 #: Hyperspectral band sets whose no-refit transfer the goal checks.
 HYPERSPECTRAL_TARGETS = ('hyperion', 'desis', 'uniform_100')
 
@@ -409,7 +416,7 @@ def help_lines(paired: pd.DataFrame) -> list[str]:
     """
     lines = []
     for _, r in paired.iterrows():
-        if r['baseline'] not in ('random_finetune', 'random_probe'):
+        if r['baseline'] not in RANDOM_BASELINES:
             continue
         lines.append(
             f'- {r["budget"]}, {METHOD_NAMES[r["method"]]}: '
