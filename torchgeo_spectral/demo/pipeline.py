@@ -18,7 +18,6 @@ Steps (CPU, deterministic for given seeds), all through the product's own API:
 from __future__ import annotations
 
 import csv
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -34,24 +33,20 @@ from sklearn.metrics import f1_score
 
 from torchgeo_spectral.datamodules import SceneDataModule, SceneMapWriter
 from torchgeo_spectral.datamodules.scene import Normalization
-from torchgeo_spectral.models.weights import read_weights_file
+from torchgeo_spectral.models.weights import (
+    SpectralWeightsEnum,
+    read_weights_file,
+    resolve_weights,
+)
 from torchgeo_spectral.tasks import SpectralClassificationTask
 
 from .figure import demo_figure
 from .scene import DEMO_SEED, DemoScene, generate_scene, write_scene
 
-__all__ = [
-    'FOUNDATION_MODEL',
-    'FOUNDATION_WEIGHTS',
-    'DemoConfig',
-    'encoder_arguments',
-    'run_demo',
-]
+__all__ = ['FOUNDATION_WEIGHTS', 'DemoConfig', 'encoder_arguments', 'run_demo']
 
 #: Name of the checkpoint that ships with the package (``SpectralViT_Weights``).
 FOUNDATION_WEIGHTS = 'SPECTRAL_MAE_FOUNDATION'
-#: timm name of the architecture of the shipped checkpoint.
-FOUNDATION_MODEL = 'spectral_vit_nano'
 #: Encoder settings read from a weights file's config for the task.
 _ENCODER_KEYS = (
     'embed_dim',
@@ -106,23 +101,12 @@ class DemoConfig:
     normalization: str = 'scene'
 
 
-def _is_file(weights: str) -> bool:
-    """Whether ``weights`` names a file rather than a shipped checkpoint.
-
-    Args:
-        weights: The ``weights`` setting.
-
-    Returns:
-        True for a path.
-    """
-    return Path(weights).suffix != '' or Path(weights).exists()
-
-
 def encoder_arguments(weights: str) -> dict[str, Any]:
     """Encoder arguments of the task that fit the pretrained weights.
 
-    A weights file states its architecture in its config; a shipped
-    checkpoint is the :data:`FOUNDATION_MODEL` architecture.
+    A weights file states its architecture in its config; a shipped checkpoint
+    names its model in its metadata (``spectral_vit_nano`` for
+    :data:`FOUNDATION_WEIGHTS`).
 
     Args:
         weights: The ``weights`` setting.
@@ -131,31 +115,29 @@ def encoder_arguments(weights: str) -> dict[str, Any]:
         Keyword arguments for :class:`SpectralClassificationTask`.
 
     Raises:
-        ValueError: If a file does not state its architecture, or a shipped
-            checkpoint's name is not known to this installation.
+        ValueError: If a file does not state its architecture, or the name is
+            neither a file nor a shipped checkpoint.
     """
-    if _is_file(weights):
-        config = read_weights_file(weights)['config']
-        missing = [key for key in _ENCODER_KEYS if key not in config]
-        if missing:
-            msg = (
-                f'{weights}: expected the encoder config to state {missing} '
-                f'(found keys {sorted(config)}); export the weights with '
-                'SpectralMAETask.export_encoder'
-            )
-            raise ValueError(msg)
-        return {'model': 'spectral_vit_tiny', **{k: config[k] for k in _ENCODER_KEYS}}
-    models = importlib.import_module('torchgeo_spectral.models')
-    enum = getattr(models, 'SpectralViT_Weights', None)
-    if enum is None or weights not in enum.__members__:
-        known = sorted(enum.__members__) if enum is not None else []
+    try:
+        resolved = resolve_weights(weights)
+    except ValueError as error:
         msg = (
-            f'weights {weights!r}: expected a file or a shipped checkpoint name '
-            f'{known}; this installation ships none by that name, pass --weights '
-            'PATH (a SpectralMAETask checkpoint or exported encoder weights)'
+            f'{error}; pass --weights PATH (a SpectralMAETask checkpoint or '
+            'exported encoder weights)'
+        )
+        raise ValueError(msg) from error
+    if isinstance(resolved, SpectralWeightsEnum):
+        return {'model': resolved.meta['model']}
+    config = read_weights_file(weights)['config']
+    missing = [key for key in _ENCODER_KEYS if key not in config]
+    if missing:
+        msg = (
+            f'{weights}: expected the encoder config to state {missing} '
+            f'(found keys {sorted(config)}); export the weights with '
+            'SpectralMAETask.export_encoder'
         )
         raise ValueError(msg)
-    return {'model': FOUNDATION_MODEL}
+    return {'model': 'spectral_vit_tiny', **{k: config[k] for k in _ENCODER_KEYS}}
 
 
 def _trainer(steps: int = -1, callbacks: list[Any] | None = None) -> Trainer:
