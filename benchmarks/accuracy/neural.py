@@ -327,6 +327,20 @@ def build_spectral_encoder(cfg: BenchConfig, seed: int) -> SpectralEncoder:
     return SpectralEncoder(vit, cfg.pool)
 
 
+def vit_options(config: dict[str, Any]) -> dict[str, Any]:
+    """``SpectralViT`` arguments from a stored architecture config.
+
+    Args:
+        config: ``SpectralViT.config()`` or the config of a weights file.
+
+    Returns:
+        The config without its bookkeeping keys (architecture name, format).
+    """
+    return {
+        k: v for k, v in config.items() if k not in ('architecture', 'format_version')
+    }
+
+
 def build_foundation_encoder(
     cfg: BenchConfig, seed: int, *, pretrained: bool
 ) -> SpectralEncoder:
@@ -353,13 +367,8 @@ def build_foundation_encoder(
     if cfg.foundation_weights is None:
         raise ValueError('foundation rows need --foundation-weights')
     loaded = read_weights_file(cfg.foundation_weights)
-    options = {
-        k: v
-        for k, v in loaded['config'].items()
-        if k not in ('architecture', 'format_version')
-    }
     torch.manual_seed(seed)
-    vit = SpectralViT(**options, num_classes=0)
+    vit = SpectralViT(**vit_options(loaded['config']), num_classes=0)
     if pretrained:
         load_spectral_weights(vit, loaded)
     return SpectralEncoder(vit, cfg.pool)
@@ -832,12 +841,9 @@ def with_drop_path(encoder: nn.Module, cfg: BenchConfig) -> nn.Module:
         return copy.deepcopy(encoder)
     from torchgeo_spectral.models import SpectralViT
 
-    options = {
-        k: v
-        for k, v in encoder.vit.config().items()
-        if k not in ('architecture', 'format_version')
-    }
-    vit = SpectralViT(**options, num_classes=0, drop_path_rate=cfg.drop_path)
+    vit = SpectralViT(
+        **vit_options(encoder.vit.config()), num_classes=0, drop_path_rate=cfg.drop_path
+    )
     vit.load_state_dict(encoder.vit.state_dict())
     return SpectralEncoder(vit, encoder.pool)
 

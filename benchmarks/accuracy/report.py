@@ -42,6 +42,17 @@ CLASSICAL = ('pca_svm', 'random_forest', 'spatial_svm')
 PLOT_BANDS = 'accuracy_bands.png'
 PLOT_BUDGETS = 'accuracy_budgets.png'
 PAIRED_CSV = 'accuracy_paired.csv'
+#: Columns of :func:`paired_differences` (and of ``accuracy_paired.csv``).
+PAIRED_COLUMNS = (
+    'scene',
+    'budget',
+    'method',
+    'baseline',
+    'mean_diff',
+    'ci_low',
+    'ci_high',
+    'seeds',
+)
 ABLATION_MD = 'accuracy_ablation.md'
 #: (method, baseline) pairs of the paired-difference table.
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -121,17 +132,7 @@ def paired_differences(records: pd.DataFrame) -> pd.DataFrame:
                     'seeds': int(diffs.size),
                 }
             )
-    columns = [
-        'scene',
-        'budget',
-        'method',
-        'baseline',
-        'mean_diff',
-        'ci_low',
-        'ci_high',
-        'seeds',
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
 
 
 def verdict(low: float, high: float) -> str:

@@ -294,15 +294,7 @@ def test_help_lines_compare_with_random_init_only() -> None:
             ('s', '1%', 'spectral_mae_finetune', 'random_finetune', 2.0, 1.0, 3.0),
             ('s', '1%', 'spectral_mae_finetune', 'random_forest', -4.0, -5.0, -3.0),
         ],
-        columns=[
-            'scene',
-            'budget',
-            'method',
-            'baseline',
-            'mean_diff',
-            'ci_low',
-            'ci_high',
-        ],
+        columns=list(report.PAIRED_COLUMNS[:7]),
     )
     (line,) = report.help_lines(paired)
     assert '**helps** vs random init (+2.0 OA' in line
