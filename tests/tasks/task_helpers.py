@@ -4,6 +4,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
+from lightning.pytorch import Trainer
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -81,3 +82,24 @@ class BySensor(Sampler[list[int]]):
 
 def loader(dataset: Dataset[dict[str, Tensor]], batch_size: int = 4) -> DataLoader[Any]:
     return DataLoader(dataset, batch_size=batch_size)
+
+
+def quiet_trainer(**kwargs: Any) -> Trainer:
+    """A CPU Trainer without logger, checkpoints, progress bar or sanity steps.
+
+    Args:
+        **kwargs: Further ``Trainer`` arguments (e.g. ``max_steps=1``).
+
+    Returns:
+        The trainer.
+    """
+    options: dict[str, Any] = {
+        'accelerator': 'cpu',
+        'logger': False,
+        'enable_checkpointing': False,
+        'enable_progress_bar': False,
+        'enable_model_summary': False,
+        'num_sanity_val_steps': 0,
+        **kwargs,
+    }
+    return Trainer(**options)

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 import torch
 from lightning.pytorch import Trainer
-from task_helpers import TINY, TINY_MAE, Cubes, loader, wavelengths
+from task_helpers import TINY, TINY_MAE, Cubes, loader, quiet_trainer, wavelengths
 from torchgeo.tasks import Classification
 
 from torchgeo_spectral.models import BackboneMismatchError
@@ -18,16 +18,7 @@ from torchgeo_spectral.tasks import (
 
 
 def _fit(task: Any, data: Cubes, steps: int = 1) -> Trainer:
-    trainer = Trainer(
-        accelerator='cpu',
-        max_steps=steps,
-        limit_val_batches=1,
-        num_sanity_val_steps=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    trainer = quiet_trainer(max_steps=steps, limit_val_batches=1)
     trainer.fit(task, loader(data), loader(data))
     return trainer
 
@@ -37,15 +28,7 @@ def pretrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A SpectralMAETask checkpoint and its exported encoder."""
     folder = tmp_path_factory.mktemp('pretrained')
     task = SpectralMAETask(**TINY_MAE)
-    trainer = Trainer(
-        accelerator='cpu',
-        max_steps=1,
-        limit_val_batches=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    trainer = quiet_trainer(max_steps=1, limit_val_batches=0)
     trainer.fit(task, loader(Cubes(per_set=4)))
     ckpt = folder / 'mae.ckpt'
     trainer.save_checkpoint(ckpt)

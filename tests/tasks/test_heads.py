@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 import torch
 from lightning.pytorch import Trainer
-from task_helpers import TINY, Cubes, loader, wavelengths
+from task_helpers import TINY, Cubes, loader, quiet_trainer, wavelengths
 
 from torchgeo_spectral.models.heads import SpectralClassifier, SpectralDenseModel
 from torchgeo_spectral.tasks import (
@@ -18,15 +18,7 @@ PIXEL = {**TINY, 'patch_size': 1, 'depth': 2}
 
 
 def _fit(task: Any, data: Cubes) -> Trainer:
-    trainer = Trainer(
-        accelerator='cpu',
-        max_steps=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
+    trainer = quiet_trainer(max_steps=1)
     trainer.fit(task, loader(data), loader(data))
     return trainer
 

@@ -2,22 +2,9 @@
 
 import pytest
 import torch
-from lightning.pytorch import Trainer
-from task_helpers import TINY, Cubes, loader
+from task_helpers import TINY, Cubes, loader, quiet_trainer
 
 from torchgeo_spectral.tasks import SpectralClassificationTask, SpectralSegmentationTask
-
-
-def _trainer() -> Trainer:
-    return Trainer(
-        accelerator='cpu',
-        max_steps=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
 
 
 def _with_labels(key: str, bad: int, at: int = 1) -> Cubes:
@@ -37,7 +24,7 @@ def _with_labels(key: str, bad: int, at: int = 1) -> Cubes:
 def test_classification_label_out_of_range(bad: int) -> None:
     task = SpectralClassificationTask(**TINY, num_classes=3)
     with pytest.raises(ValueError, match='labels must lie in') as info:
-        _trainer().fit(task, loader(_with_labels('label', bad)))
+        quiet_trainer(max_steps=1).fit(task, loader(_with_labels('label', bad)))
     message = str(info.value)
     assert f'found values [{bad}]' in message
     assert '[0, 3)' in message
@@ -50,7 +37,9 @@ def test_segmentation_label_out_of_range_in_validation() -> None:
     task = SpectralSegmentationTask(**TINY, num_classes=3)
     good = Cubes(per_set=4)
     with pytest.raises(ValueError, match='labels must lie in') as info:
-        _trainer().fit(task, loader(good), loader(_with_labels('mask', 7, at=2)))
+        quiet_trainer(max_steps=1).fit(
+            task, loader(good), loader(_with_labels('mask', 7, at=2))
+        )
     message = str(info.value)
     assert message.startswith('val batch')
     assert 'found values [7] (6 labels) in samples [2]' in message
@@ -59,7 +48,7 @@ def test_segmentation_label_out_of_range_in_validation() -> None:
 
 def test_ignore_index_is_accepted() -> None:
     task = SpectralSegmentationTask(**TINY, num_classes=3, ignore_index=255)
-    _trainer().fit(task, loader(_with_labels('mask', 255)))
+    quiet_trainer(max_steps=1).fit(task, loader(_with_labels('mask', 255)))
 
 
 def test_test_stage_and_samples_without_paths() -> None:
@@ -71,5 +60,5 @@ def test_test_stage_and_samples_without_paths() -> None:
     with pytest.raises(
         ValueError, match=r'test batch: .* found values \[2\] \(1 labels\)'
     ) as info:
-        _trainer().test(task, loader(data))
+        quiet_trainer(max_steps=1).test(task, loader(data))
     assert 'samples [' in str(info.value)

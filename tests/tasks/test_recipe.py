@@ -9,7 +9,7 @@ import pytest
 import torch
 from jsonargparse import ArgumentParser
 from lightning.pytorch import Callback, Trainer
-from task_helpers import TINY, Cubes, loader
+from task_helpers import TINY, Cubes, loader, quiet_trainer
 from timm.layers import DropPath
 
 from torchgeo_spectral.tasks import (
@@ -22,19 +22,6 @@ from torchgeo_spectral.tasks import (
 from torchgeo_spectral.tasks.optim import encoder_layer_id, parameter_groups
 
 DEEP = {**TINY, 'depth': 2}
-
-
-def _trainer(**kwargs: Any) -> Trainer:
-    options: dict[str, Any] = {
-        'accelerator': 'cpu',
-        'logger': False,
-        'enable_checkpointing': False,
-        'enable_progress_bar': False,
-        'enable_model_summary': False,
-        'num_sanity_val_steps': 0,
-        **kwargs,
-    }
-    return Trainer(**options)
 
 
 def _attach(task: Any, steps: int) -> None:
@@ -162,7 +149,7 @@ def test_balanced_class_weights_from_training_batches() -> None:
     for sample, label in zip(data.samples, labels, strict=True):
         sample['label'] = label
     task = SpectralClassificationTask(**TINY, num_classes=3, class_weights='balanced')
-    _trainer(max_steps=1).fit(task, loader(data))
+    quiet_trainer(max_steps=1).fit(task, loader(data))
     # n / (K * n_k): 8 / (3 * 6) and 8 / (3 * 2); the absent class keeps 1.
     expected = torch.tensor([8 / 18, 8 / 6, 1.0])
     assert torch.allclose(task.criterion.weight, expected)
@@ -182,7 +169,7 @@ def test_probe_then_finetune_without_validation_loader() -> None:
     before = task.model.backbone.patch_embed.bases.clone()
     head = task.model.head[1].weight.clone()
     record = _EncoderAfterEachEpoch()
-    trainer = _trainer(max_epochs=2, callbacks=[record])
+    trainer = quiet_trainer(max_epochs=2, callbacks=[record])
     trainer.fit(task, loader(Cubes(per_set=4)))
     assert trainer.current_epoch == 2
     assert torch.equal(before, record.weights[0])  # probe epoch: encoder fixed
