@@ -7,6 +7,7 @@ from scipy import ndimage
 
 from torchgeo_spectral.samplers import (
     SpatialSplit,
+    SplitSettings,
     indices_for_pixels,
     scene_fingerprint,
     spatial_block_split,
@@ -171,6 +172,18 @@ def test_reproducible_under_a_seed(scene: np.ndarray) -> None:
         assert np.array_equal(a.flat_indices(name), b.flat_indices(name))
     assert np.array_equal(a.region, b.region)
     assert not np.array_equal(a.region, c.region)
+
+
+def test_split_settings_draw_the_split_and_name_the_label_file(
+    scene: np.ndarray,
+) -> None:
+    settings = SplitSettings(patch_size=3, block_size=8, budget=2, seed=4)
+    split = settings.draw(scene, 'labels.tif')
+    same = spatial_block_split(scene, 3, 8, budget=2, seed=4)
+    assert np.array_equal(split.region, same.region)
+    assert np.array_equal(split.flat_indices('train'), same.flat_indices('train'))
+    with pytest.raises(ValueError, match=r'^labels\.tif: labels hold no labelled'):
+        settings.draw(np.zeros_like(scene), 'labels.tif')
 
 
 def test_save_load_round_trip(scene: np.ndarray, tmp_path: Path) -> None:

@@ -35,9 +35,9 @@ from ..datasets.scene import HyperspectralScene
 from ..samplers.blocks import TRAIN
 from ..samplers.splits import (
     SpatialSplit,
+    SplitSettings,
     _json_budget,
     indices_for_pixels,
-    spatial_block_split,
 )
 from ._normalize import augmentations
 from .statistics import BandStatistics
@@ -377,11 +377,17 @@ class SceneDataModule(NonGeoDataModule):
         self.tile_size = tile_size
         self.tile_stride = tile_stride or max(patch_size, tile_size // 2)
         self.split_path = None if split is None else Path(split)
-        self.block_size = block_size
-        self.test_fraction = test_fraction
-        self.val_fraction = val_fraction
-        self.budget = budget
-        self.seed = seed
+        if isinstance(budget, dict):  # keys may come from YAML as strings
+            budget = {int(k): int(v) for k, v in budget.items()}
+        #: How :meth:`setup` draws the split when no saved one is given.
+        self.split_settings = SplitSettings(
+            patch_size=window_size,
+            block_size=block_size,
+            test_fraction=test_fraction,
+            val_fraction=val_fraction,
+            budget=budget,
+            seed=seed,
+        )
         self.augment = augment
         self.collate_fn = collate_spectral
         self.scene: HyperspectralScene | None = None
@@ -427,35 +433,22 @@ class SceneDataModule(NonGeoDataModule):
                 msg = (
                     f'split file {path} was made for windows of {made_for} px, so '
                     f'its guard band is too narrow for window_size='
-                    f'{self.window_size}; make a split with --patch-size '
+                    f'{self.window_size}; make a split with --window-size '
                     f'{self.window_size} (torchgeo-spectral split)'
                 )
                 raise ValueError(msg)
             stored = split.params.get('budget')
-            if self.budget is not None and stored != _json_budget(self.budget):
+            budget = self.split_settings.budget
+            if budget is not None and stored != _json_budget(budget):
                 warnings.warn(
                     f'split file {path} keeps the training labels of its own budget '
-                    f'({stored}); budget={self.budget} is not applied (delete the '
+                    f'({stored}); budget={budget} is not applied (delete the '
                     'file or name another one to draw a new budget)',
                     UserWarning,
                     stacklevel=2,
                 )
             return split
-        budget: Any = self.budget
-        if isinstance(budget, dict):
-            budget = {int(k): int(v) for k, v in budget.items()}
-        try:
-            split = spatial_block_split(
-                scene.gt,
-                self.window_size,
-                self.block_size,
-                test_fraction=self.test_fraction,
-                val_fraction=self.val_fraction,
-                budget=budget,
-                seed=self.seed,
-            )
-        except ValueError as error:
-            raise ValueError(f'{scene.labels_path}: {error}') from error
+        split = self.split_settings.draw(scene.gt, scene.labels_path)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             split.save(path)

@@ -2,7 +2,8 @@
 
 * :func:`spatial_block_split` cuts a label map into blocks and carves a guard
   band so that no test patch overlaps a training patch; :class:`SpatialSplit`
-  holds the result and saves/loads it.
+  holds the result and saves/loads it; :class:`SplitSettings` keeps the
+  recipe of a split in one place.
 * :class:`ClassBalancedSampler` draws dataset indices with classes equally
   represented; :class:`ClassBalancedGeoSampler` does the same for patches of a
   TorchGeo dataset centred on the labelled pixels of a label raster.
@@ -25,6 +26,7 @@ from .geo import (
 from .resumable import EpochSeededSampler, ResumableDataLoader
 from .splits import (
     SpatialSplit,
+    SplitSettings,
     indices_for_pixels,
     scene_fingerprint,
     spatial_block_split,
@@ -37,6 +39,7 @@ __all__ = (
     'EpochSeededSampler',
     'ResumableDataLoader',
     'SpatialSplit',
+    'SplitSettings',
     'block_rois',
     'indices_for_pixels',
     'read_label_raster',

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from .blocks import GUARD, TEST, TRAIN, VAL
-from .splits import Budget, SpatialSplit, as_label_map, spatial_block_split
+from .splits import Budget, SpatialSplit, SplitSettings, as_label_map
 
 __all__ = ['build_parser', 'main', 'parse_budget', 'split_figure']
 
@@ -215,8 +215,14 @@ def run(args: argparse.Namespace) -> str:
     for path in (output, png):
         if path.exists() and not args.overwrite:
             raise FileExistsError(f'{path} exists; pass --overwrite to replace it')
-    window = args.window_size if args.guard is None else args.guard + 1
-    budget = parse_budget(args.budget)
+    settings = SplitSettings(
+        patch_size=args.window_size if args.guard is None else args.guard + 1,
+        block_size=args.block_size,
+        test_fraction=args.test_fraction,
+        val_fraction=args.val_fraction,
+        budget=parse_budget(args.budget),
+        seed=args.seed,
+    )
     try:
         labels = as_label_map(read_label_map(args.labels, args.labels_key))
     except ValueError as error:
@@ -225,18 +231,7 @@ def run(args: argparse.Namespace) -> str:
         _check_classes(labels, args.num_classes, args.labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always', UserWarning)
-        try:
-            split = spatial_block_split(
-                labels,
-                window,
-                args.block_size,
-                test_fraction=args.test_fraction,
-                val_fraction=args.val_fraction,
-                budget=budget,
-                seed=args.seed,
-            )
-        except ValueError as error:
-            raise ValueError(f'{args.labels}: {error}') from error
+        split = settings.draw(labels, args.labels)
     figure = split_figure(split, labels, Path(args.labels).name)
     output.parent.mkdir(parents=True, exist_ok=True)
     split.save(output)

@@ -522,6 +522,60 @@ def spatial_block_split(
     )
 
 
+@dataclass(frozen=True)
+class SplitSettings:
+    """The recipe of a spatial block split: what :func:`spatial_block_split` takes.
+
+    ``torchgeo-spectral split`` and
+    :class:`~torchgeo_spectral.datamodules.SceneDataModule` both draw their splits
+    through :meth:`draw`, so a split file made on the command line is the split
+    the data module draws for the same settings, and both name the label file in
+    their errors.
+
+    Attributes:
+        patch_size: Side of the windows the model reads around a pixel.
+        block_size: Block side (or height and width) in pixels.
+        test_fraction: Target fraction of labelled pixels in test blocks.
+        val_fraction: Fraction of the non-test labelled pixels in validation
+            blocks.
+        budget: Training labels to keep (see :func:`spatial_block_split`).
+        seed: Seed of the random generator.
+    """
+
+    patch_size: int
+    block_size: int | tuple[int, int]
+    test_fraction: float = 0.3
+    val_fraction: float = 0.0
+    budget: Budget = None
+    seed: int | None = 0
+
+    def draw(self, labels: ArrayLike, source: str | os.PathLike[str]) -> SpatialSplit:
+        """Split a label map with these settings.
+
+        Args:
+            labels: ``(H, W)`` label map, ``0`` = unlabelled.
+            source: The label file, named in errors.
+
+        Returns:
+            The split.
+
+        Raises:
+            ValueError: As :func:`spatial_block_split`, prefixed with ``source``.
+        """
+        try:
+            return spatial_block_split(
+                labels,
+                self.patch_size,
+                self.block_size,
+                test_fraction=self.test_fraction,
+                val_fraction=self.val_fraction,
+                budget=self.budget,
+                seed=self.seed,
+            )
+        except ValueError as error:
+            raise ValueError(f'{source}: {error}') from error
+
+
 def indices_for_pixels(
     split: SpatialSplit, rows: ArrayLike, cols: ArrayLike
 ) -> dict[str, NDArray[np.intp]]:
