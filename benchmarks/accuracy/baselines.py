@@ -70,6 +70,32 @@ def random_forest(
     return np.asarray(model.predict(x_test), dtype=np.int64)
 
 
+def linear_spectra(
+    x_train: NDArray[np.float32],
+    y_train: NDArray[np.int64],
+    x_test: NDArray[np.float32],
+    cfg: BenchConfig,
+    seed: int,
+) -> NDArray[np.int64]:
+    """The linear probe of the neural rows, fitted on the raw pixel spectra.
+
+    The reference an encoder's linear probe must beat to add anything over its
+    input: on linearly mixed spectra it is often stronger than a random forest.
+
+    Args:
+        x_train: Training spectra ``(N, C)``.
+        y_train: Training classes.
+        x_test: Test spectra.
+        cfg: The configuration (``probe_c``).
+        seed: Random seed (unused: the fit is deterministic).
+
+    Returns:
+        Predicted test classes.
+    """
+    del seed
+    return np.asarray(fit_probe(x_train, y_train, cfg).predict(x_test), dtype=np.int64)
+
+
 def fit_probe(
     f_train: NDArray[np.float32], y_train: NDArray[np.int64], cfg: BenchConfig
 ) -> Pipeline | DummyClassifier:

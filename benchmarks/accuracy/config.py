@@ -29,6 +29,7 @@ ALL_METHODS: tuple[str, ...] = (
     'foundation_random_finetune',
     'pca_svm',
     'random_forest',
+    'linear_spectra',
     'spatial_svm',
 )
 

@@ -35,10 +35,11 @@ METHOD_NAMES: dict[str, str] = {
     'foundation_random_finetune': 'spectral_vit_nano, random init, fine-tune',
     'pca_svm': 'PCA + SVM (RBF), pixel spectra',
     'random_forest': 'Random forest, pixel spectra',
+    'linear_spectra': 'Logistic regression (linear probe), pixel spectra',
     'spatial_svm': 'PCA + SVM (RBF), pixel + window-mean spectra',
     'spectral_mae_transfer': 'Spectral MAE probe fitted on native bands, no refit',
 }
-CLASSICAL = ('pca_svm', 'random_forest', 'spatial_svm')
+CLASSICAL = ('pca_svm', 'random_forest', 'linear_spectra', 'spatial_svm')
 PLOT_BANDS = 'accuracy_bands.png'
 PLOT_BUDGETS = 'accuracy_budgets.png'
 PAIRED_CSV = 'accuracy_paired.csv'
@@ -65,6 +66,8 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ('spectral_mae_finetune', 'torchgeo_mae_finetune'),
     ('spectral_mae_finetune', 'pca_svm'),
     ('spectral_mae_finetune', 'random_forest'),
+    ('spectral_mae_finetune', 'linear_spectra'),
+    ('spectral_mae_probe', 'linear_spectra'),
     ('spectral_mae_finetune', 'spatial_svm'),
     ('foundation_finetune', 'foundation_random_finetune'),
     ('foundation_probe', 'foundation_random_probe'),
@@ -444,6 +447,7 @@ def robustness_table(agg: pd.DataFrame, state: RunState) -> str:
         'spectral_mae_transfer',
         'random_probe',
         'random_forest',
+        'linear_spectra',
         'pca_svm',
         'spatial_svm',
     ]

@@ -44,7 +44,7 @@ FOUNDATION = (
     'foundation_random_probe',
     'foundation_random_finetune',
 )
-CLASSICAL_METHODS = ('pca_svm', 'random_forest', 'spatial_svm')
+CLASSICAL_METHODS = ('pca_svm', 'random_forest', 'linear_spectra', 'spatial_svm')
 
 
 @dataclass
@@ -244,6 +244,7 @@ def run_classical(
     fits: dict[str, Callable[..., NDArray[np.int64]]] = {
         'pca_svm': baselines.pca_svm,
         'random_forest': baselines.random_forest,
+        'linear_spectra': baselines.linear_spectra,
         'spatial_svm': baselines.spatial_svm,
     }
     smooth = None
@@ -533,7 +534,7 @@ def check_models(state: RunState) -> None:
         from torchgeo_spectral.models import SpectralMAE, SpectralViT  # noqa: F401
     except ImportError as error:
         for method in state.cfg.methods:
-            if method not in ('pca_svm', 'random_forest', *TORCHGEO_MAE):
+            if method not in (*CLASSICAL_METHODS, *TORCHGEO_MAE):
                 state.unavailable[method] = f'not run: {error}'
 
 
