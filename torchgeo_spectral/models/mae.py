@@ -6,7 +6,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .encoding import sincos_2d, spectral_sincos
+from .encoding import cached_sincos_2d, spectral_sincos
 from .masking import SpectralMask, SpectralMaskMode, two_stage_mask
 from .spectral_vit import LayerNorm, SpectralViT, init_linear_weights, vit_blocks
 from .validation import WavelengthsLike, check_cube, check_ratio
@@ -396,7 +396,7 @@ class SpectralMAE(nn.Module):
             ``(B, G * N, decoder_embed_dim)``.
         """
         dim = self.decoder_embed_dim
-        spatial = sincos_2d(*grid, dim, device=centres.device)
+        spatial = cached_sincos_2d(*grid, dim, device=centres.device)
         spectral = spectral_sincos(centres, dim)
         return (spectral[:, :, None] + spatial[None, None]).flatten(1, 2)
 
