@@ -19,13 +19,18 @@ finer than what it measures.
 
 import functools
 import math
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
 
+_T = TypeVar('_T')
+
 __all__ = [
     'FWHM_PER_SIGMA',
     'SPECTRAL_PERIODS_NM',
+    'BandSetCache',
     'SpectralEncoding',
     'cached_sincos_2d',
     'group_sigma',
@@ -270,6 +275,76 @@ def group_wavelengths(
     return centres, widths
 
 
+class BandSetCache:
+    """Constants derived from one band set, kept while the band set stays the same.
+
+    The fixed parts of the spectral encodings (group centres, widths and spectral
+    spreads, their sin-cos encodings, the MAE decoder's encodings) depend on the
+    wavelengths (and FWHM) only, never on a trained parameter, yet cost about 100
+    small tensor operations per step, a few percent of a small training step.
+    Training batches almost always share one band set, so the model keeps the
+    constants of the last band set and rebuilds them when the values change.
+
+    The key is compared by value (``torch.equal``: one small comparison, which on
+    a GPU waits for the queue as the model's finite-value check already does).
+    Entries are built without autograd and outside inference mode, so they serve
+    training and inference alike; key tensors that require gradients bypass the
+    cache (the result must then carry their gradient).
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._key: tuple[Tensor | None, ...] = ()
+        self._entries: dict[Hashable, Any] = {}
+
+    def _matches(self, key: tuple[Tensor | None, ...]) -> bool:
+        if len(key) != len(self._key):
+            return False
+        for new, old in zip(key, self._key, strict=True):
+            if new is None or old is None:
+                if new is not old:
+                    return False
+            elif (
+                new.device != old.device
+                or new.dtype != old.dtype
+                or new.shape != old.shape
+                or not torch.equal(new, old)
+            ):
+                return False
+        return True
+
+    def get(
+        self, key: tuple[Tensor | None, ...], name: Hashable, build: Callable[[], _T]
+    ) -> _T:
+        """The entry ``name`` for the band set ``key``, built on a miss.
+
+        Args:
+            key: The tensors the entry is a function of (e.g. wavelengths and
+                FWHM, ``None`` for an absent one).
+            name: Which entry (one band set has several).
+            build: Computes the entry from the tensors of ``key``.
+
+        Returns:
+            The cached or newly built entry (tensors that must not be modified in
+            place).
+        """
+        if any(t is not None and t.requires_grad for t in key):
+            return build()
+        with torch.inference_mode(False), torch.no_grad():
+            if not self._matches(key):
+                self._key = tuple(None if t is None else t.clone() for t in key)
+                self._entries = {}
+            if name not in self._entries:
+                self._entries[name] = build()
+        entry: _T = self._entries[name]
+        return entry
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._key = ()
+        self._entries = {}
+
+
 class SpectralEncoding(nn.Module):
     """Encoding of spectral groups from their physical wavelengths.
 
@@ -316,8 +391,25 @@ class SpectralEncoding(nn.Module):
         Returns:
             Encodings of shape ``(B, G, dim)``.
         """
-        enc = spectral_sincos(centres, self.dim, sigma)
-        if self.mlp is not None:
-            feats = torch.stack([centres / 1000.0, widths / 100.0], dim=-1)
-            enc = enc + self.mlp(feats.to(enc.dtype))
-        return enc
+        return self.refine(spectral_sincos(centres, self.dim, sigma), centres, widths)
+
+    def refine(self, sincos: Tensor, centres: Tensor, widths: Tensor) -> Tensor:
+        """Add the learned refinement to a precomputed sin-cos encoding.
+
+        :meth:`forward` is ``refine(spectral_sincos(centres, dim, sigma), centres,
+        widths)``; the model calls ``refine`` with a cached sin-cos part (see
+        :class:`BandSetCache`), so only the trained MLP runs every step.
+
+        Args:
+            sincos: ``(B, G, dim)`` sin-cos encoding of the groups.
+            centres: Group centre wavelengths in nm, shape ``(B, G)``.
+            widths: Group widths in nm, shape ``(B, G)``.
+
+        Returns:
+            Encodings of shape ``(B, G, dim)``.
+        """
+        if self.mlp is None:
+            return sincos
+        feats = torch.stack([centres / 1000.0, widths / 100.0], dim=-1)
+        refined: Tensor = sincos + self.mlp(feats.to(sincos.dtype))
+        return refined

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from ..wavelengths import check_wavelengths, to_nanometers
 from .encoding import (
     FWHM_PER_SIGMA,
+    BandSetCache,
     SpectralEncoding,
     cached_sincos_2d,
     group_sigma,
@@ -465,6 +466,8 @@ class SpectralViT(nn.Module):
         self.sensor = sensor
         self.check_finite = check_finite
         self.grad_checkpointing = False
+        #: Fixed encodings of the last band set seen (see :class:`BandSetCache`).
+        self.band_cache = BandSetCache()
 
         self._init_wavelengths(wavelengths, fwhm, in_chans)
 
@@ -690,10 +693,17 @@ class SpectralViT(nn.Module):
         Returns:
             ``(encoding, centres)``: ``(B, G, D)`` and group centres ``(B, G)``.
         """
-        k = self.bands_per_token
-        centres, widths = group_wavelengths(wavelengths, k)
-        sigma = group_sigma(wavelengths, k, fwhm)
-        return self.spectral_embed(centres, widths, sigma), centres
+        k, dim = self.bands_per_token, self.embed_dim
+
+        def fixed() -> tuple[Tensor, Tensor, Tensor]:
+            centres, widths = group_wavelengths(wavelengths, k)
+            sigma = group_sigma(wavelengths, k, fwhm)
+            return centres, widths, spectral_sincos(centres, dim, sigma)
+
+        centres, widths, sincos = self.band_cache.get(
+            (wavelengths, fwhm), 'spectral', fixed
+        )
+        return self.spectral_embed.refine(sincos, centres, widths), centres
 
     def token_encoding(
         self, x: Tensor, wavelengths: Tensor, fwhm: Tensor | None = None
