@@ -30,12 +30,13 @@ table:
 * ``q1-q3``: the first and third quartiles of those paired ratios.
 
 The paired median is the estimator because load on a shared machine changes
-between rounds but rarely within one; over 21 rounds its spread across runs is
-a few hundredths (see benchmarks/README.md).
+between rounds far more than within one; with 41 rounds the ratios near 1
+varied by at most 0.04 between three runs on the shared 2-core CPU (see
+benchmarks/README.md).
 
 Default (``--quick`` settings): ViT-Ti width, batch 2, C in {13, 224}, H = 32,
-21 rounds, steps over 3 s measured once, joint configurations over 512 tokens
-skipped: eight rows in about 2 minutes with ``--threads 1`` on a 2-core CPU (two
+41 rounds, steps over 3 s measured once, joint configurations over 512 tokens
+skipped: eight rows in under 2 minutes with ``--threads 1`` on a 2-core CPU (two
 threads on a loaded machine suffer from OpenMP spin-waiting). ``--compile`` runs
 both models through ``torch.compile`` and adds two columns: ``compile s``, the
 wall time of our first (compiling) step, and ``vs eager``, our compiled step's
@@ -519,7 +520,7 @@ def main() -> None:
     args.channels = args.channels or ([3, 13, 103, 224, 425] if full else [13, 224])
     args.sizes = args.sizes or ([32, 64, 128] if full else [32])
     args.batch_size = args.batch_size or (8 if full else 2)
-    args.repeats = args.repeats or (5 if full else 21)
+    args.repeats = args.repeats or (5 if full else 41)
     args.budget_s = args.budget_s or (60.0 if full else 3.0)
     args.max_tokens = args.max_tokens or (8192 if full else 512)
     if args.threads:
