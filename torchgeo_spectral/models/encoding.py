@@ -238,6 +238,8 @@ def cached_sincos_2d(
     Returns:
         Encoding of shape ``(grid_h * grid_w, dim)`` (see :func:`sincos_2d`).
     """
+    if torch.compiler.is_compiling():  # traced once into the graph instead
+        return sincos_2d(grid_h, grid_w, dim, device=device, dtype=dtype)
     return _cached_sincos_2d(grid_h, grid_w, dim, torch.device(device), dtype)
 
 
@@ -289,7 +291,9 @@ class BandSetCache:
     a GPU waits for the queue as the model's finite-value check already does).
     Entries are built without autograd and outside inference mode, so they serve
     training and inference alike; key tensors that require gradients bypass the
-    cache (the result must then carry their gradient).
+    cache (the result must then carry their gradient), and so does code traced by
+    ``torch.compile``, which folds the constants into its graph without a
+    comparison that would break it.
     """
 
     def __init__(self) -> None:
@@ -328,7 +332,9 @@ class BandSetCache:
             The cached or newly built entry (tensors that must not be modified in
             place).
         """
-        if any(t is not None and t.requires_grad for t in key):
+        if torch.compiler.is_compiling() or any(
+            t is not None and t.requires_grad for t in key
+        ):
             return build()
         with torch.inference_mode(False), torch.no_grad():
             if not self._matches(key):
