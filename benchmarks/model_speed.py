@@ -17,18 +17,26 @@ plus a timm-Block decoder of the same size on all tokens. It prints a markdown
 table:
 
 * ``tokens``: encoder tokens per sample (MAE: visible / all),
-* ``samples/s``: median over repeats (CPU: per second of this process's CPU
+* ``samples/s``: median over rounds (CPU: per second of this process's CPU
   time, so that other load on a shared machine does not count; GPU: wall time),
 * ``GFLOP/s`` and ``% peak``: FLOPs of the step (``torch.utils.flop_counter``)
   per second, against the fp32 matmul peak measured on this machine,
 * ``peak MB``: peak resident memory growth during the step (CPU: VmHWM of
   /proc/self/status reset through /proc/self/clear_refs; CUDA:
   ``torch.cuda.max_memory_allocated``),
-* ``vs timm``: our throughput / the timm reference's (>1: faster).
+* ``vs timm``: our throughput / the timm reference's (>1: faster), the median
+  over rounds of the paired ratio (reference step time / ours, timed back to
+  back in one round, in an order that reverses every round),
+* ``q1-q3``: the first and third quartiles of those paired ratios.
+
+The paired median is the estimator because load on a shared machine changes
+between rounds far more than within one; with 41 rounds the ratios near 1
+varied by at most 0.04 between three runs on the shared 2-core CPU (see
+benchmarks/README.md).
 
 Default (``--quick`` settings): ViT-Ti width, batch 2, C in {13, 224}, H = 32,
-five repeats, steps over 3 s measured once, joint configurations over 512 tokens
-skipped: eight rows in under 3 minutes with ``--threads 1`` on a 2-core CPU (two
+41 rounds, steps over 3 s measured once, joint configurations over 512 tokens
+skipped: eight rows in under 2 minutes with ``--threads 1`` on a 2-core CPU (two
 threads on a loaded machine suffer from OpenMP spin-waiting). ``--compile`` runs
 both models through ``torch.compile`` and adds two columns: ``compile s``, the
 wall time of our first (compiling) step, and ``vs eager``, our compiled step's
@@ -39,7 +47,7 @@ settings::
 
     python benchmarks/model_speed.py --full
 
-(ViT-S width, batch 8, H in {32, 64, 128}, five repeats; configurations whose
+(ViT-S width, batch 8, H in {32, 64, 128}, five rounds; configurations whose
 first step exceeds ``--budget-s`` keep that single measurement, marked ``*``;
 those above ``--max-tokens`` are skipped).
 """
@@ -47,13 +55,14 @@ those above ``--max-tokens`` are skipped).
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import re
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -82,6 +91,7 @@ class Result:
     note: str = ''
     compile_s: float = float('nan')
     vs_eager: float = float('nan')
+    ratio_range: tuple[float, float] = (float('nan'), float('nan'))
 
 
 def _status_kb(key: str) -> int | None:
@@ -189,6 +199,42 @@ class Config:
     token_mode: str
 
 
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """First and third quartiles (both the value itself for a single value)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    q1, _, q3 = statistics.quantiles(values, n=4, method='inclusive')
+    return q1, q3
+
+
+@dataclass(frozen=True)
+class PairTiming:
+    """What :func:`measure_pair` measured.
+
+    Attributes:
+        ours_s: Median seconds of our step.
+        ref_s: Median seconds of the reference step.
+        ratio: Median over rounds of the paired ratio ``ref / ours`` (our
+            throughput over the reference's; >1: ours is faster).
+        ratio_range: First and third quartiles of the paired ratios.
+        flops: FLOPs of our step.
+        peak_mb: Peak memory growth of our first step (MiB).
+        cut: Whether the rounds stopped early (a step over the budget).
+        eager_s: Median seconds of the eager step (NaN without one).
+        vs_eager: Median paired ratio ``eager / ours`` (NaN without one).
+    """
+
+    ours_s: float
+    ref_s: float
+    ratio: float
+    ratio_range: tuple[float, float]
+    flops: float
+    peak_mb: float
+    cut: bool
+    eager_s: float = float('nan')
+    vs_eager: float = float('nan')
+
+
 def measure_pair(
     ours: Callable[[], None],
     ref: Callable[[], None],
@@ -196,16 +242,20 @@ def measure_pair(
     repeats: int,
     budget_s: float,
     eager: Callable[[], None] | None = None,
-) -> tuple[float, float, float, float, bool, float]:
-    """(our median s, reference median s, our FLOPs, our peak MB, truncated, eager s).
+) -> PairTiming:
+    """Time our step against the reference in ``repeats`` paired rounds.
 
     Our first step runs under the FLOP counter and the memory probe (it is also the
-    warm-up); then the reference warms up, and timed steps alternate ours /
-    reference so that load changes on a shared machine hit both alike. With
-    ``eager`` (the uncompiled step of a compiled ``ours``), the counter and the
-    probe run on ``eager`` instead (FLOPs do not depend on compilation; the peak
-    is the eager one), and ``eager`` joins the alternation; its median is the
-    last value (NaN without it).
+    warm-up); then the reference warms up. Each round then times one step of each,
+    back to back, in an order that reverses every round (so that neither always
+    runs on caches the other warmed), with Python's garbage collector paused. The
+    ratio is the median over rounds of ``ref / ours`` within the round: a load
+    change on a shared machine hits both steps of a round alike and cancels in
+    their ratio, and the median ignores the odd round that a burst of load or
+    an interrupt hit on one side only. With ``eager`` (the uncompiled step of a
+    compiled ``ours``), the counter and the probe run on ``eager`` instead (FLOPs
+    do not depend on compilation; the peak is the eager one), and ``eager``
+    joins the rounds.
     """
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
@@ -226,23 +276,45 @@ def measure_pair(
             else float('nan')
         )
     ref()
-    timed: list[tuple[Callable[[], None], list[float]]] = [(ours, []), (ref, [])]
-    if eager is not None:
-        timed.append((eager, []))
+    steps = [ours, ref] if eager is None else [ours, ref, eager]
+    times: list[list[float]] = [[] for _ in steps]
     clock = step_clock(device)
-    for _ in range(repeats):
-        for fn, out in timed:
-            sync(device)
-            t0 = clock()
-            fn()
-            sync(device)
-            out.append(clock() - t0)
-        if timed[0][1][0] > budget_s:
-            break
-    cut = len(timed[0][1]) < repeats
-    ours_t, ref_t = (statistics.median(out) for _, out in timed[:2])
-    eager_t = statistics.median(timed[2][1]) if eager is not None else float('nan')
-    return ours_t, ref_t, flops, peak_mb, cut, eager_t
+    gc.collect()
+    gc.disable()
+    try:
+        for round_ in range(repeats):
+            order = (
+                range(len(steps)) if round_ % 2 == 0 else reversed(range(len(steps)))
+            )
+            for i in order:
+                sync(device)
+                t0 = clock()
+                steps[i]()
+                sync(device)
+                times[i].append(clock() - t0)
+            if times[0][0] > budget_s:
+                break
+    finally:
+        gc.enable()
+    ratios = [r / o for o, r in zip(times[0], times[1], strict=True)]
+    timing = PairTiming(
+        ours_s=statistics.median(times[0]),
+        ref_s=statistics.median(times[1]),
+        ratio=statistics.median(ratios),
+        ratio_range=quartiles(ratios),
+        flops=flops,
+        peak_mb=peak_mb,
+        cut=len(times[0]) < repeats,
+    )
+    if eager is None:
+        return timing
+    return replace(
+        timing,
+        eager_s=statistics.median(times[2]),
+        vs_eager=statistics.median(
+            [e / o for o, e in zip(times[0], times[2], strict=True)]
+        ),
+    )
 
 
 class CompileError(RuntimeError):
@@ -374,29 +446,31 @@ def run_config(args: argparse.Namespace, cfg: Config, peak: float) -> Result:
     if args.compile:
         result.compile_s = compile_step(ours, device)
         compile_step(ref, device)
-    t, t_ref, flops, mem, cut, t_eager = measure_pair(
+    timing = measure_pair(
         ours, ref, device, args.repeats, args.budget_s, eager if args.compile else None
     )
-    result.vs_eager = t_eager / t
-    gflops = flops / t / 1e9
-    result.samples_per_s = batch / t
+    result.vs_eager = timing.vs_eager
+    gflops = timing.flops / timing.ours_s / 1e9
+    result.samples_per_s = batch / timing.ours_s
     result.gflops = gflops
     result.peak_fraction = gflops / peak
-    result.peak_mb = mem
-    result.ratio = t_ref / t
-    result.note = '*' if cut else ''
+    result.peak_mb = timing.peak_mb
+    result.ratio = timing.ratio
+    result.ratio_range = timing.ratio_range
+    result.note = '*' if timing.cut else ''
     return result
 
 
 def format_row(r: Result, max_tokens: int, compiled: bool) -> str:
     head = f'| {r.name} | {r.channels} | {r.size} | {r.token_mode} | {r.tokens} |'
     if r.note == 'skipped':
-        return f'{head} skipped (> {max_tokens} tokens) | | | | |' + (
+        return f'{head} skipped (> {max_tokens} tokens) | | | | | |' + (
             ' | |' if compiled else ''
         )
     row = (
         f'{head} {r.samples_per_s:.2f}{r.note} | {r.gflops:.1f} | '
-        f'{100 * r.peak_fraction:.0f}% | {r.peak_mb:.0f} | {r.ratio:.2f} |'
+        f'{100 * r.peak_fraction:.0f}% | {r.peak_mb:.0f} | {r.ratio:.2f} | '
+        f'{r.ratio_range[0]:.2f}-{r.ratio_range[1]:.2f} |'
     )
     if compiled:
         row += f' {r.compile_s:.1f} | {r.vs_eager:.2f} |'
@@ -446,7 +520,7 @@ def main() -> None:
     args.channels = args.channels or ([3, 13, 103, 224, 425] if full else [13, 224])
     args.sizes = args.sizes or ([32, 64, 128] if full else [32])
     args.batch_size = args.batch_size or (8 if full else 2)
-    args.repeats = args.repeats or 5
+    args.repeats = args.repeats or (5 if full else 41)
     args.budget_s = args.budget_s or (60.0 if full else 3.0)
     args.max_tokens = args.max_tokens or (8192 if full else 512)
     if args.threads:
@@ -477,12 +551,15 @@ def main() -> None:
         f'device: {name}, {torch.get_num_threads()} threads, os.cpu_count()={os.cpu_count()}'
         f'{load}; fp32 matmul peak {peak:.1f} GFLOP/s; width {WIDTHS[args.model][0]}, '
         f'depth {args.depth}, p={args.patch_size}, k={args.bands_per_token}, batch '
-        f'{args.batch_size}, median of {args.repeats}; MAE ratios {args.spatial_ratio}/'
+        f'{args.batch_size}, {args.repeats} paired rounds; MAE ratios {args.spatial_ratio}/'
         f'{args.spectral_ratio}; step = forward + backward; * = single step (over '
         f'{args.budget_s:g} s); compile={args.compile}, amp={args.amp}\n'
     )
-    header = '| step | C | H=W | mode | tokens | samples/s | GFLOP/s | % peak | peak MB | vs timm |'
-    rule = '|---|---|---|---|---|---|---|---|---|---|'
+    header = (
+        '| step | C | H=W | mode | tokens | samples/s | GFLOP/s | % peak | peak MB '
+        '| vs timm | q1-q3 |'
+    )
+    rule = '|---|---|---|---|---|---|---|---|---|---|---|'
     if args.compile:
         header += ' compile s | vs eager |'
         rule += '---|---|'

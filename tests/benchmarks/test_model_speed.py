@@ -1,4 +1,4 @@
-"""Unit tests of ``benchmarks/model_speed.py``: the timing helpers of ``--compile``."""
+"""Unit tests of ``benchmarks/model_speed.py``: paired timing and the ``--compile`` helpers."""
 
 import importlib
 import math
@@ -29,7 +29,7 @@ def test_measure_pair_times_the_eager_step_too(speed: ModuleType) -> None:
         if name == 'eager':  # only the eager step does FLOPs
             a @ a
 
-    ours_s, ref_s, flops, _, cut, eager_s = speed.measure_pair(
+    timing = speed.measure_pair(
         lambda: step('ours'),
         lambda: step('ref'),
         torch.device('cpu'),
@@ -37,14 +37,45 @@ def test_measure_pair_times_the_eager_step_too(speed: ModuleType) -> None:
         budget_s=60.0,
         eager=lambda: step('eager'),
     )
-    assert flops == 2 * 16**3
+    assert timing.flops == 2 * 16**3
     assert calls == {'ours': 3, 'ref': 4, 'eager': 4}
-    assert not cut
-    assert min(ours_s, ref_s, eager_s) >= 0.0
-    *_, no_eager = speed.measure_pair(
+    assert not timing.cut
+    assert min(timing.ours_s, timing.ref_s, timing.eager_s) >= 0.0
+    no_eager = speed.measure_pair(
         lambda: None, lambda: None, torch.device('cpu'), repeats=1, budget_s=60.0
     )
-    assert math.isnan(no_eager)  # no eager step, no eager time
+    assert math.isnan(no_eager.eager_s)  # no eager step, no eager time
+    assert math.isnan(no_eager.vs_eager)
+
+
+def test_measure_pair_uses_paired_ratios_in_alternating_order(
+    speed: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ratio is the median of per-round ratios; the order flips every round."""
+    now = [0.0]
+    monkeypatch.setattr(speed, 'step_clock', lambda device: lambda: now[0])
+    # Round durations after the untimed warm-up steps (first entry of each list):
+    # the load triples in round 0 on the reference's side only.
+    durations = {'ours': [1.0, 1.0, 2.0, 3.0], 'ref': [1.0, 3.0, 2.2, 3.3]}
+    order: list[str] = []
+
+    def step(name: str) -> None:
+        order.append(name)
+        now[0] += durations[name].pop(0)
+
+    timing = speed.measure_pair(
+        lambda: step('ours'),
+        lambda: step('ref'),
+        torch.device('cpu'),
+        repeats=3,
+        budget_s=60.0,
+    )
+    assert order == ['ours', 'ref', 'ours', 'ref', 'ref', 'ours', 'ours', 'ref']
+    # Paired ratios 3.0, 1.1, 1.1: median 1.1 (the ratio of medians would be 1.5).
+    assert timing.ratio == pytest.approx(1.1)
+    assert timing.ours_s == 2.0
+    assert timing.ref_s == pytest.approx(3.0)
+    assert timing.ratio_range == pytest.approx((1.1, 2.05))
 
 
 def test_compile_step_names_the_failure(speed: ModuleType) -> None:
@@ -59,9 +90,10 @@ def test_compile_step_names_the_failure(speed: ModuleType) -> None:
 def test_format_row_adds_compile_columns(speed: ModuleType) -> None:
     row = speed.Result('encoder', 13, 32, 'joint', '8', 2.0, 1.0, 0.1, 5.0, 0.97)
     row.compile_s, row.vs_eager = 12.34, 1.5
+    row.ratio_range = (0.93, 1.01)
     plain = speed.format_row(row, 512, compiled=False)
     compiled = speed.format_row(row, 512, compiled=True)
-    assert plain.endswith('| 0.97 |')
+    assert plain.endswith('| 0.97 | 0.93-1.01 |')
     assert compiled == plain + ' 12.3 | 1.50 |'
     row.note = 'skipped'
     assert speed.format_row(row, 512, compiled=True).count('|') == compiled.count('|')

@@ -5,6 +5,7 @@ from model_helpers import TINY, linear_wavelengths
 from torchgeo_spectral.models import SpectralViT
 from torchgeo_spectral.models.encoding import (
     SpectralEncoding,
+    cached_sincos_2d,
     group_sigma,
     sincos_2d,
     spectral_sincos,
@@ -61,6 +62,20 @@ def test_spectral_encoding_module_starts_as_sincos() -> None:
 
 def test_sincos_2d_shape() -> None:
     assert sincos_2d(3, 5, 16).shape == (15, 16)
+
+
+def test_cached_sincos_2d_is_sincos_2d_and_usable_with_autograd() -> None:
+    # First built under inference mode (as tiled prediction does), the cached
+    # encoding must still be an ordinary constant in a training step.
+    with torch.inference_mode():
+        first = cached_sincos_2d(3, 5, 16, device=torch.device('cpu'))
+    assert not first.is_inference()
+    again = cached_sincos_2d(3, 5, 16, device=torch.device('cpu'))
+    assert again is first
+    torch.testing.assert_close(first, sincos_2d(3, 5, 16))
+    weight = torch.ones(16, requires_grad=True)
+    (again * weight).sum().backward()
+    assert weight.grad is not None
 
 
 def test_fixed_fwhm_reaches_encoding() -> None:

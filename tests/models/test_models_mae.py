@@ -1,8 +1,10 @@
+from typing import Any
+
 import pytest
 import torch
 from model_helpers import TINY, linear_wavelengths
 
-from torchgeo_spectral.models import SpectralMAE, SpectralViT
+from torchgeo_spectral.models import SpectralMAE, SpectralViT, spectral_vit
 
 
 @pytest.mark.parametrize('num_bands', [3, 13, 103, 224, 425])
@@ -212,3 +214,76 @@ def test_mae_with_wavelength_projection(token_mode: str) -> None:
     out = mae(torch.randn(2, 13, 8, 8), linear_wavelengths(13))
     out.loss.backward()
     assert encoder.patch_embed.bases.grad is not None  # type: ignore[union-attr]
+
+
+def _loss_and_grads(
+    mae: SpectralMAE, x: torch.Tensor, wl: torch.Tensor, fwhm: torch.Tensor | None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    mae.zero_grad()
+    loss = mae(x, wl, torch.Generator().manual_seed(0), fwhm=fwhm).loss
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in mae.named_parameters() if p.grad is not None}
+    return loss.detach(), grads
+
+
+@pytest.mark.parametrize('token_mode', ['joint', 'pooled'])
+def test_band_set_cache_gives_uncached_loss_and_gradients(
+    token_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cached band-set encodings change neither the loss nor any gradient."""
+    builds = []
+    original = spectral_vit.group_wavelengths
+
+    def counted(*args: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        builds.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(spectral_vit, 'group_wavelengths', counted)
+    torch.manual_seed(0)
+    encoder = SpectralViT(**TINY, token_mode=token_mode)  # type: ignore[arg-type]
+    mae = SpectralMAE(
+        encoder, decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2
+    )
+    with torch.no_grad():  # a trained refinement MLP, so that its gradient matters
+        for param in encoder.spectral_embed.parameters():
+            param.normal_(0.0, 0.1)
+    x = torch.randn(2, 13, 8, 8)
+    wl = linear_wavelengths(13)
+    fwhm = torch.full((13,), 12.0)
+    for fw in (None, fwhm):
+        encoder.band_cache.clear()
+        mae.band_cache.clear()
+        fresh = _loss_and_grads(mae, x, wl, fw)
+        cached = _loss_and_grads(mae, x, wl.clone(), fw)  # same values, new tensor
+        assert len(builds) == 1  # the second step used the cached encodings
+        builds.clear()
+        torch.testing.assert_close(cached[0], fresh[0], rtol=0, atol=0)
+        assert cached[1].keys() == fresh[1].keys()
+        assert 'encoder.spectral_embed.mlp.0.weight' in cached[1]
+        for name, grad in fresh[1].items():
+            torch.testing.assert_close(cached[1][name], grad, rtol=0, atol=0)
+
+
+def test_band_set_cache_follows_changed_wavelengths() -> None:
+    """New wavelength values rebuild the encodings."""
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY)
+    x = torch.randn(1, 13, 8, 8)
+    wl = linear_wavelengths(13)
+    with torch.inference_mode():  # first built in inference mode, as prediction does
+        model(x, wl)
+    shifted = wl + 25.0
+    out = model(x, shifted)
+    model.band_cache.clear()
+    torch.testing.assert_close(out, model(x, shifted), rtol=0, atol=0)
+    assert not torch.allclose(out, model(x, wl))
+    out.sum().backward()  # entries built under inference mode serve autograd too
+
+
+def test_band_set_cache_bypassed_for_wavelengths_with_gradients() -> None:
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY)
+    wl = linear_wavelengths(13).requires_grad_(True)
+    model(torch.randn(1, 13, 8, 8), wl).sum().backward()
+    assert wl.grad is not None
+    assert float(wl.grad.abs().sum()) > 0

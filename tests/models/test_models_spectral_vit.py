@@ -4,6 +4,7 @@ from model_helpers import TINY, linear_wavelengths
 
 from torchgeo_spectral.models import SpectralViT
 from torchgeo_spectral.models.spectral_vit import WavelengthPatchEmbed
+from torchgeo_spectral.models.validation import all_finite
 
 
 @pytest.mark.parametrize('num_bands', [1, 3, 13, 103, 224, 425])
@@ -137,6 +138,30 @@ def test_non_finite_input(tiny_vit: SpectralViT) -> None:
     x[0, 1, 2, 3] = float('inf')
     with pytest.raises(ValueError, match='NaN or infinite'):
         tiny_vit(x, linear_wavelengths(3))
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('-inf')])
+def test_all_finite_exact(value: float) -> None:
+    x = torch.randn(2, 3, 4, 4)
+    assert all_finite(x)
+    x[1, 2, 3, 0] = value
+    assert not all_finite(x)
+    # Finite values whose sum overflows: the exact test decides, no false error.
+    assert all_finite(torch.full((4, 4), 3e38))
+
+
+def test_linear_projection_matches_convolution() -> None:
+    # project() runs the patch kernel as one matrix product over patch_values;
+    # it must give what the Conv2d over (B * G, k, H, W) gives, padded group too.
+    torch.manual_seed(0)
+    model = SpectralViT(**TINY)
+    x = torch.randn(2, 13, 8, 12)
+    wl = model.resolve_wavelengths(x, linear_wavelengths(13))
+    tokens = model.project(x, wl)
+    groups = model.num_groups(13)
+    grid = model.patch_embed(model.group_bands(x).reshape(2 * groups, 8, 8, 12))
+    expected = grid.flatten(2).transpose(1, 2).reshape(2, groups, 6, 32)
+    torch.testing.assert_close(tokens, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_constructor_errors() -> None:

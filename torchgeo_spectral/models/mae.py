@@ -6,7 +6,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .encoding import sincos_2d, spectral_sincos
+from .encoding import BandSetCache, cached_sincos_2d, spectral_sincos
 from .masking import SpectralMask, SpectralMaskMode, two_stage_mask
 from .spectral_vit import LayerNorm, SpectralViT, init_linear_weights, vit_blocks
 from .validation import WavelengthsLike, check_cube, check_ratio
@@ -150,6 +150,8 @@ class SpectralMAE(nn.Module):
         self.spectral_mask_ratio = spectral_mask_ratio
         self.spectral_mask_mode: SpectralMaskMode = spectral_mask_mode
         self.decoder_embed_dim = decoder_embed_dim
+        #: Decoder encodings of the last band set seen (see :class:`BandSetCache`).
+        self.band_cache = BandSetCache()
         k, p = encoder.bands_per_token, encoder.patch_size
         self.token_values = k * p * p
 
@@ -396,9 +398,14 @@ class SpectralMAE(nn.Module):
             ``(B, G * N, decoder_embed_dim)``.
         """
         dim = self.decoder_embed_dim
-        spatial = sincos_2d(*grid, dim, device=centres.device)
-        spectral = spectral_sincos(centres, dim)
-        return (spectral[:, :, None] + spatial[None, None]).flatten(1, 2)
+
+        def build() -> Tensor:
+            spatial = cached_sincos_2d(*grid, dim, device=centres.device)
+            spectral = spectral_sincos(centres, dim)
+            return (spectral[:, :, None] + spatial[None, None]).flatten(1, 2)
+
+        encoding: Tensor = self.band_cache.get((centres,), ('decoder', grid), build)
+        return encoding
 
     def forward_decoder(
         self,
