@@ -80,17 +80,9 @@ def linear_spectra(
     """The linear probe of the neural rows, fitted on the raw pixel spectra.
 
     The reference an encoder's linear probe must beat to add anything over its
-    input: on linearly mixed spectra it is often stronger than a random forest.
-
-    Args:
-        x_train: Training spectra ``(N, C)``.
-        y_train: Training classes.
-        x_test: Test spectra.
-        cfg: The configuration (``probe_c``).
-        seed: Random seed (unused: the fit is deterministic).
-
-    Returns:
-        Predicted test classes.
+    input: on linearly mixed spectra it can be stronger than a random forest.
+    Arguments and result as for :func:`pca_svm` (``cfg.probe_c``; the fit is
+    deterministic, so ``seed`` is unused).
     """
     del seed
     return np.asarray(fit_probe(x_train, y_train, cfg).predict(x_test), dtype=np.int64)

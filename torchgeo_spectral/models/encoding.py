@@ -226,17 +226,7 @@ def cached_sincos_2d(
     The models add it to every batch; building it costs about 20 small tensor
     operations (0.15 ms on a CPU thread, a noticeable share of a small training
     step), while it depends on the grid shape only. Callers must not modify the
-    returned tensor in place.
-
-    Args:
-        grid_h: Number of patch rows.
-        grid_w: Number of patch columns.
-        dim: Number of channels, a multiple of 4.
-        device: Device of the result.
-        dtype: Floating dtype of the result.
-
-    Returns:
-        Encoding of shape ``(grid_h * grid_w, dim)`` (see :func:`sincos_2d`).
+    returned tensor in place. Arguments and result as for :func:`sincos_2d`.
     """
     if torch.compiler.is_compiling():  # traced once into the graph instead
         return sincos_2d(grid_h, grid_w, dim, device=device, dtype=dtype)
