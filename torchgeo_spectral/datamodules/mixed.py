@@ -422,6 +422,32 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
                 return [float(value) for value in centres]
         return None
 
+    def _file_cubes(self) -> list[tuple[str, _Cube, Tensor, npt.NDArray[np.float32]]]:
+        """Every readable cube file of the roots, read; unreadable files skipped.
+
+        Returns:
+            ``(path relative to its root, cube, wavelengths, data)`` per file.
+        """
+        from torchgeo_spectral.datasets import ProximalHyperspectral
+
+        cubes = []
+        for path, relative in self._cube_files():
+            try:
+                dataset = ProximalHyperspectral(
+                    path,
+                    wavelengths=self._given_wavelengths(relative),
+                    drop_bad_bands=self.drop_bad_bands,
+                )
+                info = dataset.infos[0]
+                nodata = self.nodata if self.nodata is not None else info.nodata
+                cube = _Cube(path, info, dataset.selection.indexes, nodata)
+                array = cube.read()
+            except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+                self._skip(relative, f'{type(error).__name__}: {error}')
+                continue
+            cubes.append((relative, cube, dataset.wavelengths, array))
+        return cubes
+
     def _extra_cubes(self) -> list[tuple[str, _Cube, Tensor, npt.NDArray[np.float32]]]:
         """Cubes that are not single files (a hook for subclasses).
 
@@ -442,31 +468,13 @@ class MixedCubeFolderDataModule(NonGeoDataModule):
             FileNotFoundError: If a root folder does not exist.
             ValueError: If no file is a readable cube.
         """
-        from torchgeo_spectral.datasets import ProximalHyperspectral
-
         opened: dict[
             tuple[float, ...], list[tuple[_Cube, Tensor, npt.NDArray[np.float32]]]
         ] = {}
-        for path, relative in self._cube_files():
-            try:
-                dataset = ProximalHyperspectral(
-                    path,
-                    wavelengths=self._given_wavelengths(relative),
-                    drop_bad_bands=self.drop_bad_bands,
-                )
-                info = dataset.infos[0]
-                nodata = self.nodata if self.nodata is not None else info.nodata
-                cube = _Cube(path, info, dataset.selection.indexes, nodata)
-                array = cube.read()
-            except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
-                self._skip(relative, f'{type(error).__name__}: {error}')
-                continue
-            if not np.isfinite(array).any():
-                self._skip(relative, 'every value is nodata')
-                continue
-            key = _band_key(dataset.wavelengths, opened)
-            opened.setdefault(key, []).append((cube, dataset.wavelengths, array))
-        for name, cube, wavelength, array in self._extra_cubes():
+        for name, cube, wavelength, array in [
+            *self._file_cubes(),
+            *self._extra_cubes(),
+        ]:
             if not np.isfinite(array).any():
                 self._skip(name, 'every value is nodata')
                 continue
