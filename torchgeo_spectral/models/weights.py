@@ -428,11 +428,10 @@ def file_md5(path: str | os.PathLike[str]) -> str:
     Returns:
         32 hex digits.
     """
-    digest = hashlib.md5(usedforsecurity=False)
     with Path(path).open('rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(
+            f, lambda: hashlib.md5(usedforsecurity=False)
+        ).hexdigest()
 
 
 def check_md5(path: str | os.PathLike[str], expected: str) -> None:
@@ -690,20 +689,19 @@ class SpectralWeightsEnum(WeightsEnum):  # type: ignore[misc]
             FileNotFoundError: If a package file is missing.
             CheckpointError: If the file's md5 is not ``meta['md5']``.
         """
-        url = str(self.url)
-        packaged = self.path_in_package()
-        if packaged is not None:
-            file = packaged
-        else:
-            parsed = urlparse(url)
+        expected = str(self.meta['md5'])
+        file = self.path_in_package()
+        if file is None:
+            url = str(self.url)
             cache = Path(torch.hub.get_dir()) / 'checkpoints'
             cache.mkdir(parents=True, exist_ok=True)
-            file = cache / Path(parsed.path).name
-            if not file.is_file() or file_md5(file) != self.meta['md5']:
-                torch.hub.download_url_to_file(
-                    url, str(file), hash_prefix=None, progress=progress
-                )
-        check_md5(file, self.meta['md5'])
+            file = cache / Path(urlparse(url).path).name
+            if file.is_file() and file_md5(file) == expected.lower():
+                return file  # cached earlier, and intact
+            torch.hub.download_url_to_file(
+                url, str(file), hash_prefix=None, progress=progress
+            )
+        check_md5(file, expected)
         return file
 
     def get_weights(self, progress: bool = True) -> dict[str, Any]:
