@@ -38,6 +38,25 @@ Classifier = Callable[[Split], NDArray[np.int64]]
 SPECTRAL_MAE = ('spectral_mae_probe', 'spectral_mae_finetune')
 CROSS_SENSOR = ('cross_sensor_probe', 'cross_sensor_finetune')
 TORCHGEO_MAE = ('torchgeo_mae_probe', 'torchgeo_mae_finetune')
+#: Encoder kinds (:meth:`Encoders.get`) of the linear-probe rows, in run order.
+PROBED_ENCODERS = (
+    'spectral_mae',
+    'cross_sensor',
+    'random',
+    'torchgeo_mae',
+    'foundation',
+    'foundation_random',
+)
+#: Encoder kinds of the fine-tuning rows (ImageNet transfer is fine-tuned only).
+FINETUNED_ENCODERS = (
+    'spectral_mae',
+    'cross_sensor',
+    'random',
+    'imagenet',
+    'torchgeo_mae',
+    'foundation',
+    'foundation_random',
+)
 FOUNDATION = (
     'foundation_probe',
     'foundation_finetune',
@@ -628,41 +647,31 @@ def run_scene(
             state.unavailable[method] = 'not run: no --foundation-weights'
     # The foundation recipe was pretrained on cubes scaled to a mean of 1 (the
     # product's SceneDataModule(normalization='scene')), not z-scored bands.
-    scaled = scene_scaled(scene)
-    probes = {
-        'spectral_mae_probe': ('spectral_mae', scene),
-        'cross_sensor_probe': ('cross_sensor', scene),
-        'random_probe': ('random', scene),
-        'torchgeo_mae_probe': ('torchgeo_mae', scene),
-        'foundation_probe': ('foundation', scaled),
-        'foundation_random_probe': ('foundation_random', scaled),
-    }
+    scaled = scene_scaled(scene) if state.wanted(*FOUNDATION) else scene
+
+    def view(kind: str) -> Scene:
+        return scaled if kind.startswith('foundation') else scene
+
+    # Method names are the encoder kind plus '_probe' or '_finetune'.
     with state.phase(f'linear probes ({scene.name})'):
-        for method, (kind, view) in probes.items():
+        for kind in PROBED_ENCODERS:
+            method, probed = f'{kind}_probe', view(kind)
             if state.wanted(method):
 
                 def factory(
-                    seed: int, kind: str = kind, view: Scene = view
+                    seed: int, kind: str = kind, probed: Scene = probed
                 ) -> FeatureTable:
                     encoder = encoders.get(kind, cfg, seed)
-                    return feature_table(state, encoder, view, pixels)
+                    return feature_table(state, encoder, probed, pixels)
 
-                run_probe(state, view, splits, method, cached(factory))
-    finetunes = {
-        'spectral_mae_finetune': ('spectral_mae', scene),
-        'cross_sensor_finetune': ('cross_sensor', scene),
-        'random_finetune': ('random', scene),
-        'imagenet_finetune': ('imagenet', scene),
-        'torchgeo_mae_finetune': ('torchgeo_mae', scene),
-        'foundation_finetune': ('foundation', scaled),
-        'foundation_random_finetune': ('foundation_random', scaled),
-    }
-    for method, (kind, view) in finetunes.items():
+                run_probe(state, probed, splits, method, cached(factory))
+    for kind in FINETUNED_ENCODERS:
+        method = f'{kind}_finetune'
         if state.wanted(method):
             with state.phase(f'{method} ({scene.name})'):
                 run_finetune(
                     state,
-                    view,
+                    view(kind),
                     splits,
                     method,
                     lambda seed, kind=kind: encoders.get(kind, cfg, seed),
