@@ -7,7 +7,11 @@ import torch
 from lightning.pytorch import Trainer
 from task_helpers import TINY, Cubes, loader, quiet_trainer, wavelengths
 
-from torchgeo_spectral.models.heads import SpectralClassifier, SpectralDenseModel
+from torchgeo_spectral.models.heads import (
+    HeadNorm,
+    SpectralClassifier,
+    SpectralDenseModel,
+)
 from torchgeo_spectral.tasks import (
     SpectralClassificationTask,
     SpectralPixelwiseRegressionTask,
@@ -30,6 +34,18 @@ def _classifier(pool: str, blocks: int = 1, **sizes: Any) -> SpectralClassifier:
     model = task.model
     assert isinstance(model, SpectralClassifier)
     return model.eval()
+
+
+def test_fine_tuned_head_standardizes_features_unless_asked_not_to() -> None:
+    head = SpectralClassificationTask(**PIXEL, num_classes=3).model.head
+    assert isinstance(head[0], HeadNorm)
+    assert not head[0].affine
+    plain = SpectralClassificationTask(**PIXEL, num_classes=3, head_norm=False)
+    assert isinstance(plain.model.head[0], torch.nn.Identity)
+    probe = SpectralClassificationTask(
+        **PIXEL, num_classes=3, head_norm=False, freeze_backbone=True
+    )
+    assert isinstance(probe.model.head[0], HeadNorm)
 
 
 def test_center_token_is_default_for_odd_windows() -> None:
