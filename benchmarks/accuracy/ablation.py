@@ -79,6 +79,12 @@ def variants() -> dict[str, Variant]:
                 {'norm_pix_loss': True},
             ),
             Variant(
+                'shape_stats_target',
+                'MAE target normalized per token plus its mean and standard '
+                "deviation (SpectralMAE(target='normalized+stats'))",
+                {'mae_options': {'target': 'normalized+stats'}},
+            ),
+            Variant(
                 'padded_slots_in_loss',
                 'loss also scores the padded band slots of the last group',
                 unavailable=no_switch,
@@ -100,6 +106,13 @@ def variants() -> dict[str, Variant]:
                 'window_mean_features',
                 "mean of the window's tokens instead of the pixel's own token",
                 {'pool': 'mean'},
+                pretrains=False,
+            ),
+            Variant(
+                'no_head_norm',
+                'fine-tuned linear head on raw features, without the BatchNorm '
+                "that standardizes them (the tasks' head_norm=False)",
+                {'head_norm': False},
                 pretrains=False,
             ),
             Variant(

@@ -38,10 +38,12 @@ ALL_METHODS: tuple[str, ...] = (
 ALL_ABLATIONS: tuple[str, ...] = (
     'recipe',
     'norm_pix_target',
+    'shape_stats_target',
     'padded_slots_in_loss',
     'legacy_spectral_encoding',
     'shared_projection',
     'window_mean_features',
+    'no_head_norm',
     'plain_finetune',
 )
 
@@ -141,6 +143,8 @@ class BenchConfig:
     weight_decay: float = 0.05
     drop_path: float = 0.1
     label_smoothing: float = 0.1
+    #: Standardize the features before the linear head (the product's default).
+    head_norm: bool = True
     probe_steps: int = 50
     probe_c: float = 1.0
     eval_batch: int = 256
@@ -342,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help='MAE target normalized per token (erases brightness; default off)',
+    )
+    p.add_argument(
+        '--head-norm',
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help='standardize features before the fine-tuned linear head (default on)',
     )
     floats = (
         'test_fraction',

@@ -477,8 +477,10 @@ def _build_spectral_mae(cfg: BenchConfig) -> nn.Module:
         decoder_num_heads=decoder_heads(cfg),
         spatial_mask_ratio=spatial,
         spectral_mask_ratio=spectral,
-        norm_pix_loss=cfg.norm_pix_loss,
-        **cfg.mae_options,
+        **{
+            'target': 'normalized' if cfg.norm_pix_loss else 'pixels',
+            **cfg.mae_options,
+        },
     )
 
 
@@ -745,13 +747,31 @@ class WindowClassifier(nn.Module):
     Args:
         encoder: An :class:`Encoder` module.
         num_classes: Number of classes.
+        norm: Standardize the features (the product's :class:`HeadNorm`, a
+            BatchNorm without affine parameters) before the linear head.
     """
 
-    def __init__(self, encoder: nn.Module, num_classes: int) -> None:
+    def __init__(self, encoder: nn.Module, num_classes: int, norm: bool) -> None:
         """Create the classifier."""
+        from torchgeo_spectral.models.heads import HeadNorm
+
         super().__init__()
         self.encoder = encoder
-        self.head = nn.Linear(int(encoder.embed_dim), num_classes)
+        width = int(encoder.embed_dim)
+        self.norm = HeadNorm(width) if norm else nn.Identity()
+        self.head = nn.Linear(width, num_classes)
+
+    def classify(self, features: Tensor) -> Tensor:
+        """Class logits of pooled embeddings.
+
+        Args:
+            features: ``(B, D)`` embeddings.
+
+        Returns:
+            ``(B, K)`` logits.
+        """
+        logits: Tensor = self.head(self.norm(features))
+        return logits
 
     def forward(self, x: Tensor, wavelengths: Tensor) -> Tensor:
         """Class logits.
@@ -763,7 +783,7 @@ class WindowClassifier(nn.Module):
         Returns:
             ``(B, K)`` logits.
         """
-        return self.head(self.encoder.features(x, wavelengths))
+        return self.classify(self.encoder.features(x, wavelengths))
 
 
 def layer_id(name: str, depth: int) -> int:
@@ -881,7 +901,7 @@ def finetune(
     from torchgeo_spectral.tasks.optim import warmup_cosine as product_schedule
 
     torch.manual_seed(seed)
-    model = WindowClassifier(with_drop_path(encoder, cfg), num_classes)
+    model = WindowClassifier(with_drop_path(encoder, cfg), num_classes, cfg.head_norm)
     model = model.to(source.device).train()
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -898,7 +918,7 @@ def finetune(
                 if frozen:
                     with torch.no_grad():
                         feats = model.encoder.features(x, source.wavelengths)
-                    logits = model.head(feats.float())
+                    logits = model.classify(feats.float())
                 else:
                     logits = model(x, source.wavelengths)
             loss = nn.functional.cross_entropy(
