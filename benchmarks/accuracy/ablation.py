@@ -109,10 +109,10 @@ def variants() -> dict[str, Variant]:
                 pretrains=False,
             ),
             Variant(
-                'no_head_norm',
-                'fine-tuned linear head on raw features, without the BatchNorm '
-                "that standardizes them (the tasks' head_norm=False)",
-                {'head_norm': False},
+                'head_norm',
+                'fine-tuned linear head on features standardized by a BatchNorm '
+                "without affine parameters (the tasks' head_norm=True)",
+                {'head_norm': True},
                 pretrains=False,
             ),
             Variant(

@@ -43,7 +43,7 @@ ALL_ABLATIONS: tuple[str, ...] = (
     'legacy_spectral_encoding',
     'shared_projection',
     'window_mean_features',
-    'no_head_norm',
+    'head_norm',
     'plain_finetune',
 )
 
@@ -143,8 +143,8 @@ class BenchConfig:
     weight_decay: float = 0.05
     drop_path: float = 0.1
     label_smoothing: float = 0.1
-    #: Standardize the features before the linear head (the product's default).
-    head_norm: bool = True
+    #: Standardize the features before the linear head (the tasks' head_norm).
+    head_norm: bool = False
     probe_steps: int = 50
     probe_c: float = 1.0
     eval_batch: int = 256
@@ -351,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         '--head-norm',
         action=argparse.BooleanOptionalAction,
         default=None,
-        help='standardize features before the fine-tuned linear head (default on)',
+        help='standardize features before the fine-tuned linear head (default off)',
     )
     floats = (
         'test_fraction',

@@ -127,3 +127,11 @@ def test_demo_end_to_end(
     rows = (out / 'metrics.csv').read_text().splitlines()
     assert rows[0] == 'model,overall_accuracy,macro_f1'
     assert len(rows) == 4
+
+
+def test_cli_switches_are_real_booleans() -> None:
+    from torchgeo_spectral.demo.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([]).head_norm is True
+    assert parser.parse_args(['--no-head-norm']).head_norm is False

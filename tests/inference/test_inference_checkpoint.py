@@ -178,22 +178,3 @@ def test_cli_predict_map_and_embed(
     tiles = tmp_path / 't.parquet'
     main(['embed', '--checkpoint', str(mae_ckpt), '--tiles', str(tiles), *args])
     assert len(gpd.read_parquet(tiles)) == 4
-
-
-def test_classifier_saved_before_head_norm_is_rebuilt(tmp_path: Path) -> None:
-    # A 0.1 checkpoint: no head_norm hyperparameter and no BatchNorm buffers.
-    torch.manual_seed(0)
-    old = tasks.SpectralClassificationTask(
-        num_classes=3, head_norm=False, **tiny_task_kwargs()
-    )
-    path = save_checkpoint(old, tmp_path / 'old.ckpt')
-    checkpoint = torch.load(path, weights_only=True)
-    del checkpoint['hyper_parameters']['head_norm']
-    torch.save(checkpoint, path)
-    # Without head_norm=False the rebuilt head would expect BatchNorm buffers.
-    embedder, info = load_embedder(path)
-    assert info.task == 'classification'
-    x = torch.rand(2, 10, 8, 8)
-    wavelengths = torch.linspace(450, 900, 10)
-    expected = old.eval().model.backbone.forward_feature_map(x, wavelengths)
-    assert torch.allclose(embedder(x, wavelengths), expected)

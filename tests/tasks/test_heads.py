@@ -36,16 +36,16 @@ def _classifier(pool: str, blocks: int = 1, **sizes: Any) -> SpectralClassifier:
     return model.eval()
 
 
-def test_fine_tuned_head_standardizes_features_unless_asked_not_to() -> None:
-    head = SpectralClassificationTask(**PIXEL, num_classes=3).model.head
+def test_head_norm_standardizes_fine_tuned_features_on_request() -> None:
+    plain = SpectralClassificationTask(**PIXEL, num_classes=3).model.head
+    assert isinstance(plain[0], torch.nn.Identity)
+    head = SpectralClassificationTask(**PIXEL, num_classes=3, head_norm=True).model.head
     assert isinstance(head[0], HeadNorm)
     assert not head[0].affine
-    plain = SpectralClassificationTask(**PIXEL, num_classes=3, head_norm=False)
-    assert isinstance(plain.model.head[0], torch.nn.Identity)
-    probe = SpectralClassificationTask(
-        **PIXEL, num_classes=3, head_norm=False, freeze_backbone=True
+    _fit(
+        SpectralClassificationTask(**PIXEL, num_classes=3, head_norm=True),
+        Cubes(per_set=4, size=5),
     )
-    assert isinstance(probe.model.head[0], HeadNorm)
 
 
 def test_center_token_is_default_for_odd_windows() -> None:

@@ -27,6 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     for field in fields(DemoConfig):
         flag = '--' + field.name.replace('_', '-')
         default = field.default
+        if isinstance(default, bool):
+            parser.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=f'(default: {default})',
+            )
+            continue
         parser.add_argument(
             flag, type=type(default), default=default, help=f'(default: {default})'
         )

@@ -82,6 +82,9 @@ class DemoConfig:
         normalization: ``SceneDataModule`` normalization of both networks'
             input: ``'scene'`` (one scale, as the shipped checkpoint was
             pretrained) or ``'band'`` (per-band z-score).
+        head_norm: Standardize the features before both networks' linear
+            head (the task's ``head_norm``, recommended for inputs that are
+            not z-scored per band, such as ``normalization='scene'``).
     """
 
     output: str = 'demo_output'
@@ -99,6 +102,7 @@ class DemoConfig:
     eval_batch_size: int = 512
     trees: int = 200
     normalization: str = 'scene'
+    head_norm: bool = True
 
 
 def encoder_arguments(weights: str) -> dict[str, Any]:
@@ -226,7 +230,10 @@ def finetune(
     """
     seed_everything(cfg.seed, verbose=False)
     task = SpectralClassificationTask(
-        **encoder, weights=weights, num_classes=len(datamodule.kwargs['class_names'])
+        **encoder,
+        weights=weights,
+        num_classes=len(datamodule.kwargs['class_names']),
+        head_norm=cfg.head_norm,
     )
     datamodule.batch_size = cfg.batch_size
     _trainer(cfg.steps).fit(task, datamodule=datamodule)

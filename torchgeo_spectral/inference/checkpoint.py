@@ -56,9 +56,6 @@ TASK_KINDS: dict[str, str] = {
 
 # Hyperparameters naming pretrained weights: set to None when rebuilding a task.
 _WEIGHT_KEYS = ('weights', 'imagenet_weights')
-# Options whose new default changed the model's modules, and the value that
-# rebuilds a checkpoint saved before the option existed.
-_LEGACY_DEFAULTS = {'head_norm': False}
 # Packages whose classes a checkpoint may name without being imported beforehand.
 _TRUSTED_PREFIXES = ('torchgeo_spectral.',)
 _TASKS_MODULE = 'torchgeo_spectral.tasks'
@@ -250,18 +247,7 @@ def _rebuild(
         CheckpointError: If the task cannot be rebuilt from the checkpoint.
     """
     params = inspect.signature(cls.__init__).parameters
-    overrides: dict[str, Any] = {
-        k: None for k in _WEIGHT_KEYS if k in hparams and k in params
-    }
-    accepted = {
-        name
-        for klass in cls.__mro__
-        if '__init__' in vars(klass)
-        for name in inspect.signature(vars(klass)['__init__']).parameters
-    }
-    overrides |= {
-        k: v for k, v in _LEGACY_DEFAULTS.items() if k not in hparams and k in accepted
-    }
+    overrides = {k: None for k in _WEIGHT_KEYS if k in hparams and k in params}
     try:
         with warnings.catch_warnings():
             # a checkpoint saved by hand has no loops or optimizer state

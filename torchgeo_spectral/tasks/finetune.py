@@ -318,8 +318,8 @@ class PooledHeadMixin(SpectralFineTuneMixin):
     """One output vector per input: :class:`~torchgeo_spectral.models.heads.SpectralClassifier`.
 
     A BatchNorm without affine parameters standardizes the features before the
-    linear layer (``head_norm``, always on for a linear probe), as in the MAE
-    linear-probe recipe.
+    linear layer of a linear probe (``freeze_backbone=True``), as in the MAE
+    linear-probe recipe, and when fine-tuning with ``head_norm=True``.
     """
 
     def __init__(
@@ -327,7 +327,7 @@ class PooledHeadMixin(SpectralFineTuneMixin):
         *,
         pool: PoolMode = 'auto',
         probe_blocks: int = 1,
-        head_norm: bool = True,
+        head_norm: bool = False,
         **kwargs: Any,
     ) -> None:
         """Initialize the task.
@@ -340,11 +340,12 @@ class PooledHeadMixin(SpectralFineTuneMixin):
                 ``'mean'``.
             probe_blocks: Concatenate the outputs of the last this many blocks.
             head_norm: Standardize the features before the linear layer also
-                when fine-tuning (:class:`~torchgeo_spectral.models.heads.HeadNorm`):
-                with few labels and a few hundred steps the head then reaches
-                a far better fit of anisotropic features (see the training
-                guide). A checkpoint saved before this option existed loads
-                with ``head_norm=False`` (the inference commands pass it).
+                when fine-tuning (:class:`~torchgeo_spectral.models.heads.HeadNorm`).
+                Turn it on for inputs that are not standardized per band (e.g.
+                ``SceneDataModule(normalization='scene')``, the shipped
+                checkpoint's scaling): their features are anisotropic and the
+                head then fits far better in a few hundred steps. With per-band
+                z-scored inputs it does not help (see the training guide).
             **kwargs: Further task arguments.
         """
         super().__init__(**kwargs)
@@ -358,7 +359,7 @@ class PooledHeadMixin(SpectralFineTuneMixin):
             self.num_outputs(),
             pool=hp['pool'],
             blocks=hp['probe_blocks'],
-            norm=bool(hp.get('head_norm', True) or hp.get('freeze_backbone')),
+            norm=bool(hp.get('head_norm') or hp.get('freeze_backbone')),
         )
 
 
