@@ -213,14 +213,23 @@ class HeadNorm(nn.BatchNorm1d):
     """BatchNorm without affine parameters that tolerates a batch of one.
 
     It standardizes every feature before a linear head, as the MAE linear
-    probe does. Pretrained features can be strongly anisotropic (most of
-    their variance along one direction, e.g. brightness); without it the
-    head's gradient steps are badly conditioned and a few hundred steps
-    leave it far from the optimum a standardized logistic regression reaches.
+    probe does. Features of inputs that are not z-scored per band can be
+    strongly anisotropic (most of their variance along one direction, e.g.
+    brightness); without it the head's gradient steps are badly conditioned
+    and a few hundred steps leave it far from the optimum a standardized
+    logistic regression reaches.
 
     A training batch of a single sample (the last batch of a few-label epoch)
     is normalized with the running statistics instead of failing.
     """
+
+    def __init__(self, num_features: int) -> None:
+        """Initialize the norm.
+
+        Args:
+            num_features: Width of the features.
+        """
+        super().__init__(num_features, affine=False)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalize features.
@@ -291,8 +300,7 @@ class SpectralClassifier(nn.Module):
         self.blocks = blocks
         width = blocks * backbone.embed_dim
         self.head = nn.Sequential(
-            HeadNorm(width, affine=False) if norm else nn.Identity(),
-            nn.Linear(width, out_features),
+            HeadNorm(width) if norm else nn.Identity(), nn.Linear(width, out_features)
         )
 
     def _block_tokens(self, x: Tensor, wavelengths: Tensor | None) -> list[Tensor]:
