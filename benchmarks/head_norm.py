@@ -1,8 +1,9 @@
 """When does ``head_norm`` help? The product's few-label fine-tuning, on and off.
 
-Fine-tunes :class:`~torchgeo_spectral.tasks.SpectralClassificationTask` (its
-recipe defaults, ``spectral_vit_nano``, 300 steps, 10 labels per class, each
-pixel from its own token) through
+Fine-tunes :class:`~torchgeo_spectral.tasks.SpectralClassificationTask` exactly
+as ``make demo`` does (its recipe defaults, ``spectral_vit_nano``, 300 steps, 10
+labels per class, each pixel from its own token; the demo's
+:func:`~torchgeo_spectral.demo.pipeline.finetune`) through
 :class:`~torchgeo_spectral.datamodules.SceneDataModule` on
 
 * ``demo``: the demo's synthetic EnMAP scene (:mod:`torchgeo_spectral.demo`);
@@ -16,53 +17,71 @@ once with ``head_norm=True`` on the same split, labels and seed. It prints the
 overall accuracy of every fit and, per scene, normalization and encoder, the
 mean paired difference (on minus off, OA points) with its 95 % bootstrap CI over
 label seeds. Default settings take about 17 minutes on a 2-core CPU (two
-worker processes)::
+worker processes); run from the repository root::
 
-    python benchmarks/head_norm.py
-    python benchmarks/head_norm.py --scenes demo --seeds 0 1 --workers 1
+    python -m benchmarks.head_norm
+    python -m benchmarks.head_norm --scenes demo --seeds 0 1 --workers 1
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import os
-import sys
 import tempfile
-import warnings
-from itertools import product
+from dataclasses import dataclass, replace
+from itertools import groupby, product
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import rasterio
 
 from benchmarks.accuracy.metrics import bootstrap_ci
 
-#: The shipped checkpoint and its architecture.
+#: The shipped checkpoint.
 WEIGHTS = 'SPECTRAL_MAE_FOUNDATION'
-MODEL = 'spectral_vit_nano'
 DATA = Path(os.environ.get('TORCHGEO_SPECTRAL_DATA', '../shared/data'))
+#: Columns that name one row of the paired table.
+GROUP_KEYS = ('scene', 'normalization', 'encoder')
 
 
-def write_enmap(folder: Path) -> tuple[Path, Path, Path, list[str]] | None:
+@dataclass(frozen=True)
+class Job:
+    """One pair of fits (``head_norm`` off and on).
+
+    Attributes:
+        scene: Scene name.
+        files: ``SceneDataModule`` arguments: ``image``, ``labels``,
+            ``wavelengths`` and ``class_names``.
+        normalization: ``'scene'`` or ``'band'``.
+        encoder: ``'random'`` or ``'shipped'``.
+        seed: Seed of the split, the label draw and both fits.
+        steps: Fine-tuning steps.
+    """
+
+    scene: str
+    files: dict[str, Any]
+    normalization: str
+    encoder: str
+    seed: int
+    steps: int = 300
+
+
+def write_enmap(folder: Path) -> dict[str, Any] | None:
     """Write the EnMAP excerpt as one cube, its label map and its wavelengths.
 
     Args:
         folder: Where to write.
 
     Returns:
-        ``(cube, labels, wavelengths, class names)``, or None without the data.
+        ``SceneDataModule`` file arguments, or None without the data.
     """
     from benchmarks.accuracy.data import load_enmap_potsdam
 
     root = DATA / 'enmap_potsdam'
     if not root.is_dir():
         return None
-    import rasterio
-
     scene = load_enmap_potsdam(root)
     raw = np.where(scene.valid[None], scene.raw, np.nan).astype(np.float32)
     profile = {'driver': 'GTiff', 'height': raw.shape[1], 'width': raw.shape[2]}
@@ -73,17 +92,22 @@ def write_enmap(folder: Path) -> tuple[Path, Path, Path, list[str]] | None:
         f.write(scene.labels.astype(np.uint8)[None])
     wavelengths = folder / 'enmap_wavelengths.txt'
     np.savetxt(wavelengths, scene.wavelengths)
-    return cube, labels, wavelengths, list(scene.class_names)
+    return {
+        'image': str(cube),
+        'labels': str(labels),
+        'wavelengths': str(wavelengths),
+        'class_names': list(scene.class_names),
+    }
 
 
-def write_demo(folder: Path) -> tuple[Path, Path, None, list[str]]:
+def write_demo(folder: Path) -> dict[str, Any]:
     """Write the demo scene (its default size, sensor and seed).
 
     Args:
         folder: Where to write.
 
     Returns:
-        ``(cube, labels, None, class names)``; the cube carries its wavelengths.
+        ``SceneDataModule`` file arguments (the cube carries its wavelengths).
     """
     from torchgeo_spectral.demo.pipeline import DemoConfig
     from torchgeo_spectral.demo.scene import generate_scene, write_scene
@@ -92,68 +116,92 @@ def write_demo(folder: Path) -> tuple[Path, Path, None, list[str]]:
     demo = generate_scene(cfg.size, cfg.sensor, cfg.scene_seed)
     (folder / 'demo').mkdir()
     cube, labels = write_scene(demo, folder / 'demo')
-    return cube, labels, None, list(demo.classes)
+    return {
+        'image': str(cube),
+        'labels': str(labels),
+        'wavelengths': None,
+        'class_names': list(demo.classes),
+    }
 
 
-def fit_pair(job: tuple[str, dict[str, Any], str, str, int]) -> dict[str, Any]:
+def fit_pair(job: Job) -> dict[str, Any]:
     """Fine-tune with ``head_norm`` off and on; same split, labels and seed.
 
     Args:
-        job: ``(scene, files, normalization, encoder, seed)``; ``files`` holds
-            ``image``, ``labels``, ``wavelengths`` and ``class_names``.
+        job: What to fit.
 
     Returns:
-        The job's settings and the test OA of both fits.
+        The job's settings and the test OA (%) of both fits (``off``, ``on``).
     """
-    scene, files, normalization, encoder, seed = job
     import torch
-    from lightning.pytorch import seed_everything
 
     from torchgeo_spectral.datamodules import SceneDataModule
     from torchgeo_spectral.datamodules.scene import Normalization
-    from torchgeo_spectral.demo.pipeline import _trainer
-    from torchgeo_spectral.tasks import SpectralClassificationTask
+    from torchgeo_spectral.demo.cli import quiet_lightning
+    from torchgeo_spectral.demo.pipeline import DemoConfig, finetune
 
     torch.set_num_threads(1)
-    warnings.filterwarnings('ignore')
-    for name in ('lightning.pytorch', 'lightning.fabric'):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    quiet_lightning()
+    cfg = DemoConfig(seed=job.seed, steps=job.steps, weights=WEIGHTS)
     datamodule = SceneDataModule(
-        **files,
-        window_size=1,
+        **job.files,
+        window_size=cfg.window_size,
         patch_size=1,
-        block_size=16,
-        test_fraction=0.3,
-        budget=10,
-        seed=seed,
-        batch_size=32,
-        normalization=cast(Normalization, normalization),
+        block_size=cfg.block_size,
+        test_fraction=cfg.test_fraction,
+        budget=cfg.labels_per_class,
+        seed=job.seed,
+        batch_size=cfg.batch_size,
+        normalization=cast(Normalization, job.normalization),
     )
+    weights = WEIGHTS if job.encoder == 'shipped' else None
     row: dict[str, Any] = {
-        'scene': scene,
-        'normalization': normalization,
-        'encoder': encoder,
-        'seed': seed,
+        'scene': job.scene,
+        'normalization': job.normalization,
+        'encoder': job.encoder,
+        'seed': job.seed,
     }
     for head_norm in (False, True):
-        seed_everything(seed, verbose=False)
-        task = SpectralClassificationTask(
-            model=MODEL,
-            weights=WEIGHTS if encoder == 'shipped' else None,
-            num_classes=len(files['class_names']),
-            head_norm=head_norm,
+        _, metrics = finetune(
+            replace(cfg, head_norm=head_norm),
+            datamodule,
+            {'model': 'spectral_vit_nano'},
+            weights,
         )
-        datamodule.batch_size = 32
-        _trainer(300).fit(task, datamodule=datamodule)
-        datamodule.batch_size = 512
-        result = _trainer().test(task, datamodule=datamodule, verbose=False)[0]
-        row['on' if head_norm else 'off'] = 100 * float(result['test_OverallAccuracy'])
+        row['on' if head_norm else 'off'] = 100 * metrics['overall_accuracy']
     print(
-        f'{scene:6} {normalization:6} {encoder:8} seed {seed}: '
+        f'{job.scene:6} {job.normalization:6} {job.encoder:8} seed {job.seed}: '
         f'off {row["off"]:.1f}, on {row["on"]:.1f}',
         flush=True,
     )
     return row
+
+
+def paired_table(rows: list[dict[str, Any]]) -> str:
+    """The markdown table: mean OA off and on, and the paired difference.
+
+    Args:
+        rows: Results of :func:`fit_pair`.
+
+    Returns:
+        One line per scene, normalization and encoder.
+    """
+    lines = [
+        '| Scene | Normalization | Encoder | OA off | OA on | on - off (95 % CI) |',
+        '|---|---|---|---|---|---|',
+    ]
+
+    def key(row: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(row[k] for k in GROUP_KEYS)
+
+    for names, group in groupby(sorted(rows, key=key), key=key):
+        off, on = np.array([[r['off'], r['on']] for r in group]).T
+        mean, low, high = bootstrap_ci(on - off)
+        lines.append(
+            f'| {" | ".join(names)} | {off.mean():.1f} | {on.mean():.1f} | '
+            f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] |'
+        )
+    return '\n'.join(lines)
 
 
 def main() -> None:
@@ -167,45 +215,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         jobs = []
         for scene in args.scenes:
-            written = writers[scene](Path(tmp))
-            if written is None:
+            files = writers[scene](Path(tmp))
+            if files is None:
                 print(f'{scene}: no data under {DATA}, skipped')
                 continue
-            image, labels, wavelengths, names = written
-            files = {
-                'image': str(image),
-                'labels': str(labels),
-                'wavelengths': None if wavelengths is None else str(wavelengths),
-                'class_names': names,
-            }
             jobs += [
-                (scene, files, norm, encoder, seed)
+                Job(scene, files, norm, encoder, seed)
                 for norm, encoder, seed in product(
                     ('scene', 'band'), ('random', 'shipped'), args.seeds
                 )
             ]
-        context = multiprocessing.get_context('spawn')
-        with context.Pool(args.workers) as pool:
+        # spawn: each worker starts its own single-threaded torch
+        with multiprocessing.get_context('spawn').Pool(args.workers) as pool:
             rows = pool.map(fit_pair, jobs, chunksize=1)
-    print(
-        '\n| Scene | Normalization | Encoder | OA off | OA on | on - off (95 % CI) |'
-        '\n|---|---|---|---|---|---|'
-    )
-    keys = sorted({(r['scene'], r['normalization'], r['encoder']) for r in rows})
-    for key in keys:
-        group = [
-            r for r in rows if (r['scene'], r['normalization'], r['encoder']) == key
-        ]
-        off = np.array([r['off'] for r in group])
-        on = np.array([r['on'] for r in group])
-        mean, low, high = bootstrap_ci(on - off)
-        print(
-            f'| {" | ".join(key)} | {off.mean():.1f} | {on.mean():.1f} | '
-            f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] |'
-        )
-    print(
-        f'\n{len(args.seeds)} label seeds per row ({", ".join(map(str, args.seeds))})'
-    )
+    print(f'\n{paired_table(rows)}\n')
+    print(f'{len(args.seeds)} label seeds per row ({", ".join(map(str, args.seeds))})')
 
 
 if __name__ == '__main__':
