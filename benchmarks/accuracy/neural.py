@@ -470,6 +470,9 @@ def _build_spectral_mae(cfg: BenchConfig) -> nn.Module:
     from torchgeo_spectral.models import SpectralMAE, SpectralViT
 
     spatial, spectral = mask_ratios(cfg.mask_ratio)
+    # an ablation variant's mae_options may override the target
+    options = {'target': 'normalized' if cfg.norm_pix_loss else 'pixels'}
+    options |= cfg.mae_options
     return SpectralMAE(
         SpectralViT(**spectral_vit_kwargs(cfg), num_classes=0),
         decoder_embed_dim=cfg.decoder_dim,
@@ -477,10 +480,7 @@ def _build_spectral_mae(cfg: BenchConfig) -> nn.Module:
         decoder_num_heads=decoder_heads(cfg),
         spatial_mask_ratio=spatial,
         spectral_mask_ratio=spectral,
-        **{
-            'target': 'normalized' if cfg.norm_pix_loss else 'pixels',
-            **cfg.mae_options,
-        },
+        **options,
     )
 
 

@@ -252,6 +252,29 @@ def test_ablation_variants_map_to_product_options(bench: ModuleType) -> None:
             bench.BenchConfig.quick(**variant.overrides)
     assert variants['norm_pix_target'].overrides == {'norm_pix_loss': True}
     assert not variants['window_mean_features'].pretrains
+    assert not variants['head_norm'].pretrains
+
+
+def test_variant_options_reach_the_mae_and_the_head(bench: ModuleType) -> None:
+    from torchgeo_spectral.models.heads import HeadNorm
+
+    neural = _import('benchmarks.accuracy.neural')
+    ablation = _import('benchmarks.accuracy.ablation')
+    quick = bench.BenchConfig.quick
+    assert neural._build_spectral_mae(quick()).target == 'pixels'
+    assert neural._build_spectral_mae(quick(norm_pix_loss=True)).target == 'normalized'
+    shape = ablation.variants()['shape_stats_target'].overrides
+    assert neural._build_spectral_mae(quick(**shape)).target == 'normalized+stats'
+    encoder = neural.SpectralEncoder(
+        SpectralViT(
+            patch_size=1, bands_per_token=4, embed_dim=16, depth=1, num_heads=2
+        ),
+        'center',
+    )
+    assert isinstance(neural.WindowClassifier(encoder, 3, norm=True).norm, HeadNorm)
+    plain = neural.WindowClassifier(encoder, 3, norm=False)
+    assert isinstance(plain.norm, torch.nn.Identity)
+    assert plain.classify(torch.zeros(2, 16)).shape == (2, 3)
 
 
 def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:

@@ -359,7 +359,7 @@ class PooledHeadMixin(SpectralFineTuneMixin):
             self.num_outputs(),
             pool=hp['pool'],
             blocks=hp['probe_blocks'],
-            norm=bool(hp.get('head_norm') or hp.get('freeze_backbone')),
+            norm=bool(hp['head_norm'] or hp.get('freeze_backbone')),
         )
 
 
