@@ -48,6 +48,16 @@ def test_head_norm_standardizes_fine_tuned_features_on_request() -> None:
     )
 
 
+def test_head_norm_takes_a_training_batch_of_one() -> None:
+    norm = HeadNorm(4).train()
+    norm(torch.randn(8, 4) * 3 + 1)  # running statistics move off (0, 1)
+    single = torch.randn(1, 4)
+    expected = (single - norm.running_mean) / (norm.running_var + norm.eps).sqrt()
+    assert torch.allclose(norm(single), expected, atol=1e-6)
+    with pytest.raises(ValueError, match='more than 1 value'):
+        torch.nn.BatchNorm1d(4, affine=False).train()(single)
+
+
 def test_center_token_is_default_for_odd_windows() -> None:
     model = _classifier('auto')
     x, wl = torch.rand(2, 12, 5, 5), wavelengths(12)
