@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from itertools import groupby, product
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -135,25 +135,15 @@ def fit_pair(job: Job) -> dict[str, Any]:
     """
     import torch
 
-    from torchgeo_spectral.datamodules import SceneDataModule
-    from torchgeo_spectral.datamodules.scene import Normalization
     from torchgeo_spectral.demo.cli import quiet_lightning
-    from torchgeo_spectral.demo.pipeline import DemoConfig, finetune
+    from torchgeo_spectral.demo.pipeline import DemoConfig, finetune, scene_datamodule
 
     torch.set_num_threads(1)
     quiet_lightning()
-    cfg = DemoConfig(seed=job.seed, steps=job.steps, weights=WEIGHTS)
-    datamodule = SceneDataModule(
-        **job.files,
-        window_size=cfg.window_size,
-        patch_size=1,
-        block_size=cfg.block_size,
-        test_fraction=cfg.test_fraction,
-        budget=cfg.labels_per_class,
-        seed=job.seed,
-        batch_size=cfg.batch_size,
-        normalization=cast(Normalization, job.normalization),
+    cfg = DemoConfig(
+        seed=job.seed, steps=job.steps, weights=WEIGHTS, normalization=job.normalization
     )
+    datamodule = scene_datamodule(cfg, **job.files, patch_size=1)
     weights = WEIGHTS if job.encoder == 'shipped' else None
     row: dict[str, Any] = {
         'scene': job.scene,

@@ -43,7 +43,13 @@ from torchgeo_spectral.tasks import SpectralClassificationTask
 from .figure import demo_figure
 from .scene import DEMO_SEED, DemoScene, generate_scene, write_scene
 
-__all__ = ['FOUNDATION_WEIGHTS', 'DemoConfig', 'encoder_arguments', 'run_demo']
+__all__ = [
+    'FOUNDATION_WEIGHTS',
+    'DemoConfig',
+    'encoder_arguments',
+    'run_demo',
+    'scene_datamodule',
+]
 
 #: Name of the checkpoint that ships with the package (``SpectralViT_Weights``).
 FOUNDATION_WEIGHTS = 'SPECTRAL_MAE_FOUNDATION'
@@ -187,6 +193,44 @@ def _metrics(
     }
 
 
+def scene_datamodule(
+    cfg: DemoConfig,
+    *,
+    image: str,
+    labels: str,
+    class_names: list[str],
+    patch_size: int,
+    wavelengths: str | None = None,
+) -> SceneDataModule:
+    """The demo's few-label data module (split, budget, scaling) for a scene.
+
+    Args:
+        cfg: Demo settings (window, split, labels per class, seed, scaling).
+        image: Cube file.
+        labels: Label map file (0 = unlabelled).
+        class_names: Names of classes ``1..K``.
+        patch_size: The encoder's patch size.
+        wavelengths: Wavelength file or sensor name when the cube has none.
+
+    Returns:
+        The data module (not set up).
+    """
+    return SceneDataModule(
+        image=image,
+        labels=labels,
+        class_names=class_names,
+        wavelengths=wavelengths,
+        window_size=cfg.window_size,
+        patch_size=patch_size,
+        block_size=cfg.block_size,
+        test_fraction=cfg.test_fraction,
+        budget=cfg.labels_per_class,
+        seed=cfg.seed,
+        batch_size=cfg.batch_size,
+        normalization=cast(Normalization, cfg.normalization),
+    )
+
+
 def random_forest(
     cfg: DemoConfig, demo: DemoScene, datamodule: SceneDataModule
 ) -> dict[str, float]:
@@ -318,18 +362,12 @@ def run_demo(cfg: DemoConfig) -> list[dict[str, Any]]:
         f'earthlib spectra (shared with the pretraining corpus; scene seed '
         f'{cfg.scene_seed}, not a corpus seed)'
     )
-    datamodule = SceneDataModule(
+    datamodule = scene_datamodule(
+        cfg,
         image=str(image_path),
         labels=str(label_path),
         class_names=list(demo.classes),
-        window_size=cfg.window_size,
         patch_size=int(encoder.get('patch_size', 1)),
-        block_size=cfg.block_size,
-        test_fraction=cfg.test_fraction,
-        budget=cfg.labels_per_class,
-        seed=cfg.seed,
-        batch_size=cfg.batch_size,
-        normalization=cast(Normalization, cfg.normalization),
     )
     datamodule.setup('fit')
     split = datamodule.split
