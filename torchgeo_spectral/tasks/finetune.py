@@ -38,7 +38,11 @@ from ..models.spectral_vit import SpectralViT
 from ..models.weights import resolve_weights
 from ..wavelengths import WavelengthError
 from .batches import SpectralBatchMixin
+from .head_init import PROBE_MAX_SAMPLES, initialize_head
 from .optim import OptimizerName, build_optimizer, parameter_groups, trainer_schedule
+
+#: How a pooled head's linear layer starts (``head_init``).
+HeadInit = Literal['random', 'probe']
 
 #: A batch dictionary (TorchGeo's ``Sample`` of stacked tensors).
 Batch = Mapping[str, Any]
@@ -328,6 +332,7 @@ class PooledHeadMixin(SpectralFineTuneMixin):
         pool: PoolMode = 'auto',
         probe_blocks: int = 1,
         head_norm: bool = False,
+        head_init: HeadInit = 'random',
         **kwargs: Any,
     ) -> None:
         """Initialize the task.
@@ -346,9 +351,71 @@ class PooledHeadMixin(SpectralFineTuneMixin):
                 checkpoint's scaling): their features are anisotropic and the
                 head then fits far better in a few hundred steps. With per-band
                 z-scored inputs it does not help (see the training guide).
+            head_init: ``'random'``: the linear layer starts at random;
+                ``'probe'``: at the start of training, the head is set to the
+                linear probe of the frozen encoder's features of the whole
+                training set, solved to convergence with the task's loss
+                (linear probing then fine-tuning, see
+                :mod:`~torchgeo_spectral.tasks.head_init`); it costs one pass
+                over the training data.
             **kwargs: Further task arguments.
+
+        Raises:
+            ValueError: For an unknown ``head_init``.
         """
+        if head_init not in ('random', 'probe'):
+            raise ValueError(
+                f"head_init must be 'random' or 'probe', got {head_init!r}"
+            )
         super().__init__(**kwargs)
+
+    def on_train_start(self) -> None:
+        """Initialize the head from the linear probe (``head_init='probe'``).
+
+        Only at the start of a new fit: a run resumed from a checkpoint keeps
+        its trained head.
+        """
+        super().on_train_start()
+        if self.hparams['head_init'] == 'probe' and self.trainer.global_step == 0:
+            self.initialize_head_from_probe()
+
+    def initialize_head_from_probe(self) -> None:
+        """Fit the linear probe on one pass over the training data; set the head.
+
+        The encoder runs in evaluation mode (no stochastic depth) without
+        gradients; batches go through the same transfer hooks as in training
+        (the data module's normalization and augmentation), up to
+        :data:`~torchgeo_spectral.tasks.head_init.PROBE_MAX_SAMPLES` samples.
+        With several processes each fits on its own shard and rank 0's head is
+        kept by all.
+        """
+        trainer = self.trainer
+        modes = {module: module.training for module in self.model.modules()}
+        self.model.eval()
+        features, targets = [], []
+        with torch.no_grad():
+            for batch in trainer.train_dataloader or ():
+                # the training loop's two transfer steps (Lightning's own hooks)
+                batch = trainer.strategy.batch_to_device(
+                    self._on_before_batch_transfer(batch, 0)
+                )
+                wavelengths = self.batch_wavelengths(batch)
+                features.append(self.model.features(batch['image'], wavelengths))
+                targets.append(batch[self.target_key])
+                if sum(map(len, targets)) >= PROBE_MAX_SAMPLES:
+                    break
+        for module, training in modes.items():
+            module.train(training)
+        if not features:
+            raise ValueError("head_init='probe': the training data loader is empty")
+        target = {self.target_key: torch.cat(targets)}
+        initialize_head(
+            self.model.head,
+            torch.cat(features),
+            lambda outputs: self.compute_loss(outputs, target, 'train')[0],
+        )
+        head = trainer.strategy.broadcast(self.model.head.state_dict(), src=0)
+        self.model.head.load_state_dict(head)
 
     @override
     def build_head(self, backbone: SpectralViT) -> nn.Module:
@@ -473,10 +540,18 @@ class LabelTargetMixin(SpectralFineTuneMixin):
         )
 
     def on_train_start(self) -> None:
-        """Compute ``'balanced'`` class weights from the first training batches."""
+        """Compute ``'balanced'`` class weights from the first training batches.
+
+        They are set before the other start hooks run, so that a head
+        initialized from a linear probe (``head_init='probe'``) fits the
+        weighted loss.
+        """
+        if self.hparams['class_weights'] == 'balanced':
+            self.balance_class_weights()
         super().on_train_start()
-        if self.hparams['class_weights'] != 'balanced':
-            return
+
+    def balance_class_weights(self) -> None:
+        """Set the loss's class weights to ``n / (K * n_k)`` (see ``class_weights``)."""
         num_classes = self.num_outputs()
         counts = torch.zeros(num_classes)
         loader = self.trainer.train_dataloader
@@ -675,6 +750,7 @@ class SpectralPixelwiseRegressionTask(
 __all__ = [
     'BALANCE_BATCHES',
     'DenseHeadMixin',
+    'HeadInit',
     'LabelTargetMixin',
     'PooledHeadMixin',
     'SpectralClassificationTask',

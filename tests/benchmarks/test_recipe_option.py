@@ -1,0 +1,48 @@
+"""Tests of the recipe-option benchmark (benchmarks/recipe_option.py)."""
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope='module')
+def bench() -> ModuleType:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module('benchmarks.recipe_option')
+
+
+def test_paired_table_has_one_row_per_setting(bench: ModuleType) -> None:
+    rows = [
+        {
+            'scene': 'demo',
+            'normalization': 'band',
+            'encoder': e,
+            'seed': s,
+            'off': 50.0 + s,
+            'on': 50.0 + s + gain,
+        }
+        for e, gain in (('shipped', -2.0), ('random', 4.0))
+        for s in range(3)
+    ]
+    lines = bench.paired_table(rows).splitlines()
+    assert len(lines) == 4
+    assert lines[2] == '| demo | band | random | 51.0 | 55.0 | +4.0 [+4.0, +4.0] |'
+    assert lines[3] == '| demo | band | shipped | 51.0 | 49.0 | -2.0 [-2.0, -2.0] |'
+
+
+@pytest.mark.parametrize('option', ['head_norm', 'head_init'])
+def test_fit_pair_fine_tunes_with_the_option_off_and_on(
+    bench: ModuleType, tmp_path: Path, option: str
+) -> None:
+    files = bench.write_demo(tmp_path)
+    job = bench.Job(option, 'demo', files, 'scene', 'random', seed=0, steps=1)
+    row = bench.fit_pair(job)
+    assert row['scene'] == 'demo'
+    assert 0.0 <= row['off'] <= 100.0
+    assert 0.0 <= row['on'] <= 100.0
