@@ -116,6 +116,13 @@ def variants() -> dict[str, Variant]:
                 pretrains=False,
             ),
             Variant(
+                'probe_head_init',
+                'linear head initialized from the closed-form linear probe of the '
+                "frozen features (the tasks' head_init='probe')",
+                {'head_init': 'probe'},
+                pretrains=False,
+            ),
+            Variant(
                 'plain_finetune',
                 'fine-tuning without the recipe: no layer decay, no warm-up probe, '
                 'no drop-path, no label smoothing, weight decay on everything, '

@@ -44,6 +44,7 @@ ALL_ABLATIONS: tuple[str, ...] = (
     'shared_projection',
     'window_mean_features',
     'head_norm',
+    'probe_head_init',
     'plain_finetune',
 )
 
@@ -145,6 +146,9 @@ class BenchConfig:
     label_smoothing: float = 0.1
     #: Standardize the features before the linear head (the tasks' head_norm).
     head_norm: bool = False
+    #: How the head starts: ``'random'``, or ``'probe'``: the tasks'
+    #: ``head_init='probe'`` (closed-form linear probe of the frozen features).
+    head_init: str = 'random'
     probe_steps: int = 50
     probe_c: float = 1.0
     eval_batch: int = 256
@@ -163,6 +167,9 @@ class BenchConfig:
             ValueError: If ``pool='center'`` and the window is not an odd number of
                 patches, or if ``pool`` is unknown.
         """
+        if self.head_init not in ('random', 'probe'):
+            msg = f"head_init must be 'random' or 'probe', got {self.head_init!r}"
+            raise ValueError(msg)
         if self.pool not in ('center', 'mean'):
             msg = f"pool must be 'center' or 'mean', got {self.pool!r}"
             raise ValueError(msg)
@@ -352,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help='standardize features before the fine-tuned linear head (default off)',
+    )
+    p.add_argument(
+        '--head-init',
+        choices=('random', 'probe'),
+        default=None,
+        help="head start: 'random' or the closed-form linear probe (default random)",
     )
     floats = (
         'test_fraction',

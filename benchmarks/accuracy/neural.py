@@ -868,6 +868,51 @@ def with_drop_path(encoder: nn.Module, cfg: BenchConfig) -> nn.Module:
     return SpectralEncoder(vit, encoder.pool)
 
 
+@torch.no_grad()
+def probe_head(
+    model: WindowClassifier,
+    source: WindowSource,
+    train: tuple[NDArray[np.intp], NDArray[np.intp]],
+    targets: Tensor,
+    cfg: BenchConfig,
+) -> None:
+    """Set the head to the closed-form linear probe of the frozen features.
+
+    The product's :func:`~torchgeo_spectral.tasks.head_init.initialize_head`
+    (the tasks' ``head_init='probe'``) on the features of all training windows,
+    without augmentation or stochastic depth, with the fine-tuning loss.
+
+    Args:
+        model: Encoder plus head (left in training mode).
+        source: Window source of the scene.
+        train: Training pixels ``(rows, cols)``.
+        targets: Class index of every training pixel.
+        cfg: The configuration (``eval_batch``, ``label_smoothing``).
+    """
+    from torchgeo_spectral.tasks.head_init import initialize_head
+
+    model.eval()
+    features = torch.cat(
+        [
+            model.encoder.features(
+                source.windows(
+                    train[0][i : i + cfg.eval_batch], train[1][i : i + cfg.eval_batch]
+                ),
+                source.wavelengths,
+            ).float()
+            for i in range(0, len(targets), cfg.eval_batch)
+        ]
+    )
+    model.train()
+    initialize_head(
+        nn.Sequential(model.norm, model.head),
+        features,
+        lambda logits: nn.functional.cross_entropy(
+            logits, targets, label_smoothing=cfg.label_smoothing
+        ),
+    )
+
+
 def finetune(
     encoder: nn.Module,
     source: WindowSource,
@@ -927,6 +972,8 @@ def finetune(
             stepper.step(loss)
             scheduler.step()
 
+    if cfg.head_init == 'probe':
+        probe_head(model, source, train, y_all, cfg)
     if cfg.probe_steps > 0:
         model.encoder.eval()
         head_only = torch.optim.AdamW(

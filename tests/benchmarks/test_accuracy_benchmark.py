@@ -253,6 +253,7 @@ def test_ablation_variants_map_to_product_options(bench: ModuleType) -> None:
     assert variants['norm_pix_target'].overrides == {'norm_pix_loss': True}
     assert not variants['window_mean_features'].pretrains
     assert not variants['head_norm'].pretrains
+    assert variants['probe_head_init'].overrides == {'head_init': 'probe'}
 
 
 def test_variant_options_reach_the_mae_and_the_head(bench: ModuleType) -> None:
@@ -275,6 +276,31 @@ def test_variant_options_reach_the_mae_and_the_head(bench: ModuleType) -> None:
     plain = neural.WindowClassifier(encoder, 3, norm=False)
     assert isinstance(plain.norm, torch.nn.Identity)
     assert plain.classify(torch.zeros(2, 16)).shape == (2, 3)
+
+
+def test_probe_head_init_fits_the_training_pixels_before_fine_tuning(
+    bench: ModuleType,
+) -> None:
+    neural = _import('benchmarks.accuracy.neural')
+    rng = np.random.default_rng(0)
+    image = rng.random((8, 6, 6)).astype(np.float32)
+    source = neural.WindowSource(
+        image, np.linspace(450.0, 900.0, 8), 1, torch.device('cpu')
+    )
+    train = (np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3))
+    targets = rng.integers(0, 3, 9)
+    accuracy = {}
+    for head_init in ('random', 'probe'):
+        cfg = bench.BenchConfig.quick(
+            head_init=head_init, probe_steps=0, finetune_steps=0
+        )
+        encoder = neural.build_spectral_encoder(cfg, 0)
+        model = neural.finetune(encoder, source, train, targets, 3, cfg, seed=0)
+        predicted = neural.predict(model, source, train, batch=16)
+        accuracy[head_init] = float((predicted == targets).mean())
+    # 9 random labels are linearly separable in 16 feature dimensions
+    assert accuracy['probe'] == 1.0
+    assert accuracy['random'] < 1.0
 
 
 def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:
