@@ -129,9 +129,13 @@ def test_demo_end_to_end(
     assert len(rows) == 4
 
 
-def test_cli_switches_are_real_booleans() -> None:
+def test_cli_switches_parse_to_booleans_and_choices() -> None:
     from torchgeo_spectral.demo.cli import build_parser
 
     parser = build_parser()
     assert parser.parse_args([]).head_norm is True
     assert parser.parse_args(['--no-head-norm']).head_norm is False
+    assert parser.parse_args([]).head_init == 'probe'
+    assert parser.parse_args(['--head-init', 'random']).head_init == 'random'
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--head-init', 'lstsq'])

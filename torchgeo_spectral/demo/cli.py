@@ -8,6 +8,12 @@ from dataclasses import fields
 
 from .pipeline import DemoConfig, encoder_arguments, run_demo
 
+#: Settings with a fixed set of values (refused by the parser otherwise).
+_CHOICES: dict[str, tuple[str, ...]] = {
+    'normalization': ('scene', 'band'),
+    'head_init': ('probe', 'random'),
+}
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser with one option per :class:`DemoConfig` field.
@@ -36,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
             )
             continue
         parser.add_argument(
-            flag, type=type(default), default=default, help=f'(default: {default})'
+            flag,
+            type=type(default),
+            default=default,
+            choices=_CHOICES.get(field.name),
+            help=f'(default: {default})',
         )
     return parser
 

@@ -39,6 +39,7 @@ from torchgeo_spectral.models.weights import (
     resolve_weights,
 )
 from torchgeo_spectral.tasks import SpectralClassificationTask
+from torchgeo_spectral.tasks.finetune import HeadInit
 
 from .figure import demo_figure
 from .scene import DEMO_SEED, DemoScene, generate_scene, write_scene
@@ -91,6 +92,10 @@ class DemoConfig:
         head_norm: Standardize the features before both networks' linear
             head (the task's ``head_norm``, recommended for inputs that are
             not z-scored per band, such as ``normalization='scene'``).
+        head_init: How both networks' linear head starts (the task's
+            ``head_init``): ``'probe'`` (the linear probe of the frozen
+            features, then fine-tuning; recommended, like ``head_norm``, for
+            inputs not z-scored per band) or ``'random'``.
     """
 
     output: str = 'demo_output'
@@ -109,6 +114,7 @@ class DemoConfig:
     trees: int = 200
     normalization: str = 'scene'
     head_norm: bool = True
+    head_init: str = 'probe'
 
 
 def encoder_arguments(weights: str) -> dict[str, Any]:
@@ -278,6 +284,7 @@ def finetune(
         weights=weights,
         num_classes=len(datamodule.kwargs['class_names']),
         head_norm=cfg.head_norm,
+        head_init=cast(HeadInit, cfg.head_init),
     )
     datamodule.batch_size = cfg.batch_size
     _trainer(cfg.steps).fit(task, datamodule=datamodule)
