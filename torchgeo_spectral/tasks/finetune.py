@@ -693,9 +693,10 @@ class SpectralClassificationTask(LabelTargetMixin, PooledHeadMixin, Classificati
     ``backbone_lr_scale=0.1``, ``layer_decay=0.75``, ``weight_decay=0.05``
     (none on norms, biases, embeddings), ``warmup_fraction=0.1`` then cosine,
     ``drop_path_rate=0.1``, ``label_smoothing=0.1``; ``class_weights``,
-    ``probe_epochs`` and ``probe_blocks`` off. Arguments not documented in the
-    mix-ins are those of :class:`torchgeo.tasks.Classification` (``patience``
-    is unused: the schedule is warm-up + cosine).
+    ``probe_epochs``, ``probe_blocks``, ``head_norm`` and ``head_init`` off.
+    Arguments not documented in the mix-ins are those of
+    :class:`torchgeo.tasks.Classification` (``patience`` is unused: the
+    schedule is warm-up + cosine).
     """
 
 
