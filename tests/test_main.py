@@ -1,4 +1,7 @@
+import sys
+import warnings
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
@@ -17,3 +20,19 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_is_installed() -> None:
     (script,) = entry_points(group='console_scripts', name='torchgeo-spectral')
     assert script.load() is main
+
+
+def test_shell_arguments_reach_lightning_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # From the shell (args=None) LightningCLI reads sys.argv itself; giving it
+    # the same arguments as args too made it warn on every command.
+    config = Path(__file__).parents[1] / 'conf' / 'few_label_scene.yaml'
+    argv = ['torchgeo-spectral', 'fit', '--config', str(config), '--print_config']
+    monkeypatch.setattr(sys, 'argv', argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        with pytest.raises(SystemExit):
+            main()
+    assert 'head_init: random' in capsys.readouterr().out
+    assert not [w for w in caught if 'args parameter' in str(w.message)]

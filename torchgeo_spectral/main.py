@@ -55,7 +55,9 @@ def main(args: Sequence[str] | None = None) -> None:
     # TorchGeo's CLI exports GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR, which hides
     # ENVI headers from GDAL; these configuration options take precedence.
     with rasterio.Env(**READ_OPTIONS):
-        torchgeo_main(argv)
+        # From the shell LightningCLI reads sys.argv itself: passing the same
+        # arguments again makes it warn on every command.
+        torchgeo_main(None if args is None else argv)
 
 
 if __name__ == '__main__':
