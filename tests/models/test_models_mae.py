@@ -160,6 +160,30 @@ def test_loss_ignores_padded_band_slots(tiny_mae: SpectralMAE, target: str) -> N
         assert int(slots[1].sum()) == 5 * 16
 
 
+def test_visible_loss_weight_scores_visible_tokens_too(tiny_mae: SpectralMAE) -> None:
+    x = torch.randn(2, 13, 8, 8)
+    w = linear_wavelengths(13)
+    mask = tiny_mae.draw_mask(2, 2, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        latent, mask, centres = tiny_mae.forward_encoder(x, w, mask)
+        pred = tiny_mae.forward_decoder(latent, mask, centres, (2, 2))
+        masked_only = tiny_mae.forward_loss(x, pred, mask.mask)
+        # an error on a visible token changes nothing by default
+        shown = (~mask.mask).nonzero()[0]
+        changed = pred.clone()
+        changed[shown[0], shown[1]] += 1.0
+        torch.testing.assert_close(
+            tiny_mae.forward_loss(x, changed, mask.mask), masked_only
+        )
+        # with weight 0, the loss of the inverted mask is the visible tokens' mean
+        visible = tiny_mae.forward_loss(x, pred, ~mask.mask)
+        tiny_mae.visible_loss_weight = 0.5
+        both = tiny_mae.forward_loss(x, pred, mask.mask)
+    torch.testing.assert_close(both, masked_only + 0.5 * visible)
+    with pytest.raises(ValueError, match='visible_loss_weight must be >= 0'):
+        SpectralMAE(tiny_mae.encoder, decoder_embed_dim=32, visible_loss_weight=-1)
+
+
 def test_forward_composes_encoder_decoder_loss(tiny_mae: SpectralMAE) -> None:
     x = torch.randn(2, 13, 8, 8)
     w = linear_wavelengths(13)

@@ -26,8 +26,8 @@ class MAEOutput:
     """Output of :meth:`SpectralMAE.forward`.
 
     Attributes:
-        loss: Scalar MSE over masked tokens and real band slots (0 when nothing
-            is masked).
+        loss: Scalar MSE over masked tokens (plus the weighted visible ones) and
+            real band slots (0 when nothing is masked).
         pred: ``(B, G * N, k * p * p)`` predicted values of every token (in the
             per-token normalized space for the ``'normalized'`` targets).
         target: ``(B, G * N, k * p * p)`` targets (normalized likewise; padding
@@ -60,7 +60,8 @@ class SpectralMAE(nn.Module):
     and a shared learned mask token at every masked (group, patch), each with fixed
     sin-cos spatial and spectral (group centre, nm) encodings of the decoder width,
     and predicts the ``k*p*p`` values of every token. The loss is the MSE over
-    masked tokens and over the real band slots only: the padding slots of the last
+    masked tokens (plus ``visible_loss_weight`` times that over the visible
+    ones) and over the real band slots only: the padding slots of the last
     spectral group (``C`` not a multiple of ``k``) never count.
 
     ``target`` chooses what is reconstructed:
@@ -102,6 +103,7 @@ class SpectralMAE(nn.Module):
         spectral_mask_mode: SpectralMaskMode = 'shared',
         target: MAETarget = 'pixels',
         norm_pix_loss: bool | None = None,
+        visible_loss_weight: float = 0.0,
     ) -> None:
         """Initialise the MAE.
 
@@ -120,6 +122,11 @@ class SpectralMAE(nn.Module):
             norm_pix_loss: Deprecated switch kept for existing configs: ``True``
                 means ``target='normalized'``, ``False`` means ``target='pixels'``;
                 ``None`` (default) leaves ``target`` as given.
+            visible_loss_weight: Weight of the reconstruction error of the
+                visible tokens, added to that of the masked ones (0: scored on
+                masked tokens only, as in MAE). With it the encoder must keep
+                each visible token's own band values, including detail inside a
+                spectral group that does not predict other groups.
 
         Raises:
             ValueError: For invalid ratios, mode, target or decoder width.
@@ -145,7 +152,11 @@ class SpectralMAE(nn.Module):
             msg = f'target must be one of {_TARGETS}, got {target!r}'
             raise ValueError(msg)
         self.encoder = encoder
+        if visible_loss_weight < 0:
+            msg = f'visible_loss_weight must be >= 0, got {visible_loss_weight}'
+            raise ValueError(msg)
         self.target: MAETarget = target
+        self.visible_loss_weight = visible_loss_weight
         self.spatial_mask_ratio = spatial_mask_ratio
         self.spectral_mask_ratio = spectral_mask_ratio
         self.spectral_mask_mode: SpectralMaskMode = spectral_mask_mode
@@ -471,10 +482,14 @@ class SpectralMAE(nn.Module):
             per_token = per_token + (pred_stats - target_stats).pow(2).mean(dim=-1)
         token_mask = mask.to(per_token.dtype)
         loss = (per_token * token_mask).sum() / token_mask.sum().clamp(min=1.0)
+        if self.visible_loss_weight:
+            shown = 1.0 - token_mask
+            visible = (per_token * shown).sum() / shown.sum().clamp(min=1.0)
+            loss = loss + self.visible_loss_weight * visible
         return loss, pred, target, pred_stats, target_stats
 
     def forward_loss(self, x: Tensor, pred: Tensor, mask: Tensor) -> Tensor:
-        """MSE over masked tokens and real band slots.
+        """MSE over masked (and weighted visible) tokens and real band slots.
 
         Args:
             x: Cube ``(B, C, H, W)`` (the targets are taken from it).

@@ -52,6 +52,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         spectral_mask_ratio: float = 0.5,
         spectral_mask_mode: Literal['shared', 'per_position'] = 'shared',
         target: Literal['pixels', 'normalized', 'normalized+stats'] = 'pixels',
+        visible_loss_weight: float = 1.0,
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -80,6 +81,11 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 default: raw values, so brightness, e.g. dark water against bright
                 roofs, is kept), ``'normalized'`` (per-token normalized values, the
                 MAE reference's ``norm_pix_loss``) or ``'normalized+stats'``.
+            visible_loss_weight: Weight of the visible tokens' reconstruction
+                error next to the masked ones' (1: the encoder must keep every
+                visible token's band values, including spectral detail that does
+                not predict other groups, which a masked-only loss lets it
+                discard; 0: masked only, as in MAE; see the training guide).
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
@@ -136,6 +142,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             spectral_mask_ratio=hp['spectral_mask_ratio'],
             spectral_mask_mode=hp['spectral_mask_mode'],
             target=hp['target'],
+            visible_loss_weight=hp['visible_loss_weight'],
         )
 
     @property
