@@ -26,6 +26,7 @@ bootstrap CI over label seeds. Default settings take about 17 minutes on a
 
     python -m benchmarks.recipe_option head_norm
     python -m benchmarks.recipe_option head_init --scenes demo --seeds 0 1 --workers 1
+    python -m benchmarks.recipe_option head_init --encoders shipped
 """
 
 from __future__ import annotations
@@ -217,6 +218,12 @@ def main() -> None:
     parser.add_argument('option', choices=sorted(OPTIONS))
     parser.add_argument('--scenes', nargs='+', default=['demo', 'enmap'])
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument(
+        '--encoders',
+        nargs='+',
+        default=['random', 'shipped'],
+        choices=['random', 'shipped'],
+    )
     parser.add_argument('--workers', type=int, default=2)
     args = parser.parse_args()
     writers = {'demo': write_demo, 'enmap': write_enmap}
@@ -230,7 +237,7 @@ def main() -> None:
             jobs += [
                 Job(args.option, scene, files, norm, encoder, seed)
                 for norm, encoder, seed in product(
-                    ('scene', 'band'), ('random', 'shipped'), args.seeds
+                    ('scene', 'band'), args.encoders, args.seeds
                 )
             ]
         # spawn: each worker starts its own single-threaded torch
