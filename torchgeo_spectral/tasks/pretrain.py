@@ -52,7 +52,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         spectral_mask_ratio: float = 0.5,
         spectral_mask_mode: Literal['shared', 'per_position'] = 'shared',
         target: Literal['pixels', 'normalized', 'normalized+stats'] = 'pixels',
-        visible_loss_weight: float = 1.0,
+        visible_loss_weight: float = 0.0,
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -82,10 +82,11 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 roofs, is kept), ``'normalized'`` (per-token normalized values, the
                 MAE reference's ``norm_pix_loss``) or ``'normalized+stats'``.
             visible_loss_weight: Weight of the visible tokens' reconstruction
-                error next to the masked ones' (1: the encoder must keep every
-                visible token's band values, including spectral detail that does
-                not predict other groups, which a masked-only loss lets it
-                discard; 0: masked only, as in MAE; see the training guide).
+                error next to the masked ones' (0: masked only, as in MAE). With
+                1 the encoder must keep every visible token's band values,
+                including spectral detail that does not predict other groups;
+                it helped fine-tuning on the pretraining scene and hurt transfer
+                to other band sets (see the training guide), so it is off.
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
