@@ -85,6 +85,12 @@ def variants() -> dict[str, Variant]:
                 {'mae_options': {'target': 'normalized+stats'}},
             ),
             Variant(
+                'visible_loss',
+                'MAE loss also scores the visible tokens, weight 1 '
+                '(SpectralMAETask(visible_loss_weight=1.0))',
+                {'visible_loss_weight': 1.0},
+            ),
+            Variant(
                 'padded_slots_in_loss',
                 'loss also scores the padded band slots of the last group',
                 unavailable=no_switch,

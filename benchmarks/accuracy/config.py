@@ -39,6 +39,7 @@ ALL_ABLATIONS: tuple[str, ...] = (
     'recipe',
     'norm_pix_target',
     'shape_stats_target',
+    'visible_loss',
     'padded_slots_in_loss',
     'legacy_spectral_encoding',
     'shared_projection',
@@ -128,6 +129,9 @@ class BenchConfig:
     mask_ratio: float = 0.75
     pretrain_seed: int = 0
     norm_pix_loss: bool = False
+    #: Weight of the visible tokens' reconstruction error in the MAE loss
+    #: (0, SpectralMAETask's default: masked tokens only, as in MAE).
+    visible_loss_weight: float = 0.0
     decay_norms: bool = False
     #: Extra ``SpectralViT`` / ``SpectralMAE`` keyword arguments (product options
     #: switched by ablation variants).
@@ -367,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="head start: 'random' or the closed-form linear probe (default random)",
     )
     floats = (
+        'visible_loss_weight',
         'test_fraction',
         'pretrain_lr',
         'finetune_lr',

@@ -471,7 +471,10 @@ def _build_spectral_mae(cfg: BenchConfig) -> nn.Module:
 
     spatial, spectral = mask_ratios(cfg.mask_ratio)
     # an ablation variant's mae_options may override the target
-    options = {'target': 'normalized' if cfg.norm_pix_loss else 'pixels'}
+    options: dict[str, object] = {
+        'target': 'normalized' if cfg.norm_pix_loss else 'pixels',
+        'visible_loss_weight': cfg.visible_loss_weight,
+    }
     options |= cfg.mae_options
     return SpectralMAE(
         SpectralViT(**spectral_vit_kwargs(cfg), num_classes=0),

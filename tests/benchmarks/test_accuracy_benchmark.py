@@ -266,6 +266,9 @@ def test_variant_options_reach_the_mae_and_the_head(bench: ModuleType) -> None:
     assert neural._build_spectral_mae(quick(norm_pix_loss=True)).target == 'normalized'
     shape = ablation.variants()['shape_stats_target'].overrides
     assert neural._build_spectral_mae(quick(**shape)).target == 'normalized+stats'
+    assert neural._build_spectral_mae(quick()).visible_loss_weight == 0.0
+    visible = ablation.variants()['visible_loss'].overrides
+    assert neural._build_spectral_mae(quick(**visible)).visible_loss_weight == 1.0
     encoder = neural.SpectralEncoder(
         SpectralViT(
             patch_size=1, bands_per_token=4, embed_dim=16, depth=1, num_heads=2
@@ -301,6 +304,21 @@ def test_probe_head_init_fits_the_training_pixels_before_fine_tuning(
     # 9 random labels are linearly separable in 16 feature dimensions
     assert accuracy['probe'] == 1.0
     assert accuracy['random'] < 1.0
+
+
+def test_compare_pairs_runs_seed_by_seed() -> None:
+    import pandas as pd
+
+    compare = _import('benchmarks.accuracy.compare')
+    keys = {'scene': 'enmap_potsdam', 'band_set': 'native', 'budget': 10.0}
+    base = pd.DataFrame(
+        [{**keys, 'method': m, 'seed': s, 'oa': 0.5} for m in 'ab' for s in (0, 1)]
+    )
+    new = base.copy()
+    new.loc[new['method'] == 'b', 'oa'] = [0.52, 0.54]
+    lines = compare.paired_rows(base, new)
+    assert len(lines) == 3  # header, rule and the one row that changed
+    assert lines[2] == '| native | b | 10 | 50.0 | 53.0 | +3.0 [+2.0, +4.0] | 2 |'
 
 
 def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:
