@@ -21,7 +21,7 @@ on (:data:`OPTIONS`) on the same split, labels and seed:
 
 It prints the overall accuracy of every fit and, per scene, normalization and
 encoder, the mean paired difference (on minus off, OA points) with its 95 %
-bootstrap CI over label seeds. Default settings take about 17 minutes on a
+bootstrap CI over label seeds. Default settings take about 17-22 minutes on a
 2-core CPU (two worker processes); run from the repository root::
 
     python -m benchmarks.recipe_option head_norm

@@ -1,7 +1,5 @@
 """Smoke and unit tests of the accuracy benchmark (benchmarks/accuracy)."""
 
-import importlib
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -9,16 +7,11 @@ from types import ModuleType
 import numpy as np
 import pytest
 import torch
+from bench_helpers import import_benchmark
 
 from torchgeo_spectral.models import SpectralViT, save_encoder_weights
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _import(name: str) -> ModuleType:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module(name)
+_import = import_benchmark
 
 
 @pytest.fixture(scope='module')

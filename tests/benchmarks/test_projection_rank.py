@@ -1,21 +1,15 @@
 """Tests of the projection-rank benchmark (benchmarks/projection_rank.py)."""
 
-import importlib
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 import torch
-
-ROOT = Path(__file__).resolve().parents[2]
+from bench_helpers import import_benchmark
 
 
 @pytest.fixture(scope='module')
 def bench() -> ModuleType:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module('benchmarks.projection_rank')
+    return import_benchmark('benchmarks.projection_rank')
 
 
 def test_smooth_kernels_have_low_rank_and_high_cosine(bench: ModuleType) -> None:

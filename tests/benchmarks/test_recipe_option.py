@@ -1,20 +1,15 @@
 """Tests of the recipe-option benchmark (benchmarks/recipe_option.py)."""
 
-import importlib
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from bench_helpers import import_benchmark
 
 
 @pytest.fixture(scope='module')
 def bench() -> ModuleType:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module('benchmarks.recipe_option')
+    return import_benchmark('benchmarks.recipe_option')
 
 
 def test_paired_table_has_one_row_per_setting(bench: ModuleType) -> None:
