@@ -5,14 +5,9 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import get_args, get_type_hints
 
 from .pipeline import DemoConfig, encoder_arguments, run_demo
-
-#: Settings with a fixed set of values (refused by the parser otherwise).
-_CHOICES: dict[str, tuple[str, ...]] = {
-    'normalization': ('scene', 'band'),
-    'head_init': ('probe', 'random'),
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
             'map GeoTIFF and a figure.'
         ),
     )
+    hints = get_type_hints(DemoConfig)
     for field in fields(DemoConfig):
         flag = '--' + field.name.replace('_', '-')
         default = field.default
@@ -45,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
             flag,
             type=type(default),
             default=default,
-            choices=_CHOICES.get(field.name),
+            # a Literal field accepts only its values
+            choices=get_args(hints[field.name]) or None,
             help=f'(default: {default})',
         )
     return parser

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -112,9 +112,9 @@ class DemoConfig:
     batch_size: int = 32
     eval_batch_size: int = 512
     trees: int = 200
-    normalization: str = 'scene'
+    normalization: Normalization = 'scene'
     head_norm: bool = True
-    head_init: str = 'probe'
+    head_init: HeadInit = 'probe'
 
 
 def encoder_arguments(weights: str) -> dict[str, Any]:
@@ -233,7 +233,7 @@ def scene_datamodule(
         budget=cfg.labels_per_class,
         seed=cfg.seed,
         batch_size=cfg.batch_size,
-        normalization=cast(Normalization, cfg.normalization),
+        normalization=cfg.normalization,
     )
 
 
@@ -284,7 +284,7 @@ def finetune(
         weights=weights,
         num_classes=len(datamodule.kwargs['class_names']),
         head_norm=cfg.head_norm,
-        head_init=cast(HeadInit, cfg.head_init),
+        head_init=cfg.head_init,
     )
     datamodule.batch_size = cfg.batch_size
     _trainer(cfg.steps).fit(task, datamodule=datamodule)

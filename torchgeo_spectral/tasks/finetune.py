@@ -14,7 +14,7 @@ all arguments remain settable from YAML ``init_args``.
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast, override
+from typing import Any, Literal, cast, get_args, override
 
 import torch
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
@@ -363,10 +363,9 @@ class PooledHeadMixin(SpectralFineTuneMixin):
         Raises:
             ValueError: For an unknown ``head_init``.
         """
-        if head_init not in ('random', 'probe'):
-            raise ValueError(
-                f"head_init must be 'random' or 'probe', got {head_init!r}"
-            )
+        if head_init not in get_args(HeadInit):
+            allowed = ' or '.join(map(repr, get_args(HeadInit)))
+            raise ValueError(f'head_init must be {allowed}, got {head_init!r}')
         super().__init__(**kwargs)
 
     def on_train_start(self) -> None:
@@ -393,6 +392,7 @@ class PooledHeadMixin(SpectralFineTuneMixin):
         modes = {module: module.training for module in self.model.modules()}
         self.model.eval()
         features, targets = [], []
+        count = 0
         with torch.no_grad():
             for batch in trainer.train_dataloader or ():
                 # the training loop's two transfer steps (Lightning's own hooks)
@@ -402,7 +402,8 @@ class PooledHeadMixin(SpectralFineTuneMixin):
                 wavelengths = self.batch_wavelengths(batch)
                 features.append(self.model.features(batch['image'], wavelengths))
                 targets.append(batch[self.target_key])
-                if sum(map(len, targets)) >= PROBE_MAX_SAMPLES:
+                count += len(targets[-1])
+                if count >= PROBE_MAX_SAMPLES:
                     break
         for module, training in modes.items():
             module.train(training)
