@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,8 +172,9 @@ class BenchConfig:
             ValueError: If ``pool='center'`` and the window is not an odd number of
                 patches, or if ``pool`` is unknown.
         """
-        if self.head_init not in ('random', 'probe'):
-            msg = f"head_init must be 'random' or 'probe', got {self.head_init!r}"
+        if self.head_init not in head_inits():
+            allowed = ' or '.join(map(repr, head_inits()))
+            msg = f'head_init must be {allowed}, got {self.head_init!r}'
             raise ValueError(msg)
         if self.pool not in ('center', 'mean'):
             msg = f"pool must be 'center' or 'mean', got {self.pool!r}"
@@ -220,6 +222,13 @@ class BenchConfig:
 
     #: Former name of :meth:`quick`.
     smoke = quick
+
+
+def head_inits() -> tuple[str, ...]:
+    """The tasks' ``head_init`` values (imported late: the tasks load torch)."""
+    from torchgeo_spectral.tasks.finetune import HeadInit
+
+    return get_args(HeadInit)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -334,42 +343,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name in ints:
         p.add_argument('--' + name.replace('_', '-'), type=int, default=None)
-    p.add_argument(
-        '--token-mode',
-        choices=('joint', 'pooled'),
-        default=None,
-        help="spectral ViT token mode ('pooled': attention over positions only)",
-    )
-    p.add_argument(
-        '--projection',
-        choices=('shared', 'wavelength'),
-        default=None,
-        help='token projection: shared by band position or generated from wavelengths',
-    )
-    p.add_argument(
-        '--pool',
-        choices=('center', 'mean'),
-        default=None,
-        help="pixel feature: the centre token ('center') or the window mean",
-    )
-    p.add_argument(
-        '--norm-pix-loss',
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help='MAE target normalized per token (erases brightness; default off)',
-    )
-    p.add_argument(
-        '--head-norm',
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help='standardize features before the fine-tuned linear head (default off)',
-    )
-    p.add_argument(
-        '--head-init',
-        choices=('random', 'probe'),
-        default=None,
-        help="head start: 'random' or the closed-form linear probe (default random)",
-    )
+    choices: dict[str, tuple[tuple[str, ...], str]] = {
+        'token_mode': (
+            ('joint', 'pooled'),
+            "spectral ViT token mode ('pooled': attention over positions only)",
+        ),
+        'projection': (
+            ('shared', 'wavelength'),
+            'token projection: shared by band position or generated from wavelengths',
+        ),
+        'pool': (
+            ('center', 'mean'),
+            "pixel feature: the centre token ('center') or the window mean",
+        ),
+        'head_init': (
+            head_inits(),
+            "head start: 'random' or the closed-form linear probe (default random)",
+        ),
+    }
+    for name, (values, text) in choices.items():
+        flag = '--' + name.replace('_', '-')
+        p.add_argument(flag, choices=values, default=None, help=text)
+    switches = {
+        'norm_pix_loss': 'MAE target normalized per token (erases brightness; default off)',
+        'head_norm': 'standardize features before the fine-tuned linear head (default off)',
+    }
+    for name, text in switches.items():
+        flag = '--' + name.replace('_', '-')
+        p.add_argument(
+            flag, action=argparse.BooleanOptionalAction, default=None, help=text
+        )
     floats = (
         'visible_loss_weight',
         'test_fraction',
