@@ -4,7 +4,12 @@ import pytest
 import torch
 from model_helpers import TINY, linear_wavelengths
 
-from torchgeo_spectral.models import SpectralMAE, SpectralViT, spectral_vit
+from torchgeo_spectral.models import (
+    SpectralMAE,
+    SpectralMask,
+    SpectralViT,
+    spectral_vit,
+)
 
 
 @pytest.mark.parametrize('num_bands', [3, 13, 103, 224, 425])
@@ -133,16 +138,23 @@ def test_brightness_shows_in_targets(tiny_mae: SpectralMAE) -> None:
     )
 
 
+def _decode_seeded(
+    mae: SpectralMAE, x: torch.Tensor, w: torch.Tensor
+) -> tuple[torch.Tensor, SpectralMask]:
+    """Predictions and mask of an 8 x 8, 2-group cube under a seeded mask."""
+    mask = mae.draw_mask(2, 2, 4, generator=torch.Generator().manual_seed(0))
+    latent, mask, centres = mae.forward_encoder(x, w, mask)
+    return mae.forward_decoder(latent, mask, centres, (2, 2)), mask
+
+
 @pytest.mark.parametrize('target', ['pixels', 'normalized', 'normalized+stats'])
 def test_loss_ignores_padded_band_slots(tiny_mae: SpectralMAE, target: str) -> None:
     mae = _stats_mae() if target == 'normalized+stats' else tiny_mae
     mae.target = target  # type: ignore[assignment]
     x = torch.randn(2, 13, 8, 8)  # k = 8: group 1 has 5 real bands, 3 padding
     w = linear_wavelengths(13)
-    mask = mae.draw_mask(2, 2, 4, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        latent, mask, centres = mae.forward_encoder(x, w, mask)
-        pred = mae.forward_decoder(latent, mask, centres, (2, 2))
+        pred, mask = _decode_seeded(mae, x, w)
         loss = mae.forward_loss(x, pred, mask.mask)
         # Token values are ordered (band, row, col): slots 5..7 of group 1 pad.
         changed = pred.clone()
@@ -163,10 +175,8 @@ def test_loss_ignores_padded_band_slots(tiny_mae: SpectralMAE, target: str) -> N
 def test_visible_loss_weight_scores_visible_tokens_too(tiny_mae: SpectralMAE) -> None:
     x = torch.randn(2, 13, 8, 8)
     w = linear_wavelengths(13)
-    mask = tiny_mae.draw_mask(2, 2, 4, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        latent, mask, centres = tiny_mae.forward_encoder(x, w, mask)
-        pred = tiny_mae.forward_decoder(latent, mask, centres, (2, 2))
+        pred, mask = _decode_seeded(tiny_mae, x, w)
         masked_only = tiny_mae.forward_loss(x, pred, mask.mask)
         # an error on a visible token changes nothing by default
         shown = (~mask.mask).nonzero()[0]
