@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -22,3 +23,15 @@ def test_data_module_augmentation_uses_the_one_normalizer() -> None:
     batch = {'image': torch.full((1, 2, 3, 3), 5.0), 'wavelength': torch.ones(1, 2)}
     out = aug(batch)
     assert torch.allclose(out['image'][0, :, 0, 0], torch.tensor([2.0, 1.5]))
+
+
+@pytest.mark.filterwarnings('error')
+def test_statistics_from_tensors_and_read_only_arrays_are_copied_quietly() -> None:
+    mean = torch.tensor([1.0, 2.0])
+    frozen = np.array([2.0, 4.0])
+    frozen.flags.writeable = False
+    norm = WavelengthNormalize(frozen, mean, frozen)
+    mean += 10.0  # the normalizer keeps its own copy
+    assert norm.mean.tolist() == [1.0, 2.0]
+    assert norm.table is not None
+    assert norm.table.dtype == torch.float64

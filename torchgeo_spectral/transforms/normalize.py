@@ -32,6 +32,23 @@ def _interp(x: Tensor, xp: Tensor, fp: Tensor) -> Tensor:
     return fp[left] * (1 - t) + fp[right] * t
 
 
+
+def _float64_vector(values: ArrayLike) -> Tensor:
+    """A flat float64 copy of a list, array or tensor.
+
+    Tensors are converted by torch: ``np.array(tensor)`` warns under numpy 2
+    (``Tensor.__array__`` takes no ``copy`` keyword).
+
+    Args:
+        values: Numbers.
+
+    Returns:
+        A new ``(N,)`` float64 tensor.
+    """
+    if isinstance(values, Tensor):
+        return values.detach().to(torch.float64, copy=True).flatten()
+    return torch.from_numpy(np.array(values, dtype=np.float64)).flatten()
+
 class WavelengthNormalize(SpectralTransform):
     """Standardize each band: the project's one per-band normalizer.
 
@@ -73,14 +90,12 @@ class WavelengthNormalize(SpectralTransform):
             ValueError: If the table is malformed.
         """
         super().__init__(p=1.0)
-        self.mean = torch.from_numpy(np.array(mean, dtype=np.float64)).flatten()
-        self.std = torch.from_numpy(np.array(std, dtype=np.float64)).flatten()
+        self.mean = _float64_vector(mean)
+        self.std = _float64_vector(std)
         self.table: Tensor | None = None
         sizes = {self.mean.numel(), self.std.numel()}
         if wavelengths is not None:
-            self.table = torch.from_numpy(
-                np.array(wavelengths, dtype=np.float64)
-            ).flatten()
+            self.table = _float64_vector(wavelengths)
             sizes.add(self.table.numel())
         if len(sizes) != 1 or self.mean.numel() == 0:
             msg = 'wavelengths, mean and std must be non-empty and of equal length'
