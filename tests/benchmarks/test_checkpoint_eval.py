@@ -1,0 +1,59 @@
+"""Tests of the checkpoint comparison benchmark (benchmarks/checkpoint_eval.py)."""
+
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from bench_helpers import import_benchmark
+
+
+@pytest.fixture(scope='module')
+def bench() -> ModuleType:
+    return import_benchmark('benchmarks.checkpoint_eval')
+
+
+def test_paired_table_compares_each_weights_with_random_init(bench: ModuleType) -> None:
+    rows = [
+        {'scene': 'demo', 'weights': w, 'seed': s, 'oa': 60.0 + s + gain}
+        for w, gain in (('random', 0.0), ('/x/new.safetensors', 3.0))
+        for s in range(3)
+    ]
+    lines = bench.paired_table(rows).splitlines()
+    assert lines[2:] == [
+        '| demo | random | 3 | 61.0 | - |',
+        '| demo | new.safetensors | 3 | 64.0 | +3.0 [+3.0, +3.0] |',
+    ]
+
+
+def test_paired_table_names_weights_by_path_when_file_names_repeat(
+    bench: ModuleType,
+) -> None:
+    rows = [
+        {'scene': 'demo', 'weights': w, 'seed': 0, 'oa': 60.0}
+        for w in ('random', 'a/last.ckpt', 'b/last.ckpt')
+    ]
+    lines = bench.paired_table(rows).splitlines()
+    assert [line.split(' | ')[1] for line in lines[2:]] == [
+        'random',
+        'a/last.ckpt',
+        'b/last.ckpt',
+    ]
+
+
+def test_paired_table_needs_random_init_of_every_seed(bench: ModuleType) -> None:
+    rows = [
+        {'scene': 'demo', 'weights': 'random', 'seed': 0, 'oa': 60.0},
+        {'scene': 'demo', 'weights': 'new', 'seed': 1, 'oa': 60.0},
+    ]
+    with pytest.raises(ValueError, match=r'demo: no random-init fit for seeds \[1\]'):
+        bench.paired_table(rows)
+
+
+def test_run_fit_fine_tunes_the_shipped_checkpoint(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    files = bench.write_demo(tmp_path)
+    name = 'SPECTRAL_MAE_FOUNDATION'
+    row = bench.run_fit(bench.Fit('demo', files, name, name, seed=0, steps=1))
+    assert row['weights'] == name
+    assert 0.0 <= row['oa'] <= 100.0
