@@ -5,7 +5,7 @@ demo's settings (:class:`~torchgeo_spectral.demo.pipeline.DemoConfig` defaults:
 scene-scaled input, ``head_norm``, ``head_init='probe'``, 300 steps, 10 labels
 per class, each pixel from its own token) through
 :class:`~torchgeo_spectral.datamodules.SceneDataModule` on the demo scene and the
-EnMAP excerpt of ``../shared/data`` (see :mod:`benchmarks.recipe_option`), from
+EnMAP excerpt of ``../shared/data`` (:func:`benchmarks.recipe_option.write_scenes`), from
 random init and from each given weights (a shipped checkpoint's name, an exported
 ``.safetensors`` file or a ``SpectralMAETask`` checkpoint), all on the same
 split, labels and seed. Random init uses the architecture of the first weights.
@@ -25,7 +25,6 @@ Three seeds on both scenes take about 3 minutes per weights on a 2-core CPU
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import tempfile
 from dataclasses import dataclass
 from itertools import product
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.accuracy.metrics import bootstrap_ci
-from benchmarks.recipe_option import write_demo, write_enmap
+from benchmarks.recipe_option import add_scene_arguments, run_parallel, write_scenes
 
 #: Name of the random-init rows.
 RANDOM = 'random'
@@ -137,26 +136,16 @@ def main() -> None:
     parser.add_argument(
         'weights', nargs='+', help='shipped checkpoint names or weights files'
     )
-    parser.add_argument('--scenes', nargs='+', default=['demo', 'enmap'])
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--steps', type=int, default=300)
-    parser.add_argument('--workers', type=int, default=2)
+    add_scene_arguments(parser)
     args = parser.parse_args()
-    writers = {'demo': write_demo, 'enmap': write_enmap}
     with tempfile.TemporaryDirectory() as tmp:
-        fits = []
-        for scene in args.scenes:
-            files = writers[scene](Path(tmp))
-            if files is None:
-                print(f'{scene}: no data, skipped')
-                continue
-            fits += [
-                Fit(scene, files, weights, args.weights[0], seed, args.steps)
-                for weights, seed in product([RANDOM, *args.weights], args.seeds)
-            ]
-        # spawn: each worker starts its own single-threaded torch
-        with multiprocessing.get_context('spawn').Pool(args.workers) as pool:
-            rows = pool.map(run_fit, fits, chunksize=1)
+        fits = [
+            Fit(scene, files, weights, args.weights[0], seed, args.steps)
+            for scene, files in write_scenes(args.scenes, Path(tmp)).items()
+            for weights, seed in product([RANDOM, *args.weights], args.seeds)
+        ]
+        rows = run_parallel(run_fit, fits, args.workers)
     print(f'\n{paired_table(rows)}\n')
     print(
         f'{len(args.seeds)} label seeds ({", ".join(map(str, args.seeds))}), '

@@ -35,6 +35,7 @@ import argparse
 import multiprocessing
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import groupby, product
 from pathlib import Path
@@ -212,37 +213,75 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
+def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both product-path benchmarks share: scenes, seeds, workers.
+
+    Args:
+        parser: The parser to extend.
+    """
+    parser.add_argument('--scenes', nargs='+', default=['demo', 'enmap'])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--workers', type=int, default=2)
+
+
+def write_scenes(names: list[str], folder: Path) -> dict[str, dict[str, Any]]:
+    """Write the named scenes (``'demo'``, ``'enmap'``); skip those without data.
+
+    Args:
+        names: Scene names.
+        folder: Where to write.
+
+    Returns:
+        ``SceneDataModule`` file arguments by scene name.
+    """
+    writers = {'demo': write_demo, 'enmap': write_enmap}
+    written = {}
+    for name in names:
+        files = writers[name](folder)
+        if files is None:
+            print(f'{name}: no data under {DATA}, skipped')
+            continue
+        written[name] = files
+    return written
+
+
+def run_parallel[T, R](fit: Callable[[T], R], jobs: list[T], workers: int) -> list[R]:
+    """Run fits in worker processes, in order.
+
+    Args:
+        fit: A picklable function of one job.
+        jobs: The jobs.
+        workers: Worker processes.
+
+    Returns:
+        The results, in the order of ``jobs``.
+    """
+    # spawn: each worker starts its own single-threaded torch
+    with multiprocessing.get_context('spawn').Pool(workers) as pool:
+        return pool.map(fit, jobs, chunksize=1)
+
+
 def main() -> None:
     """Run the fits and print the paired table."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('option', choices=sorted(OPTIONS))
-    parser.add_argument('--scenes', nargs='+', default=['demo', 'enmap'])
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument(
         '--encoders',
         nargs='+',
         default=['random', 'shipped'],
         choices=['random', 'shipped'],
     )
-    parser.add_argument('--workers', type=int, default=2)
+    add_scene_arguments(parser)
     args = parser.parse_args()
-    writers = {'demo': write_demo, 'enmap': write_enmap}
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = []
-        for scene in args.scenes:
-            files = writers[scene](Path(tmp))
-            if files is None:
-                print(f'{scene}: no data under {DATA}, skipped')
-                continue
-            jobs += [
-                Job(args.option, scene, files, norm, encoder, seed)
-                for norm, encoder, seed in product(
-                    ('scene', 'band'), args.encoders, args.seeds
-                )
-            ]
-        # spawn: each worker starts its own single-threaded torch
-        with multiprocessing.get_context('spawn').Pool(args.workers) as pool:
-            rows = pool.map(fit_pair, jobs, chunksize=1)
+        jobs = [
+            Job(args.option, scene, files, norm, encoder, seed)
+            for scene, files in write_scenes(args.scenes, Path(tmp)).items()
+            for norm, encoder, seed in product(
+                ('scene', 'band'), args.encoders, args.seeds
+            )
+        ]
+        rows = run_parallel(fit_pair, jobs, args.workers)
     print(f'\n{paired_table(rows)}\n')
     off, on = OPTIONS[args.option]
     print(

@@ -52,7 +52,7 @@ def test_paired_table_needs_random_init_of_every_seed(bench: ModuleType) -> None
 def test_run_fit_fine_tunes_the_shipped_checkpoint(
     bench: ModuleType, tmp_path: Path
 ) -> None:
-    files = bench.write_demo(tmp_path)
+    files = bench.write_scenes(['demo'], tmp_path)['demo']
     name = 'SPECTRAL_MAE_FOUNDATION'
     row = bench.run_fit(bench.Fit('demo', files, name, name, seed=0, steps=1))
     assert row['weights'] == name

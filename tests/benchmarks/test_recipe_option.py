@@ -41,3 +41,15 @@ def test_fit_pair_fine_tunes_with_the_option_off_and_on(
     assert row['scene'] == 'demo'
     assert 0.0 <= row['off'] <= 100.0
     assert 0.0 <= row['on'] <= 100.0
+
+
+def test_write_scenes_skips_a_scene_without_data(
+    bench: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(bench, 'DATA', tmp_path / 'missing')
+    written = bench.write_scenes(['enmap', 'demo'], tmp_path)
+    assert list(written) == ['demo']
+    assert 'enmap: no data under' in capsys.readouterr().out
