@@ -32,7 +32,6 @@ def _interp(x: Tensor, xp: Tensor, fp: Tensor) -> Tensor:
     return fp[left] * (1 - t) + fp[right] * t
 
 
-
 def _float64_vector(values: ArrayLike) -> Tensor:
     """A flat float64 copy of a list, array or tensor.
 
@@ -48,6 +47,7 @@ def _float64_vector(values: ArrayLike) -> Tensor:
     if isinstance(values, Tensor):
         return values.detach().to(torch.float64, copy=True).flatten()
     return torch.from_numpy(np.array(values, dtype=np.float64)).flatten()
+
 
 class WavelengthNormalize(SpectralTransform):
     """Standardize each band: the project's one per-band normalizer.
