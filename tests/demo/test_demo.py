@@ -19,13 +19,14 @@ from torchgeo_spectral.wavelengths import read_wavelengths
 
 @pytest.fixture
 def tiny_weights(tmp_path: Path) -> Path:
-    """Exported encoder weights of a one-block pixel-token SpectralViT."""
+    """Exported encoder weights of a one-block pixel-token pooled-mode SpectralViT."""
     encoder = SpectralViT(
         embed_dim=16,
         depth=1,
         num_heads=2,
         patch_size=1,
         bands_per_token=16,
+        token_mode='pooled',
         projection='wavelength',
     )
     return save_encoder_weights(encoder, tmp_path / 'tiny.pt')
@@ -68,6 +69,7 @@ def test_encoder_arguments_read_the_weights_config(tiny_weights: Path) -> None:
     assert arguments['depth'] == 1
     assert arguments['patch_size'] == 1
     assert arguments['projection'] == 'wavelength'
+    assert arguments['token_mode'] == 'pooled'
 
 
 def test_unknown_weights_name_says_what_to_pass() -> None:

@@ -116,6 +116,20 @@ def test_mismatched_architecture_is_rejected(pretrained: dict[str, Path]) -> Non
         )
 
 
+def test_pooled_token_mode_pretraining_fine_tunes(tmp_path: Path) -> None:
+    pooled = {**TINY, 'token_mode': 'pooled'}
+    mae = SpectralMAETask(**TINY_MAE, token_mode='pooled')
+    encoder = mae.export_encoder(tmp_path / 'pooled.pt')
+    task = SpectralClassificationTask(**pooled, weights=str(encoder), num_classes=3)
+    assert task.model.backbone.spectral_pool is not None
+    state = task.model.backbone.state_dict()
+    for key, value in mae.encoder.state_dict().items():
+        assert torch.equal(state[key], value), key
+    _fit(task, Cubes(per_set=4))
+    with pytest.raises(BackboneMismatchError, match='token_mode'):
+        SpectralClassificationTask(**TINY, weights=str(encoder), num_classes=3)
+
+
 def test_not_a_pretraining_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / 'other.ckpt'
     torch.save(

@@ -61,6 +61,7 @@ _ENCODER_KEYS = (
     'num_heads',
     'patch_size',
     'bands_per_token',
+    'token_mode',
     'projection',
 )
 

@@ -47,6 +47,7 @@ class SpectralBatchMixin(LightningModule):
         embed_dim: int | None = None,
         depth: int | None = None,
         num_heads: int | None = None,
+        token_mode: Literal['joint', 'pooled'] | None = None,
         projection: Literal['shared', 'wavelength'] | None = None,
         wavelengths: list[float] | None = None,
         sensor: str | None = None,
@@ -67,6 +68,9 @@ class SpectralBatchMixin(LightningModule):
             embed_dim: Token width, for a custom size.
             depth: Number of encoder blocks, for a custom size.
             num_heads: Attention heads, for a custom size.
+            token_mode: ``'joint'`` or ``'pooled'`` attention (see
+                :class:`~torchgeo_spectral.models.SpectralViT`; must match
+                pretrained weights); None keeps the model's default.
             projection: How tokens are projected (see
                 :class:`~torchgeo_spectral.models.SpectralViT`): ``'shared'`` (one
                 kernel per band position in a group, initialized from ImageNet's
@@ -108,6 +112,7 @@ class SpectralBatchMixin(LightningModule):
                 depth=hp['depth'],
                 num_heads=hp['num_heads'],
             ),
+            token_mode=hp['token_mode'],
             projection=self.projection(),
             **options,
         )

@@ -44,7 +44,6 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
     def __init__(
         self,
         *,
-        token_mode: Literal['joint', 'pooled'] | None = None,
         decoder_embed_dim: int = 128,
         decoder_depth: int = 2,
         decoder_num_heads: int = 4,
@@ -67,7 +66,6 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """Initialise the task and build the model.
 
         Args:
-            token_mode: ``'joint'`` or ``'pooled'`` attention; None keeps the default.
             decoder_embed_dim: Width of the MAE decoder.
             decoder_depth: Number of decoder blocks.
             decoder_num_heads: Attention heads of the decoder.
@@ -130,9 +128,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         """Build the encoder (from ``weights`` or ImageNet weights) and the MAE."""
         hp = self.hparams
         weights = resolve_weights(getattr(self, 'weights', None))
-        encoder = self.create_encoder(
-            imagenet=weights is None, num_classes=0, token_mode=hp['token_mode']
-        )
+        encoder = self.create_encoder(imagenet=weights is None, num_classes=0)
         self.load_encoder_weights(encoder, weights)
         self.model = SpectralMAE(
             encoder,
