@@ -35,6 +35,7 @@ import argparse
 import multiprocessing
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import groupby, product
@@ -43,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+from rasterio.errors import NotGeoreferencedWarning
 
 from benchmarks.accuracy.metrics import bootstrap_ci
 
@@ -100,10 +102,16 @@ def write_enmap(folder: Path) -> dict[str, Any] | None:
     raw = np.where(scene.valid[None], scene.raw, np.nan).astype(np.float32)
     profile = {'driver': 'GTiff', 'height': raw.shape[1], 'width': raw.shape[2]}
     cube, labels = folder / 'enmap.tif', folder / 'enmap_labels.tif'
-    with rasterio.open(cube, 'w', count=raw.shape[0], dtype='float32', **profile) as f:
-        f.write(raw)
-    with rasterio.open(labels, 'w', count=1, dtype='uint8', **profile) as f:
-        f.write(scene.labels.astype(np.uint8)[None])
+    # the mosaic is written on its pixel grid, without a transform: say so once
+    # here rather than let rasterio warn about it
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', NotGeoreferencedWarning)
+        with rasterio.open(
+            cube, 'w', count=raw.shape[0], dtype='float32', **profile
+        ) as f:
+            f.write(raw)
+        with rasterio.open(labels, 'w', count=1, dtype='uint8', **profile) as f:
+            f.write(scene.labels.astype(np.uint8)[None])
     wavelengths = folder / 'enmap_wavelengths.txt'
     np.savetxt(wavelengths, scene.wavelengths)
     return {
