@@ -894,22 +894,11 @@ def probe_head(
     """
     from torchgeo_spectral.tasks.head_init import initialize_head
 
-    model.eval()
-    features = torch.cat(
-        [
-            model.encoder.features(
-                source.windows(
-                    train[0][i : i + cfg.eval_batch], train[1][i : i + cfg.eval_batch]
-                ),
-                source.wavelengths,
-            ).float()
-            for i in range(0, len(targets), cfg.eval_batch)
-        ]
-    )
+    features = extract_features(model.encoder, source, *train, cfg.eval_batch)
     model.train()
     initialize_head(
         nn.Sequential(model.norm, model.head),
-        features,
+        torch.from_numpy(features).to(targets.device),
         lambda logits: nn.functional.cross_entropy(
             logits, targets, label_smoothing=cfg.label_smoothing
         ),
