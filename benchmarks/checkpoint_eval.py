@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.accuracy.metrics import bootstrap_ci
+from benchmarks.accuracy.metrics import format_paired
 from benchmarks.recipe_option import add_scene_arguments, run_parallel, write_scenes
 
 #: Name of the random-init rows.
@@ -121,8 +121,7 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
                     msg = f'{scene}: no random-init fit for seeds {missing}'
                     raise ValueError(msg)
                 base = np.array([oa[RANDOM, s] for s in seeds])
-                mean, low, high = bootstrap_ci(mine - base)
-                diff = f'{mean:+.1f} [{low:+.1f}, {high:+.1f}]'
+                diff = format_paired(mine - base)
             lines.append(
                 f'| {scene} | {Path(weights).name if unique else weights} | '
                 f'{len(seeds)} | {mine.mean():.1f} | {diff} |'

@@ -46,7 +46,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 
-from benchmarks.accuracy.metrics import bootstrap_ci
+from benchmarks.accuracy.metrics import format_paired
 
 #: The shipped checkpoint.
 WEIGHTS = 'SPECTRAL_MAE_FOUNDATION'
@@ -213,10 +213,9 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
 
     for names, group in groupby(sorted(rows, key=key), key=key):
         off, on = np.array([[r['off'], r['on']] for r in group]).T
-        mean, low, high = bootstrap_ci(on - off)
         lines.append(
             f'| {" | ".join(names)} | {off.mean():.1f} | {on.mean():.1f} | '
-            f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] |'
+            f'{format_paired(on - off)} |'
         )
     return '\n'.join(lines)
 

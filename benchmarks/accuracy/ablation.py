@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import neural
 from .data import Cube
-from .metrics import bootstrap_ci
+from .metrics import format_paired
 
 if TYPE_CHECKING:
     from .runner import RunState
@@ -291,10 +291,10 @@ def ablation_table(records: pd.DataFrame, all_variants: dict[str, Variant]) -> s
                     mean = 100 * cur['oa'].mean()
                     text = f'{mean:.1f}'
                     if not (name == 'recipe' and init == 'pretrained') and len(pair):
-                        diff, low, high = bootstrap_ci(
+                        paired = format_paired(
                             100 * (pair['oa'] - pair['oa_ref']).to_numpy()
                         )
-                        text += f' ({diff:+.1f} [{low:+.1f}, {high:+.1f}])'
+                        text += f' ({paired})'
                     cells.append(text)
             rows.append([name, variant.change, init, *cells, ''])
     header = [

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .metrics import bootstrap_ci
+from .metrics import format_paired
 
 #: Columns that identify one record of a run.
 KEYS = ['scene', 'band_set', 'method', 'budget', 'seed']
@@ -45,11 +45,10 @@ def paired_rows(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     ):
         if group['diff'].abs().max() < 1e-9:
             continue
-        mean, low, high = bootstrap_ci(group['diff'].to_numpy())
         lines.append(
             f'| {band_set} | {method} | {budget:g} | {100 * group["oa_base"].mean():.1f} '
-            f'| {100 * group["oa_new"].mean():.1f} | {mean:+.1f} [{low:+.1f}, {high:+.1f}] '
-            f'| {len(group)} |'
+            f'| {100 * group["oa_new"].mean():.1f} | '
+            f'{format_paired(group["diff"].to_numpy())} | {len(group)} |'
         )
     return lines
 

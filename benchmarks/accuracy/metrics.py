@@ -71,3 +71,16 @@ def bootstrap_ci(
     alpha = (1 - level) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return mean, float(low), float(high)
+
+
+def format_paired(diffs: NDArray[np.float64]) -> str:
+    """Paired differences as ``'+1.2 [-0.3, +2.8]'``: mean and 95 % bootstrap CI.
+
+    Args:
+        diffs: One paired difference per seed (OA points).
+
+    Returns:
+        The text every paired table of the benchmarks prints.
+    """
+    mean, low, high = bootstrap_ci(diffs)
+    return f'{mean:+.1f} [{low:+.1f}, {high:+.1f}]'
