@@ -110,7 +110,8 @@ def test_mismatched_grouping_is_rejected(pretrained: dict[str, Path]) -> None:
 
 def test_mismatched_architecture_is_rejected(pretrained: dict[str, Path]) -> None:
     other = {**TINY, 'embed_dim': 64}
-    with pytest.raises(BackboneMismatchError, match='embed_dim'):
+    fix = f'checkpoint settings embed_dim={TINY["embed_dim"]}'
+    with pytest.raises(BackboneMismatchError, match=fix):
         SpectralSegmentationTask(
             **other, weights=str(pretrained['ckpt']), num_classes=3
         )

@@ -407,7 +407,17 @@ def load_spectral_weights(
         if key in saved and saved.get(key) != ours[key]
     ]
     if diffs:
-        msg = 'checkpoint does not fit this model (' + '; '.join(diffs) + ')'
+        # name the settings that would fit, as the keyword arguments (and YAML
+        # init_args) of the models and tasks take them
+        fix = ', '.join(
+            f'{key}={saved[key]!r}'
+            for key in ARCHITECTURE_KEYS
+            if key != 'architecture' and key in saved and saved[key] != ours[key]
+        )
+        msg = (
+            'checkpoint does not fit this model (' + '; '.join(diffs) + '); '
+            f'build the model with the checkpoint settings {fix}'
+        )
         raise ValueError(msg)
     state: dict[str, Tensor] = ckpt['state_dict']
     result = encoder.load_state_dict(state, strict=False)
