@@ -151,6 +151,14 @@ CONFIGS: dict[str, Callable[[Path], list[str]]] = {
         ],
         labels=True,
     ),
+    # the shipped checkpoint fixes the architecture: no TINY overrides
+    'few_label_scene_foundation.yaml': _own_scene(
+        [
+            '--data.init_args.block_size=10',
+            '--model.init_args.num_classes=3',
+        ],
+        labels=True,
+    ),
 }
 
 
