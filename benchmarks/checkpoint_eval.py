@@ -20,11 +20,22 @@ export the checkpoint (``python -m torchgeo_spectral.models.weights``), then::
 
 Three seeds on both scenes take about 3 minutes per weights on a 2-core CPU
 (two worker processes), plus as much for random init.
+
+With ``--config`` the fits are the ``torchgeo-spectral fit`` and ``test``
+commands of a fine-tuning config instead (what a user runs, e.g.
+``conf/few_label_scene_foundation.yaml``), each scene's files, seed and weights
+set on the command line (``--model.init_args.weights null`` for random init);
+``--override`` adds command-line arguments to both::
+
+    python -m benchmarks.checkpoint_eval SPECTRAL_MAE_FOUNDATION \
+        --config conf/few_label_scene_foundation.yaml --scenes enmap --seeds 0 1 2
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import tempfile
 from dataclasses import dataclass
 from itertools import product
@@ -50,7 +61,10 @@ class Fit:
         weights: Weights to start from, or :data:`RANDOM`.
         architecture: Weights whose encoder settings the model takes.
         seed: Seed of the split, the label draw and the fit.
-        steps: Fine-tuning steps.
+        steps: Fine-tuning steps (demo settings only).
+        config: A fine-tuning config to run through the command line instead of
+            the demo settings (absolute path), or None.
+        overrides: Extra command-line arguments of the config's commands.
     """
 
     scene: str
@@ -59,6 +73,67 @@ class Fit:
     architecture: str
     seed: int
     steps: int = 300
+    config: str | None = None
+    overrides: tuple[str, ...] = ()
+
+
+def config_overall_accuracy(fit: Fit, folder: Path) -> float:
+    """Fine-tune and test with ``torchgeo-spectral fit`` / ``test`` of a config.
+
+    The config's relative output paths land in ``folder``.
+
+    Args:
+        fit: What to fit (``fit.config`` set).
+        folder: Empty working folder of this fit.
+
+    Returns:
+        The test overall accuracy (fraction), from the test run's CSV log.
+
+    Raises:
+        FileNotFoundError: If the fit left no ``last.ckpt`` or the test no
+            overall accuracy.
+    """
+    from torchgeo_spectral.main import main as cli
+
+    assert fit.config is not None
+    files = fit.files
+    weights = 'null' if fit.weights == RANDOM else fit.weights
+    common = [
+        f'--config={fit.config}',
+        f'--data.init_args.image={files["image"]}',
+        f'--data.init_args.labels={files["labels"]}',
+        f'--data.init_args.wavelengths={files["wavelengths"] or "null"}',
+        f'--data.init_args.split={folder / "split.npz"}',
+        f'--data.init_args.seed={fit.seed}',
+        f'--seed_everything={fit.seed}',
+        f'--model.init_args.num_classes={len(files["class_names"])}',
+        f'--model.init_args.weights={weights}',
+        f'--trainer.default_root_dir={folder}',
+        '--trainer.enable_progress_bar=false',
+        '--trainer.enable_model_summary=false',
+        *fit.overrides,
+    ]
+    # the config's relative checkpoint and map paths land in the folder
+    with contextlib.chdir(folder):
+        cli(['fit', *common])
+        checkpoints = sorted(folder.rglob('last.ckpt'))
+        if not checkpoints:
+            raise FileNotFoundError(f'{fit.config}: the fit wrote no last.ckpt')
+        cli(
+            [
+                'test',
+                *common,
+                f'--ckpt_path={checkpoints[0]}',
+                '--trainer.logger=lightning.pytorch.loggers.CSVLogger',
+                f'--trainer.logger.init_args.save_dir={folder / "test_log"}',
+            ]
+        )
+    for log in (folder / 'test_log').rglob('metrics.csv'):
+        with log.open() as file:
+            for row in csv.DictReader(file):
+                if row.get('test_OverallAccuracy'):
+                    return float(row['test_OverallAccuracy'])
+    raise FileNotFoundError(f'{folder / "test_log"}: no test_OverallAccuracy logged')
 
 
 def run_fit(fit: Fit) -> dict[str, Any]:
@@ -82,11 +157,16 @@ def run_fit(fit: Fit) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     quiet_lightning()
-    cfg = DemoConfig(seed=fit.seed, steps=fit.steps, weights=fit.architecture)
-    datamodule = scene_datamodule(cfg, **fit.files, patch_size=1)
-    weights = None if fit.weights == RANDOM else fit.weights
-    _, metrics = finetune(cfg, datamodule, encoder_arguments(fit.architecture), weights)
-    oa = 100 * metrics['overall_accuracy']
+    if fit.config is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            oa = 100 * config_overall_accuracy(fit, Path(folder))
+    else:
+        cfg = DemoConfig(seed=fit.seed, steps=fit.steps, weights=fit.architecture)
+        datamodule = scene_datamodule(cfg, **fit.files, patch_size=1)
+        weights = None if fit.weights == RANDOM else fit.weights
+        encoder = encoder_arguments(fit.architecture)
+        _, metrics = finetune(cfg, datamodule, encoder, weights)
+        oa = 100 * metrics['overall_accuracy']
     print(f'{fit.scene:6} {fit.weights} seed {fit.seed}: OA {oa:.1f}', flush=True)
     return {'scene': fit.scene, 'weights': fit.weights, 'seed': fit.seed, 'oa': oa}
 
@@ -136,19 +216,42 @@ def main() -> None:
         'weights', nargs='+', help='shipped checkpoint names or weights files'
     )
     parser.add_argument('--steps', type=int, default=300)
+    parser.add_argument(
+        '--config', help='fine-tuning config to run instead of the demo settings'
+    )
+    parser.add_argument(
+        '--override',
+        action='append',
+        default=[],
+        help='extra command-line argument of the config (repeatable)',
+    )
     add_scene_arguments(parser)
     args = parser.parse_args()
+    config = None if args.config is None else str(Path(args.config).resolve())
     with tempfile.TemporaryDirectory() as tmp:
         fits = [
-            Fit(scene, files, weights, args.weights[0], seed, args.steps)
+            Fit(
+                scene,
+                files,
+                weights,
+                args.weights[0],
+                seed,
+                args.steps,
+                config,
+                tuple(args.override),
+            )
             for scene, files in write_scenes(args.scenes, Path(tmp)).items()
             for weights, seed in product([RANDOM, *args.weights], args.seeds)
         ]
         rows = run_parallel(run_fit, fits, args.workers)
     print(f'\n{paired_table(rows)}\n')
-    print(
-        f'{len(args.seeds)} label seeds ({", ".join(map(str, args.seeds))}), '
+    settings = (
         f'{args.steps} steps, demo settings (DemoConfig defaults)'
+        if config is None
+        else f'{args.config} {" ".join(args.override)}'.strip()
+    )
+    print(
+        f'{len(args.seeds)} label seeds ({", ".join(map(str, args.seeds))}), {settings}'
     )
 
 

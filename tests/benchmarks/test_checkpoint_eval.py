@@ -57,3 +57,22 @@ def test_run_fit_fine_tunes_the_shipped_checkpoint(
     row = bench.run_fit(bench.Fit('demo', files, name, name, seed=0, steps=1))
     assert row['weights'] == name
     assert 0.0 <= row['oa'] <= 100.0
+
+
+def test_run_fit_runs_a_config_through_the_command_line(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    files = bench.write_scenes(['demo'], tmp_path)['demo']
+    config = Path(__file__).parents[2] / 'conf' / 'few_label_scene_foundation.yaml'
+    fit = bench.Fit(
+        'demo',
+        files,
+        'random',
+        'SPECTRAL_MAE_FOUNDATION',
+        seed=0,
+        config=str(config),
+        overrides=('--trainer.max_steps=2',),
+    )
+    row = bench.run_fit(fit)
+    assert row['weights'] == 'random'
+    assert 0.0 <= row['oa'] <= 100.0
