@@ -153,10 +153,7 @@ CONFIGS: dict[str, Callable[[Path], list[str]]] = {
     ),
     # the shipped checkpoint fixes the architecture: no TINY overrides
     'few_label_scene_foundation.yaml': _own_scene(
-        [
-            '--data.init_args.block_size=10',
-            '--model.init_args.num_classes=3',
-        ],
+        ['--data.init_args.block_size=10', '--model.init_args.num_classes=3'],
         labels=True,
     ),
 }
