@@ -56,6 +56,13 @@ OVERRIDES = {
         '--data.init_args.window_size=3',
         '--data.init_args.block_size=10',
     ],
+    # the shipped checkpoint fixes the architecture: a few steps, not a tiny model
+    'few_label_scene_foundation': [
+        '--trainer.accelerator=cpu',
+        '--trainer.max_steps=2',
+        '--trainer.enable_progress_bar=false',
+        '--data.init_args.block_size=10',
+    ],
 }
 
 
@@ -93,7 +100,7 @@ def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
     assert int((labels == 3).sum()) == 3  # the rare class
 
     commands = guide_commands()
-    assert [c[0] for c in commands] == ['split', 'fit', 'fit', 'test', 'predict']
+    assert [c[0] for c in commands] == ['split', 'fit', 'fit', 'test', 'predict', 'fit']
     budget = commands[2][commands[2].index('--data.init_args.budget') + 1]
     assert budget == '10'
     for args in commands:
@@ -110,6 +117,8 @@ def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
     assert (out / 'few_label_scene' / 'split.png').is_file()
     assert (out / 'pretrain_scene' / 'checkpoints' / 'last.ckpt').is_file()
     assert (out / 'few_label_scene' / 'checkpoints' / 'last.ckpt').is_file()
+    foundation = out / 'few_label_scene_foundation'
+    assert (foundation / 'checkpoints' / 'last.ckpt').is_file()
     assert 'test_OverallAccuracy' in capsys.readouterr().out
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', NotGeoreferencedWarning)

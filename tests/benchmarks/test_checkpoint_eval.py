@@ -60,8 +60,11 @@ def test_run_fit_fine_tunes_the_shipped_checkpoint(
 
 
 def test_run_fit_runs_a_config_through_the_command_line(
-    bench: ModuleType, tmp_path: Path
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # TorchGeo's CLI exports GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR, which would
+    # hide ENVI headers from later tests in this process: restore it afterwards
+    monkeypatch.setenv('GDAL_DISABLE_READDIR_ON_OPEN', 'NO')
     files = bench.write_scenes(['demo'], tmp_path)['demo']
     config = Path(__file__).parents[2] / 'conf' / 'few_label_scene_foundation.yaml'
     fit = bench.Fit(
