@@ -1,7 +1,9 @@
 """Command-line interface: TorchGeo's ``torchgeo`` CLI with this plugin registered."""
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import rasterio
 from torchgeo.main import main as torchgeo_main
@@ -16,6 +18,24 @@ PLUGIN_COMMANDS = (
     '  embed         per-patch and per-tile embeddings of a raster\n'
     '  split         spatially disjoint split of a label raster (saved, drawn)\n'
 )
+
+
+@contextmanager
+def restored_environment() -> Iterator[None]:
+    """Leave ``os.environ`` as it was found, whatever the block exports.
+
+    Running a command from Python (a notebook, a benchmark) must not change the
+    caller's environment; TorchGeo's CLI exports GDAL settings into it.
+
+    Yields:
+        Nothing.
+    """
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main(args: Sequence[str] | None = None) -> None:
@@ -53,8 +73,10 @@ def main(args: Sequence[str] | None = None) -> None:
         print(PLUGIN_COMMANDS)
 
     # TorchGeo's CLI exports GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR, which hides
-    # ENVI headers from GDAL; these configuration options take precedence.
-    with rasterio.Env(**READ_OPTIONS):
+    # ENVI headers from GDAL; these configuration options take precedence. The
+    # environment is restored before rasterio's Env closes: an Env opened over the
+    # exported value would leave it in GDAL's configuration for the process.
+    with rasterio.Env(**READ_OPTIONS), restored_environment():
         # From the shell LightningCLI reads sys.argv itself: passing the same
         # arguments again makes it warn on every command.
         torchgeo_main(None if args is None else argv)
