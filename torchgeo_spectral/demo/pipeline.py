@@ -34,6 +34,7 @@ from sklearn.metrics import f1_score
 from torchgeo_spectral.datamodules import SceneDataModule, SceneMapWriter
 from torchgeo_spectral.datamodules.scene import Normalization
 from torchgeo_spectral.models.weights import (
+    TASK_ARCHITECTURE_KEYS,
     SpectralWeightsEnum,
     read_weights_file,
     resolve_weights,
@@ -54,16 +55,6 @@ __all__ = [
 
 #: Name of the checkpoint that ships with the package (``SpectralViT_Weights``).
 FOUNDATION_WEIGHTS = 'SPECTRAL_MAE_FOUNDATION'
-#: Encoder settings read from a weights file's config for the task.
-_ENCODER_KEYS = (
-    'embed_dim',
-    'depth',
-    'num_heads',
-    'patch_size',
-    'bands_per_token',
-    'token_mode',
-    'projection',
-)
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,7 @@ def encoder_arguments(weights: str) -> dict[str, Any]:
     if isinstance(resolved, SpectralWeightsEnum):
         return {'model': resolved.meta['model']}
     config = read_weights_file(weights)['config']
-    missing = [key for key in _ENCODER_KEYS if key not in config]
+    missing = [key for key in TASK_ARCHITECTURE_KEYS if key not in config]
     if missing:
         msg = (
             f'{weights}: expected the encoder config to state {missing} '
@@ -154,7 +145,10 @@ def encoder_arguments(weights: str) -> dict[str, Any]:
             'SpectralMAETask.export_encoder'
         )
         raise ValueError(msg)
-    return {'model': 'spectral_vit_tiny', **{k: config[k] for k in _ENCODER_KEYS}}
+    return {
+        'model': 'spectral_vit_tiny',
+        **{k: config[k] for k in TASK_ARCHITECTURE_KEYS},
+    }
 
 
 def _trainer(steps: int = -1, callbacks: list[Any] | None = None) -> Trainer:

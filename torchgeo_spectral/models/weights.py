@@ -49,6 +49,7 @@ __all__ = [
     'ARCHITECTURE_KEYS',
     'CKPT_ENCODER_PREFIX',
     'ENCODER_CONFIG_KEY',
+    'TASK_ARCHITECTURE_KEYS',
     'TASK_CLASS_KEY',
     'WEIGHTS_DIR',
     'BackboneMismatchError',
@@ -80,6 +81,12 @@ ARCHITECTURE_KEYS = (
     'token_mode',
     'spectral_mlp',
     'projection',
+)
+
+#: The architecture settings that the tasks (and the demo) take as arguments;
+#: ``architecture`` and ``spectral_mlp`` are fixed by the model class.
+TASK_ARCHITECTURE_KEYS = tuple(
+    key for key in ARCHITECTURE_KEYS if key not in ('architecture', 'spectral_mlp')
 )
 
 #: Version of the file layout written by :func:`save_encoder_weights`.
@@ -401,21 +408,17 @@ def load_spectral_weights(
     encoder = _encoder(model)
     saved = ckpt['config']
     ours = encoder.config()
-    diffs = [
-        f'{key}: checkpoint {saved.get(key)!r}, model {ours[key]!r}'
-        for key in ARCHITECTURE_KEYS
-        if key in saved and saved.get(key) != ours[key]
-    ]
-    if diffs:
-        # name the settings that would fit, as the keyword arguments (and YAML
-        # init_args) of the models and tasks take them
+    differing = [k for k in ARCHITECTURE_KEYS if k in saved and saved[k] != ours[k]]
+    if differing:
+        diffs = '; '.join(
+            f'{k}: checkpoint {saved[k]!r}, model {ours[k]!r}' for k in differing
+        )
+        # the settings that would fit, as the tasks' (and YAML init_args') names
         fix = ', '.join(
-            f'{key}={saved[key]!r}'
-            for key in ARCHITECTURE_KEYS
-            if key != 'architecture' and key in saved and saved[key] != ours[key]
+            f'{k}={saved[k]!r}' for k in differing if k in TASK_ARCHITECTURE_KEYS
         )
         msg = (
-            'checkpoint does not fit this model (' + '; '.join(diffs) + '); '
+            f'checkpoint does not fit this model ({diffs}); '
             f'build the model with the checkpoint settings {fix}'
         )
         raise ValueError(msg)
