@@ -91,6 +91,13 @@ def variants() -> dict[str, Variant]:
                 {'visible_loss_weight': 1.0},
             ),
             Variant(
+                'deep_decoder',
+                'MAE decoder of 4 blocks instead of 1 (a deeper decoder leaves the '
+                "encoder's last blocks less tied to reconstruction; MAE paper, "
+                'Table 1a)',
+                {'decoder_depth': 4},
+            ),
+            Variant(
                 'padded_slots_in_loss',
                 'loss also scores the padded band slots of the last group',
                 unavailable=no_switch,

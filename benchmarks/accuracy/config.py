@@ -41,6 +41,7 @@ ALL_ABLATIONS: tuple[str, ...] = (
     'norm_pix_target',
     'shape_stats_target',
     'visible_loss',
+    'deep_decoder',
     'padded_slots_in_loss',
     'legacy_spectral_encoding',
     'shared_projection',

@@ -262,6 +262,9 @@ def test_variant_options_reach_the_mae_and_the_head(bench: ModuleType) -> None:
     assert neural._build_spectral_mae(quick()).visible_loss_weight == 0.0
     visible = ablation.variants()['visible_loss'].overrides
     assert neural._build_spectral_mae(quick(**visible)).visible_loss_weight == 1.0
+    deep = ablation.variants()['deep_decoder'].overrides
+    assert len(neural._build_spectral_mae(quick()).decoder_blocks) == 1
+    assert len(neural._build_spectral_mae(quick(**deep)).decoder_blocks) == 4
     encoder = neural.SpectralEncoder(
         SpectralViT(
             patch_size=1, bands_per_token=4, embed_dim=16, depth=1, num_heads=2
