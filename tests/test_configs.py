@@ -177,7 +177,12 @@ def test_every_config_is_tested() -> None:
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_config_runs(name: str, tmp_path: Path) -> None:
+def test_config_runs(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the configs name relative output folders (checkpoints, maps): keep them
+    # out of the repository
+    monkeypatch.chdir(tmp_path)
     main(_args(name, tmp_path))
 
 

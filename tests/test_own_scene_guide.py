@@ -130,9 +130,10 @@ def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
 
 
 def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without a split file, the config's data module makes it and warns."""
+    monkeypatch.chdir(tmp_path)  # the config's checkpoints go to ./output
     files = write_own_scene(tmp_path / 'scene')
     args = [
         'fit',
