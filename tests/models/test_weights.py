@@ -14,6 +14,7 @@ from torchgeo_spectral.models import (
     SpectralWeightsEnum,
     load_spectral_weights,
     resolve_weights,
+    save_encoder_weights,
     save_safetensors_weights,
 )
 from torchgeo_spectral.models.weights import (
@@ -208,3 +209,14 @@ def test_pretraining_can_start_from_the_member() -> None:
     expected = FOUNDATION.get_state_dict(progress=False)[key]
     assert torch.equal(task.encoder.state_dict()[key], expected)
     assert 'weights' not in task.hparams  # a member is no hyperparameter
+
+
+def test_mismatch_only_of_fixed_settings_names_no_empty_fix(tmp_path: Path) -> None:
+    # spectral_mlp is not a task argument: there is no setting to suggest
+    small = {'embed_dim': 16, 'depth': 1, 'num_heads': 2}
+    path = save_encoder_weights(
+        SpectralViT(**small, spectral_mlp=False), tmp_path / 'w.pt'
+    )
+    with pytest.raises(ValueError, match=r'spectral_mlp: checkpoint False') as err:
+        load_spectral_weights(SpectralViT(**small), path)
+    assert 'build the model with' not in str(err.value)

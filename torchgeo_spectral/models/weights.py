@@ -413,14 +413,13 @@ def load_spectral_weights(
         diffs = '; '.join(
             f'{k}: checkpoint {saved[k]!r}, model {ours[k]!r}' for k in differing
         )
+        msg = f'checkpoint does not fit this model ({diffs})'
         # the settings that would fit, as the tasks' (and YAML init_args') names
         fix = ', '.join(
             f'{k}={saved[k]!r}' for k in differing if k in TASK_ARCHITECTURE_KEYS
         )
-        msg = (
-            f'checkpoint does not fit this model ({diffs}); '
-            f'build the model with the checkpoint settings {fix}'
-        )
+        if fix:
+            msg += f'; build the model with the checkpoint settings {fix}'
         raise ValueError(msg)
     state: dict[str, Tensor] = ckpt['state_dict']
     result = encoder.load_state_dict(state, strict=False)
