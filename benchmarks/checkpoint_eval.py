@@ -234,11 +234,11 @@ def main() -> None:
                 scene,
                 files,
                 weights,
-                args.weights[0],
-                seed,
-                args.steps,
-                config,
-                tuple(args.override),
+                architecture=args.weights[0],
+                seed=seed,
+                steps=args.steps,
+                config=config,
+                overrides=tuple(args.override),
             )
             for scene, files in write_scenes(args.scenes, Path(tmp)).items()
             for weights, seed in product([RANDOM, *args.weights], args.seeds)
