@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
+from benchmarks.accuracy.baselines import fit_probe
+from benchmarks.accuracy.config import BenchConfig
 from benchmarks.accuracy.metrics import format_paired
 from benchmarks.recipe_option import write_scenes
 from torchgeo_spectral.datasets.library import EARTHLIB_FWHM_NM, load_spectral_library
@@ -82,7 +81,7 @@ def accuracy(
     test: FloatArray,
     test_labels: npt.NDArray[np.int64],
 ) -> float:
-    """Test OA (%) of logistic regression on standardized features.
+    """Test OA (%) of the accuracy benchmark's linear probe (standardized features).
 
     Args:
         train: Training features.
@@ -93,9 +92,8 @@ def accuracy(
     Returns:
         Overall accuracy in percent.
     """
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
-    model.fit(train, train_labels)
-    return 100 * float((model.predict(test) == test_labels).mean())
+    probe = fit_probe(train, train_labels, BenchConfig())
+    return 100 * float((probe.predict(test) == test_labels).mean())
 
 
 def scene_accuracies(files: dict[str, Any], seed: int) -> dict[str, float]:
