@@ -40,7 +40,7 @@ from benchmarks.accuracy.baselines import fit_probe
 from benchmarks.accuracy.config import BenchConfig
 from benchmarks.accuracy.metrics import format_paired
 from benchmarks.recipe_option import write_scenes
-from torchgeo_spectral.datasets.library import EARTHLIB_FWHM_NM, load_spectral_library
+from torchgeo_spectral.datasets.library import load_spectral_library
 from torchgeo_spectral.demo.pipeline import DemoConfig, scene_datamodule
 from torchgeo_spectral.sensors import resample_spectra
 
@@ -54,7 +54,7 @@ def library_spectra(wavelengths: FloatArray) -> FloatArray:
     """The earthlib library resampled to a scene's bands.
 
     The scene's band widths are taken as its band spacing (the scenes carry
-    centres only); the library's are its documented 10 nm.
+    centres only); the library's are its own (:attr:`SpectralLibrary.fwhm`).
 
     Args:
         wavelengths: The scene's band centres (nm), ascending.
@@ -63,11 +63,10 @@ def library_spectra(wavelengths: FloatArray) -> FloatArray:
         ``(spectra, bands)`` reflectance.
     """
     library = load_spectral_library()
-    source = library.wavelengths.astype(np.float64)
     spectra: FloatArray = resample_spectra(
         library.spectra.astype(np.float64),
-        source,
-        np.full_like(source, EARTHLIB_FWHM_NM),
+        library.wavelengths,
+        library.fwhm,
         wavelengths,
         np.gradient(wavelengths),
         dim=-1,
