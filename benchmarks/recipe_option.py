@@ -220,13 +220,17 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
+#: Scenes that :func:`write_scenes` can write.
+SCENES = ('demo', 'enmap')
+
+
 def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
     """The options both product-path benchmarks share: scenes, seeds, workers.
 
     Args:
         parser: The parser to extend.
     """
-    parser.add_argument('--scenes', nargs='+', default=['demo', 'enmap'])
+    parser.add_argument('--scenes', nargs='+', choices=SCENES, default=list(SCENES))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--workers', type=int, default=2)
 

@@ -54,3 +54,14 @@ def test_demo_scene_rows(bench: ModuleType, tmp_path: Path) -> None:
     # the demo scene is made of library spectra: their 16-component subspace
     # separates its classes better than the raw spectra (10 seeds: +9.4 OA)
     assert rows['library PCA 16'] > rows['raw']
+
+
+def test_unknown_scene_is_rejected_by_name(
+    bench: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr('sys.argv', ['spectral_prior', '--scenes', 'enmpa'])
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert "invalid choice: 'enmpa'" in capsys.readouterr().err
