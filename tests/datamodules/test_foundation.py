@@ -97,17 +97,23 @@ def test_library_batches_are_mixed_in_and_scaled(tmp_path: Path) -> None:
         library_size=400,
         library_num_bands=(3, 10),
         library_sensors=[],
+        library_level=3,
         augment=False,
         max_bands=None,
     )
     dm.setup('fit')
     assert 2.0 < dm.library_factor < 6.0  # 1 / mean reflectance of earthlib
+    assert len(dm.library_classes) == 26  # earthlib level-3 materials
     loader = dm.train_dataloader()
-    real = sum(1 for b in loader if b['image'].shape[1] == 20)
+    real = [b for b in loader if b['image'].shape[1] == 20]
     library = [b for b in loader if b['image'].shape[1] != 20]
-    assert real >= 1
-    assert len(library) == real
+    assert real
+    assert len(library) == len(real)
     assert all(b['image'].shape[1] <= 10 and b['valid'].all() for b in library)
+    # Library pixels carry their material class (the material term's target).
+    assert all(b['mask'].shape == (4, 5, 5) for b in library)
+    assert all(0 <= int(b['mask'].min()) and int(b['mask'].max()) < 26 for b in library)
+    assert not any('mask' in b for b in real)
     assert len(list(dm.val_dataloader())) >= dm.library_val_batches
 
 

@@ -128,3 +128,53 @@ def test_export_encoder(tmp_path: Path) -> None:
     task = SpectralMAETask(**TINY_MAE)
     path = task.export_encoder(tmp_path / 'encoder.pt')
     assert path.is_file()
+
+
+def test_material_term_trains_a_head_on_batches_with_a_mask(tmp_path: Path) -> None:
+    data = Cubes(per_set=4, num_classes=3)
+    task = SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=5)
+    assert task.material_head is not None
+    before = task.material_head.weight.detach().clone()
+    trainer = _trainer(tmp_path, max_steps=2)
+    trainer.fit(task, loader(data, batch_size=2), loader(data, batch_size=2))
+    assert not torch.equal(before, task.material_head.weight)
+    metrics = (tmp_path / 'logs' / 'version_0' / 'metrics.csv').read_text()
+    assert 'train_material_loss' in metrics
+    assert 'val_material_loss' in metrics
+    # Without the term there is no head, and the encoder is unchanged in shape.
+    assert SpectralMAETask(**TINY_MAE).material_head is None
+
+
+def test_material_loss_is_the_cross_entropy_of_single_pixels() -> None:
+    task = SpectralMAETask(**{**TINY_MAE, 'patch_size': 1}, material_classes=3)
+    x = torch.rand(2, 12, 4, 4)
+    wl = wavelengths(12)
+    mask = torch.randint(0, 3, (2, 4, 4))
+    task.hparams['material_pixels'] = 16  # every pixel: the order cannot matter
+    loss = task.material_loss(x, wl, mask)
+    pixels = x.permute(0, 2, 3, 1).reshape(32, 12, 1, 1)
+    encoder, head = task.encoder, task.material_head
+    assert head is not None
+    logits = head(encoder(pixels, wl))
+    expected = torch.nn.functional.cross_entropy(logits, mask.reshape(-1))
+    torch.testing.assert_close(loss, expected)
+    # Patch tokens: each cell is labelled with its most frequent class.
+    patches = SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=1)
+    cells = torch.zeros(1, 16, 16, dtype=torch.long)
+    cells[0, :4, :4] = 2
+    cells[0, 0, 0] = 1
+    generator = torch.Generator().manual_seed(0)
+    assert patches.material_loss(torch.rand(1, 12, 16, 16), wl, cells, generator) > 0
+
+
+def test_material_class_out_of_range_is_named() -> None:
+    task = SpectralMAETask(**{**TINY_MAE, 'patch_size': 1}, material_classes=3)
+    mask = torch.full((1, 4, 4), 5)
+    with pytest.raises(ValueError, match=r'classes 5\.\.5, expected 0\.\.2'):
+        task.material_loss(torch.rand(1, 12, 4, 4), wavelengths(12), mask)
+    with pytest.raises(ValueError, match='material_classes > 0'):
+        SpectralMAETask(**TINY_MAE).material_loss(
+            torch.rand(1, 12, 4, 4), wavelengths(12), mask
+        )
+    with pytest.raises(ValueError, match='material_pixels >= 1'):
+        SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=0)

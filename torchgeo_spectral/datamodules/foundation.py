@@ -106,7 +106,9 @@ class LibraryPatches(Dataset[Sample]):
     scenes are ``patch_size`` pixels wide) so that its samples look like the
     real patches: ``image`` multiplied by one factor for the whole library
     (``1 / mean reflectance`` of its spectra, as ``scaling='sensor'`` does for
-    a real band set), ``wavelength``, and an all-True ``valid``.
+    a real band set), ``wavelength``, and an all-True ``valid``. ``mask`` keeps
+    each pixel's dominant library class, the target of the material term of
+    :class:`~torchgeo_spectral.tasks.SpectralMAETask`.
     """
 
     def __init__(self, scenes: Any, factor: float) -> None:
@@ -125,11 +127,16 @@ class LibraryPatches(Dataset[Sample]):
 
     @override
     def __getitem__(self, index: int) -> Sample:
-        """Scene ``index`` as a patch: ``image``, ``wavelength``, ``valid``."""
+        """Scene ``index`` as a patch: ``image``, ``wavelength``, ``valid``, ``mask``."""
         sample = self.scenes[index]
         image: Tensor = sample['image'] * self.factor
         valid = torch.ones(image.shape[-2:], dtype=torch.bool)
-        return {'image': image, 'wavelength': sample['wavelength'], 'valid': valid}
+        return {
+            'image': image,
+            'wavelength': sample['wavelength'],
+            'valid': valid,
+            'mask': sample['mask'],
+        }
 
 
 class FoundationBatchSampler(BandSetBatchSampler):
@@ -205,9 +212,11 @@ class FoundationDataModule(MixedCubeFolderDataModule):
 
     See the module documentation. Samples hold ``image`` ``(C, p, p)``,
     ``wavelength`` ``(C,)`` and ``valid`` ``(p, p)``; every batch holds one band
-    set. :attr:`report`, :attr:`groups`, :attr:`scales` and :attr:`skipped` say
-    what was read, as in the folder module; :attr:`library_factor` is the scale
-    of the library's reflectance.
+    set; library patches also hold ``mask`` ``(p, p)``, each pixel's dominant
+    library class. :attr:`report`, :attr:`groups`, :attr:`scales` and
+    :attr:`skipped` say what was read, as in the folder module;
+    :attr:`library_factor` is the scale of the library's reflectance and
+    :attr:`library_classes` the names of its classes (after ``setup``).
     """
 
     def __init__(
@@ -230,6 +239,7 @@ class FoundationDataModule(MixedCubeFolderDataModule):
         library_fraction: float = 0.5,
         library_sensors: Sequence[str] | None = None,
         library_num_bands: tuple[int, int] = (3, 400),
+        library_level: int = 2,
         library_size: int = 200_000,
         library_val_batches: int = 4,
         **kwargs: Any,
@@ -264,6 +274,10 @@ class FoundationDataModule(MixedCubeFolderDataModule):
                 scenes, in [0, 1).
             library_sensors: Real sensors the library is seen by (default all).
             library_num_bands: Band counts of random band sets.
+            library_level: earthlib label level of the library's classes (1: 2
+                classes, 2: 5 land-cover types, 3: 26 materials). Scenes draw
+                their materials class by class, so the level sets the material
+                mix; each library patch's ``mask`` holds the dominant class.
             library_size: Library scenes to draw from across epochs.
             library_val_batches: Library batches in validation (fixed scenes).
             **kwargs: Further :class:`MixedCubeFolderDataModule` arguments
@@ -311,6 +325,8 @@ class FoundationDataModule(MixedCubeFolderDataModule):
         self.library_fraction = library_fraction
         self.library_sensors = library_sensors
         self.library_num_bands = library_num_bands
+        self.library_level = library_level
+        self.library_classes: tuple[str, ...] = ()
         self.library_size = library_size
         self.library_val_batches = library_val_batches
         self.library_factor = 1.0
@@ -423,7 +439,8 @@ class FoundationDataModule(MixedCubeFolderDataModule):
             return
         from ..datasets.library import SyntheticLibraryScenes, load_spectral_library
 
-        spectra = load_spectral_library()
+        spectra = load_spectral_library(level=self.library_level)
+        self.library_classes = spectra.classes
         self.library_factor = 1.0 / float(np.abs(spectra.spectra).mean())
         options: dict[str, Any] = {
             'size': self.patch_size,

@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import Any, Literal, override
 
 import torch
+import torch.nn.functional as F
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
-from torch import Tensor
+from torch import Tensor, nn
 from torchgeo.tasks import BaseTask
 from torchvision.models._api import WeightsEnum
 
@@ -31,7 +32,16 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
     that mixes band sets, or whose wavelength count disagrees with its
     channels, raises :class:`~torchgeo_spectral.tasks.WavelengthError`.
 
-    Logs ``train_loss`` and ``val_loss``. Each validation epoch draws a figure of
+    With ``material_classes > 0``, batches that carry ``mask`` (each pixel's
+    material class, as the spectral-library patches of
+    :class:`~torchgeo_spectral.datamodules.FoundationDataModule` do) add a
+    supervised material term: a linear head classifies single pixels of the
+    batch from their pooled embedding, the feature a few-label classifier with
+    ``window_size=1`` starts from. Reconstruction alone does not teach the
+    encoder which spectral differences separate materials; the library knows.
+
+    Logs ``train_loss`` and ``val_loss`` (plus ``train_material_loss`` and
+    ``val_material_loss`` with the material term). Each validation epoch draws a figure of
     one validation sample (input, masked input, reconstruction as false-colour
     images, and a few pixel spectra): to TensorBoard through
     ``logger.experiment.add_figure`` when a logger supports it, otherwise as PNG
@@ -52,6 +62,9 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         spectral_mask_mode: Literal['shared', 'per_position'] = 'shared',
         target: Literal['pixels', 'normalized', 'normalized+stats'] = 'pixels',
         visible_loss_weight: float = 0.0,
+        material_classes: int = 0,
+        material_loss_weight: float = 1.0,
+        material_pixels: int = 8,
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -85,6 +98,14 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 including spectral detail that does not predict other groups;
                 it helped fine-tuning on the pretraining scene and hurt transfer
                 to other band sets (see the training guide), so it is off.
+            material_classes: Classes of the batches' ``mask`` for the material
+                term (e.g. 26, the earthlib level-3 materials of
+                ``FoundationDataModule(library_level=3)``); 0 turns it off.
+            material_loss_weight: Weight of the material cross-entropy next to
+                the reconstruction loss.
+            material_pixels: Pixels per sample that the material head classifies
+                (distinct, drawn at random like the masks; ``patch_size``
+                cells for patch tokens).
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
@@ -107,7 +128,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 (``model``, ``patch_size``, ``imagenet_weights``, ``wavelengths``...).
 
         Raises:
-            ValueError: For an unknown model, optimizer, ratio or masking mode.
+            ValueError: For an unknown model, optimizer, ratio or masking mode,
+                or a negative material setting.
         """
         for name, ratio in (
             ('spatial_mask_ratio', spatial_mask_ratio),
@@ -115,6 +137,13 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         ):
             if not 0.0 <= ratio < 1.0:
                 raise ValueError(f'{name} must be in [0, 1), got {ratio}')
+        if min(material_classes, material_loss_weight) < 0 or material_pixels < 1:
+            msg = (
+                'expected material_classes >= 0, material_loss_weight >= 0 and '
+                f'material_pixels >= 1, got {material_classes}, '
+                f'{material_loss_weight} and {material_pixels}'
+            )
+            raise ValueError(msg)
         if optimizer not in ('adamw', 'adam', 'sgd'):
             raise ValueError(
                 f"unknown optimizer {optimizer!r}; choose 'adamw', 'adam' or 'sgd'"
@@ -123,9 +152,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         super().__init__(**kwargs)
 
     model: SpectralMAE
+    material_head: nn.Linear | None
 
     def configure_models(self) -> None:
-        """Build the encoder (from ``weights`` or ImageNet weights) and the MAE."""
+        """Build the encoder, the MAE and the material head (when asked for)."""
         hp = self.hparams
         weights = resolve_weights(getattr(self, 'weights', None))
         encoder = self.create_encoder(imagenet=weights is None, num_classes=0)
@@ -140,6 +170,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             spectral_mask_mode=hp['spectral_mask_mode'],
             target=hp['target'],
             visible_loss_weight=hp['visible_loss_weight'],
+        )
+        classes = hp.get('material_classes', 0)
+        self.material_head = (
+            nn.Linear(encoder.embed_dim, classes) if classes > 0 else None
         )
 
     @property
@@ -198,10 +232,74 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         if self.hparams['mask_seed'] is not None:
             seed = (self.hparams['mask_seed'], self.global_step, self.global_rank)
             generator = torch.Generator(device=x.device).manual_seed(hash(seed) % 2**62)
-        output = self.model(x, self.batch_wavelengths(batch), generator=generator)
+        wavelengths = self.batch_wavelengths(batch)
+        output = self.model(x, wavelengths, generator=generator)
         loss: Tensor = output.loss
         self.log('train_loss', loss, batch_size=x.shape[0], prog_bar=True)
+        if self.material_head is not None and 'mask' in batch:
+            material = self.material_loss(x, wavelengths, batch['mask'], generator)
+            self.log('train_material_loss', material, batch_size=x.shape[0])
+            loss = loss + self.hparams['material_loss_weight'] * material
         return loss
+
+    def material_loss(
+        self,
+        x: Tensor,
+        wavelengths: Tensor,
+        mask: Tensor,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Cross-entropy of the material head on single pixels of a batch.
+
+        Each pixel (each ``patch_size`` cell for patch tokens, labelled with its
+        most frequent class) is embedded alone, as a classifier with
+        ``window_size=1`` sees it, so the term shapes the pooled pixel embedding
+        that few-label fine-tuning and linear probes start from.
+
+        Args:
+            x: Cubes (B, C, H, W).
+            wavelengths: Band centres (C,) or (B, C) in nm.
+            mask: Material class of every pixel (B, H, W).
+            generator: Draws the pixels (None: the global random state).
+
+        Returns:
+            The mean cross-entropy.
+
+        Raises:
+            ValueError: If the head is off, or a class is outside
+                ``[0, material_classes)``.
+        """
+        head = self.material_head
+        if head is None:
+            raise ValueError('material_loss needs material_classes > 0')
+        batch, channels = x.shape[:2]
+        p = self.encoder.patch_size
+        rows, cols = x.shape[-2] // p, x.shape[-1] // p
+        cells = x[..., : rows * p, : cols * p].unfold(2, p, p).unfold(3, p, p)
+        cells = cells.permute(0, 2, 3, 1, 4, 5).reshape(batch, -1, channels, p, p)
+        classes = mask[:, : rows * p, : cols * p].unfold(1, p, p).unfold(2, p, p)
+        classes = classes.reshape(batch, rows * cols, p * p).long().mode(-1).values
+        count = min(self.hparams['material_pixels'], rows * cols)
+        scores = torch.rand(batch, rows * cols, generator=generator, device=x.device)
+        index = scores.argsort(dim=1)[:, :count]
+        labels = classes.gather(1, index).reshape(-1)
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= head.out_features:
+            msg = (
+                f'mask holds material classes {low}..{high}, expected 0..'
+                f'{head.out_features - 1} (material_classes={head.out_features}; '
+                'FoundationDataModule.library_classes names the classes)'
+            )
+            raise ValueError(msg)
+        chosen = cells.gather(
+            1, index[..., None, None, None].expand(-1, -1, channels, p, p)
+        ).reshape(batch * count, channels, p, p)
+        if wavelengths.ndim == 2:
+            wavelengths = wavelengths.repeat_interleave(count, dim=0)
+        embedding = self.encoder.forward_head(
+            self.encoder.forward_features(chosen, wavelengths), pre_logits=True
+        )
+        return F.cross_entropy(head(embedding), labels)
 
     def _generator(self, device: torch.device, offset: int) -> torch.Generator:
         """A seeded generator so that validation masks repeat every epoch.
@@ -234,6 +332,16 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             x, wavelengths, generator=self._generator(x.device, batch_idx)
         )
         self.log(f'{stage}_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
+        if self.material_head is not None and 'mask' in batch:
+            material = self.material_loss(
+                x, wavelengths, batch['mask'], self._generator(x.device, batch_idx)
+            )
+            self.log(
+                f'{stage}_material_loss',
+                material,
+                batch_size=x.shape[0],
+                sync_dist=True,
+            )
         return x, wavelengths
 
     @override
