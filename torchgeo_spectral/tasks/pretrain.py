@@ -40,8 +40,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
     ``window_size=1`` starts from. Reconstruction alone does not teach the
     encoder which spectral differences separate materials; the library knows.
 
-    Logs ``train_loss`` and ``val_loss`` (plus ``train_material_loss`` and
-    ``val_material_loss`` with the material term). Each validation epoch draws a figure of
+    Logs ``train_loss`` and ``val_loss``, the reconstruction loss (plus
+    ``train_material_loss`` and ``val_material_loss`` with the material term,
+    whose weighted sum with ``train_loss`` is what the optimizer minimizes).
+    Each validation epoch draws a figure of
     one validation sample (input, masked input, reconstruction as false-colour
     images, and a few pixel spectra): to TensorBoard through
     ``logger.experiment.add_figure`` when a logger supports it, otherwise as PNG
@@ -171,6 +173,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             target=hp['target'],
             visible_loss_weight=hp['visible_loss_weight'],
         )
+        # Checkpoints of earlier versions have no material setting: no head.
         classes = hp.get('material_classes', 0)
         self.material_head = (
             nn.Linear(encoder.embed_dim, classes) if classes > 0 else None
