@@ -141,7 +141,7 @@ def test_material_term_trains_a_head_on_batches_with_a_mask(tmp_path: Path) -> N
     metrics = (tmp_path / 'logs' / 'version_0' / 'metrics.csv').read_text()
     assert 'train_material_loss' in metrics
     assert 'val_material_loss' in metrics
-    # Without the term there is no head, and the encoder is unchanged in shape.
+    # Without the term there is no head.
     assert SpectralMAETask(**TINY_MAE).material_head is None
 
 

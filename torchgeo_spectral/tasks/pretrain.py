@@ -286,7 +286,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         scores = torch.rand(batch, rows * cols, generator=generator, device=x.device)
         index = scores.argsort(dim=1)[:, :count]
         labels = classes.gather(1, index).reshape(-1)
-        low, high = int(labels.min()), int(labels.max())
+        # One host sync for the range check (this runs every training step).
+        low, high = torch.stack(torch.aminmax(labels)).tolist()
         if low < 0 or high >= head.out_features:
             msg = (
                 f'mask holds material classes {low}..{high}, expected 0..'
@@ -299,10 +300,9 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         ).reshape(batch * count, channels, p, p)
         if wavelengths.ndim == 2:
             wavelengths = wavelengths.repeat_interleave(count, dim=0)
-        embedding = self.encoder.forward_head(
-            self.encoder.forward_features(chosen, wavelengths), pre_logits=True
-        )
-        return F.cross_entropy(head(embedding), labels)
+        # The encoder has no classifier (num_classes=0): it returns the pooled
+        # embedding that fine-tuning's head reads.
+        return F.cross_entropy(head(self.encoder(chosen, wavelengths)), labels)
 
     def _generator(self, device: torch.device, offset: int) -> torch.Generator:
         """A seeded generator so that validation masks repeat every epoch.
