@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 import torch
 from model_helpers import linear_wavelengths
@@ -76,6 +78,25 @@ def test_bad_ratios(spatial: float, spectral: float, match: str) -> None:
 def test_single_group_keeps_its_group(mode: SpectralMaskMode) -> None:
     out = two_stage_mask(2, 1, 16, 0.5, 0.5, mode)
     assert (~out.mask).sum(dim=1).tolist() == [8, 8]
+
+
+@pytest.mark.parametrize(
+    ('groups', 'positions', 'spatial', 'spectral'),
+    [(1, 16, 0.0, 0.5), (4, 4, 0.1, 0.1)],
+)
+def test_mask_that_hides_nothing_warns(
+    groups: int, positions: int, spatial: float, spectral: float
+) -> None:
+    with pytest.warns(UserWarning, match='masking hides no token'):
+        out = two_stage_mask(2, groups, positions, spatial, spectral)
+    assert not bool(out.mask.any())
+
+
+def test_mask_that_hides_tokens_does_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        two_stage_mask(2, 1, 16, 0.25, 0.5)
+        two_stage_mask(2, 4, 1, 0.0, 0.5)
 
 
 def test_mae_rejects_bad_ratios_at_construction(tiny_mae: SpectralMAE) -> None:

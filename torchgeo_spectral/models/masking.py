@@ -10,6 +10,7 @@ visible tokens, which keeps the visible set a dense ``(B, V)`` gather.
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -98,6 +99,10 @@ def two_stage_mask(
     Raises:
         ValueError: If a ratio is outside ``[0, 1)``, the mode is unknown, or the
             spatial stage would mask every position.
+
+    Warns:
+        UserWarning: If the ratios mask no token at all (for example
+            ``spatial_mask_ratio=0`` with a single spectral group).
     """
     check_ratio('spatial_mask_ratio', spatial_mask_ratio)
     check_ratio('spectral_mask_ratio', spectral_mask_ratio)
@@ -117,6 +122,18 @@ def two_stage_mask(
             f'spectral_mask_ratio={spectral_mask_ratio}'
         )
         raise ValueError(msg)
+    if keep_pos == num_positions and keep_grp == num_groups:
+        # Not an error: one band set of a mixed-sensor run may be too small to
+        # mask while the others train. But a batch with nothing masked scores a
+        # loss of 0 and teaches nothing, which a user would not see otherwise.
+        msg = (
+            f'masking hides no token: spatial_mask_ratio={spatial_mask_ratio} of '
+            f'{num_positions} positions and spectral_mask_ratio={spectral_mask_ratio} '
+            f'of {num_groups} spectral groups mask nothing, so these batches have a '
+            'loss of 0 and do not train; raise spatial_mask_ratio (one spectral '
+            'group always stays visible)'
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
     noise_device = generator.device if generator is not None else device
     out_device = device if device is not None else noise_device
 
