@@ -17,6 +17,7 @@ PLUGIN_COMMANDS = (
     '  predict-map   tiled class map of a georeferenced raster (GeoTIFF)\n'
     '  embed         per-patch and per-tile embeddings of a raster\n'
     '  split         spatially disjoint split of a label raster (saved, drawn)\n'
+    '  export-weights  encoder of a checkpoint as fp16 safetensors, with its md5\n'
 )
 
 
@@ -53,6 +54,11 @@ def main(args: Sequence[str] | None = None) -> None:
         from torchgeo_spectral.demo.cli import main as demo_main
 
         demo_main(argv[1:])
+        return
+    if argv[:1] == ['export-weights']:
+        from torchgeo_spectral.models.weights import main as export_main
+
+        export_main(argv[1:])
         return
     if argv[:1] == ['split']:
         from torchgeo_spectral.samplers.cli import main as split_main

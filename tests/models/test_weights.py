@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import timm
 import torch
+from safetensors import safe_open
 from torchvision.models._api import Weights
 
 from torchgeo_spectral.models import (
@@ -194,6 +195,59 @@ def test_safetensors_roundtrip_in_fp16(tmp_path: Path) -> None:
     broken.write_bytes(b'\x00' * 16)
     with pytest.raises(CheckpointError, match=r'broken\.safetensors'):
         read_weights_file(broken)
+
+
+def test_export_command_writes_fp16_safetensors_with_its_md5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from torchgeo_spectral.main import main
+
+    torch.manual_seed(0)
+    source = save_encoder_weights(
+        timm.create_model('spectral_vit_nano'), tmp_path / 'run.pt'
+    )
+    meta = tmp_path / 'meta.json'
+    meta.write_text('{"steps": 3}')
+    out = tmp_path / 'release' / 'nano.safetensors'
+    main(['export-weights', str(source), str(out), '--meta', str(meta)])
+    assert capsys.readouterr().out.strip().endswith(f'md5 {file_md5(out)}')
+    assert read_weights_file(out)['meta'] == {'steps': 3}
+    with safe_open(out, framework='pt') as stored:
+        key = 'blocks.0.attn.qkv.weight'
+        assert stored.get_tensor(key).dtype == torch.float16
+    assert not list(out.parent.glob('.*.partial'))
+
+
+def test_export_command_refuses_to_write_over_its_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from torchgeo_spectral.main import main
+
+    source = save_encoder_weights(
+        timm.create_model('spectral_vit_nano'), tmp_path / 'run.pt'
+    )
+    before = source.read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        main(['export-weights', str(source), str(source)])
+    assert exc.value.code == 2
+    assert 'refusing to write over an input' in capsys.readouterr().err
+    assert source.read_bytes() == before
+
+
+def test_failed_export_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safetensors.torch
+
+    def disk_full(tensors: object, filename: str, metadata: object) -> None:
+        Path(filename).write_bytes(b'half')
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(safetensors.torch, 'save_file', disk_full)
+    model = timm.create_model('spectral_vit_nano')
+    with pytest.raises(OSError, match='No space left'):
+        save_safetensors_weights(model, tmp_path / 'w.safetensors')
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_pretraining_can_start_from_the_member() -> None:

@@ -33,7 +33,7 @@ import json
 import os
 import pickle
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -337,9 +337,34 @@ def save_encoder_weights(
         if not k.startswith('head.')
     }
     config = {**encoder.config(), 'format_version': FORMAT_VERSION}
-    out = Path(path)
+    payload = {'state_dict': state, 'config': config, 'meta': dict(meta or {})}
+    return _write_through_partial(
+        Path(path), lambda partial: torch.save(payload, partial)
+    )
+
+
+def _write_through_partial(out: Path, write: Callable[[str], object]) -> Path:
+    """Write a file beside its final name, then rename it onto that name.
+
+    A failed write (disk full, Ctrl-C) then leaves no truncated weights file
+    under the name users load, and an earlier file of that name intact.
+
+    Args:
+        out: Final path.
+        write: Writes the file at the path it is given.
+
+    Returns:
+        ``out``.
+    """
+    from ..inference.writer import partial_path
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({'state_dict': state, 'config': config, 'meta': dict(meta or {})}, out)
+    partial = partial_path(out)
+    try:
+        write(str(partial))
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     return out
 
 
@@ -512,10 +537,9 @@ def save_safetensors_weights(
         'config': json.dumps({**config, 'format_version': FORMAT_VERSION}),
         'meta': json.dumps(dict(meta or {})),
     }
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(out), metadata=header)
-    return out
+    return _write_through_partial(
+        Path(path), lambda partial: save_file(state, partial, metadata=header)
+    )
 
 
 def read_safetensors_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -647,7 +671,7 @@ FOUNDATION_META: dict[str, Any] = {
             'conf/pretrain_foundation.yaml'
         ),
         'export': (
-            'python -m torchgeo_spectral.models.weights '
+            'torchgeo-spectral export-weights '
             'output/pretrain_foundation/logs/version_0/checkpoints/last.ckpt '
             'spectral_vit_nano_mae_foundation.safetensors --meta meta.json'
         ),
@@ -834,21 +858,32 @@ def resolve_weights(
 def main(argv: Sequence[str] | None = None) -> None:
     """Export the encoder of a checkpoint as fp16 safetensors, print its md5.
 
-    ``python -m torchgeo_spectral.models.weights CHECKPOINT OUT [--meta M.json]``:
-    the step that turns a pretraining run (a SpectralMAETask ``.ckpt`` or exported
-    weights) into a releasable file.
+    ``torchgeo-spectral export-weights CHECKPOINT OUT [--meta M.json]``: the step
+    that turns a pretraining run (a SpectralMAETask ``.ckpt`` or exported weights)
+    into a releasable file. An output that is the checkpoint itself is refused.
 
     Args:
         argv: Command-line arguments (default ``sys.argv[1:]``).
     """
     import argparse
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
+    from ..inference.writer import check_distinct_paths
+
+    parser = argparse.ArgumentParser(
+        prog='torchgeo-spectral export-weights',
+        description=(main.__doc__ or '').split('\n')[0],
+    )
     parser.add_argument('checkpoint', help='SpectralMAETask .ckpt or weights file')
     parser.add_argument('out', help='output .safetensors file')
     parser.add_argument('--meta', help='JSON file of metadata for the header')
     parser.add_argument('--float32', action='store_true', help='keep float32')
     args = parser.parse_args(argv)
+    try:
+        check_distinct_paths(
+            {'output': Path(args.out)}, {'checkpoint': Path(args.checkpoint)}
+        )
+    except ValueError as err:
+        parser.error(str(err))
     meta = json.loads(Path(args.meta).read_text()) if args.meta else {}
     weights = read_weights_file(args.checkpoint)
     dtype = torch.float32 if args.float32 else torch.float16
