@@ -2,6 +2,7 @@
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -19,6 +20,10 @@ PLUGIN_COMMANDS = (
     '  split         spatially disjoint split of a label raster (saved, drawn)\n'
     '  export-weights  encoder of a checkpoint as fp16 safetensors, with its md5\n'
 )
+
+#: Lightning's own deprecation of a torch API it calls: printed by every ``fit``,
+#: and nothing a user can act on.
+LIGHTNING_LEAFSPEC_WARNING = '.*LeafSpec.*is deprecated'
 
 
 @contextmanager
@@ -82,7 +87,12 @@ def main(args: Sequence[str] | None = None) -> None:
     # ENVI headers from GDAL; these configuration options take precedence. The
     # environment is restored before rasterio's Env closes: an Env opened over the
     # exported value would leave it in GDAL's configuration for the process.
-    with rasterio.Env(**READ_OPTIONS), restored_environment():
+    with (
+        rasterio.Env(**READ_OPTIONS),
+        restored_environment(),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings('ignore', message=LIGHTNING_LEAFSPEC_WARNING)
         # From the shell LightningCLI reads sys.argv itself: passing the same
         # arguments again makes it warn on every command.
         torchgeo_main(None if args is None else argv)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import get_args, get_type_hints
 
+from ..main import LIGHTNING_LEAFSPEC_WARNING
 from .pipeline import DemoConfig, encoder_arguments, run_demo
 
 
@@ -60,7 +61,7 @@ def quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings('ignore', message='.*does not have many workers')
     warnings.filterwarnings('ignore', message='.*smaller than the logging interval')
-    warnings.filterwarnings('ignore', message='.*LeafSpec.*is deprecated')
+    warnings.filterwarnings('ignore', message=LIGHTNING_LEAFSPEC_WARNING)
     warnings.filterwarnings('ignore', message='Total length of .* across ranks is zero')
 
 
