@@ -12,8 +12,10 @@ split, labels and seed. Random init uses the architecture of the first weights.
 
 It prints the overall accuracy of every fit and, per scene and weights, the mean
 OA and the paired difference to random init (OA points) with its 95 % bootstrap
-CI over label seeds. It is the product-path check of a new pretraining recipe:
-export the checkpoint (``python -m torchgeo_spectral.models.weights``), then::
+CI over label seeds; with the demo settings also the demo's random forest on the
+same training pixels (:func:`~torchgeo_spectral.demo.pipeline.random_forest`) and
+the paired difference to it. It is the product-path check of a new pretraining recipe:
+export the checkpoint (``torchgeo-spectral export-weights``), then::
 
     python -m benchmarks.checkpoint_eval SPECTRAL_MAE_FOUNDATION new.safetensors
     python -m benchmarks.checkpoint_eval new.safetensors --scenes demo --seeds 0 1 2 3
@@ -49,6 +51,10 @@ from benchmarks.recipe_option import add_scene_arguments, run_parallel, write_sc
 
 #: Name of the random-init rows.
 RANDOM = 'random'
+#: Name of the random-forest rows (demo settings only).
+FOREST = 'random forest'
+#: How the table names each baseline.
+BASELINE_NAMES = {RANDOM: 'random init', FOREST: 'random forest'}
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,7 @@ def run_fit(fit: Fit) -> dict[str, Any]:
         DemoConfig,
         encoder_arguments,
         finetune,
+        random_forest,
         scene_datamodule,
     )
 
@@ -163,16 +170,23 @@ def run_fit(fit: Fit) -> dict[str, Any]:
     else:
         cfg = DemoConfig(seed=fit.seed, steps=fit.steps, weights=fit.architecture)
         datamodule = scene_datamodule(cfg, **fit.files, patch_size=1)
-        weights = None if fit.weights == RANDOM else fit.weights
-        encoder = encoder_arguments(fit.architecture)
-        _, metrics = finetune(cfg, datamodule, encoder, weights)
+        if fit.weights == FOREST:
+            datamodule.setup('fit')
+            metrics = random_forest(cfg, datamodule)
+        else:
+            weights = None if fit.weights == RANDOM else fit.weights
+            encoder = encoder_arguments(fit.architecture)
+            _, metrics = finetune(cfg, datamodule, encoder, weights)
         oa = 100 * metrics['overall_accuracy']
     print(f'{fit.scene:6} {fit.weights} seed {fit.seed}: OA {oa:.1f}', flush=True)
     return {'scene': fit.scene, 'weights': fit.weights, 'seed': fit.seed, 'oa': oa}
 
 
 def paired_table(rows: list[dict[str, Any]]) -> str:
-    """Mean OA per scene and weights, and the paired difference to random init.
+    """Mean OA per scene and weights, and the paired differences to the baselines.
+
+    Every row is paired with random init and, where the rows hold it, with the
+    random forest (same split, labels and seed).
 
     Args:
         rows: Results of :func:`run_fit`.
@@ -181,11 +195,13 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
         The markdown table.
 
     Raises:
-        ValueError: If a scene lacks the random-init fit of a seed.
+        ValueError: If a scene lacks a baseline's fit of a seed.
     """
+    baselines = [b for b in (RANDOM, FOREST) if any(r['weights'] == b for r in rows)]
+    header = ' | '.join(f'minus {BASELINE_NAMES[b]} (95 % CI)' for b in baselines)
     lines = [
-        '| Scene | Weights | Seeds | OA | minus random init (95 % CI) |',
-        '|---|---|---|---|---|',
+        f'| Scene | Weights | Seeds | OA | {header} |',
+        '|---|---|---|---|' + '---|' * len(baselines),
     ]
     names = [Path(w).name for w in dict.fromkeys(r['weights'] for r in rows)]
     unique = len(set(names)) == len(names)  # else full paths (e.g. two last.ckpt)
@@ -194,17 +210,20 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
         for weights in dict.fromkeys(w for w, _ in oa):
             seeds = sorted(s for w, s in oa if w == weights)
             mine = np.array([oa[weights, s] for s in seeds])
-            diff = '-'
-            if weights != RANDOM:
-                missing = [s for s in seeds if (RANDOM, s) not in oa]
+            diffs = []
+            for baseline in baselines:
+                if weights == baseline:
+                    diffs.append('-')
+                    continue
+                missing = [s for s in seeds if (baseline, s) not in oa]
                 if missing:
-                    msg = f'{scene}: no random-init fit for seeds {missing}'
+                    msg = f'{scene}: no {BASELINE_NAMES[baseline]} fit for seeds {missing}'
                     raise ValueError(msg)
-                base = np.array([oa[RANDOM, s] for s in seeds])
-                diff = format_paired(mine - base)
+                base = np.array([oa[baseline, s] for s in seeds])
+                diffs.append(format_paired(mine - base))
             lines.append(
                 f'| {scene} | {Path(weights).name if unique else weights} | '
-                f'{len(seeds)} | {mine.mean():.1f} | {diff} |'
+                f'{len(seeds)} | {mine.mean():.1f} | {" | ".join(diffs)} |'
             )
     return '\n'.join(lines)
 
@@ -228,6 +247,8 @@ def main() -> None:
     add_scene_arguments(parser)
     args = parser.parse_args()
     config = None if args.config is None else str(Path(args.config).resolve())
+    # The forest is the demo's (its split and pixels); a config run has its own.
+    baselines = [RANDOM] if config else [RANDOM, FOREST]
     with tempfile.TemporaryDirectory() as tmp:
         fits = [
             Fit(
@@ -241,7 +262,7 @@ def main() -> None:
                 overrides=tuple(args.override),
             )
             for scene, files in write_scenes(args.scenes, Path(tmp)).items()
-            for weights, seed in product([RANDOM, *args.weights], args.seeds)
+            for weights, seed in product([*baselines, *args.weights], args.seeds)
         ]
         rows = run_parallel(run_fit, fits, args.workers)
     print(f'\n{paired_table(rows)}\n')

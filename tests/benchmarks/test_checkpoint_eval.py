@@ -25,6 +25,32 @@ def test_paired_table_compares_each_weights_with_random_init(bench: ModuleType) 
     ]
 
 
+def test_paired_table_adds_the_forest_column_when_the_forest_ran(
+    bench: ModuleType,
+) -> None:
+    rows = [
+        {'scene': 'demo', 'weights': w, 'seed': s, 'oa': 60.0 + s + gain}
+        for w, gain in (('random', 0.0), ('random forest', -5.0), ('new', 3.0))
+        for s in range(3)
+    ]
+    lines = bench.paired_table(rows).splitlines()
+    assert lines[0].endswith(
+        '| minus random init (95 % CI) | minus random forest (95 % CI) |'
+    )
+    assert lines[2:] == [
+        '| demo | random | 3 | 61.0 | - | +5.0 [+5.0, +5.0] |',
+        '| demo | random forest | 3 | 56.0 | -5.0 [-5.0, -5.0] | - |',
+        '| demo | new | 3 | 64.0 | +3.0 [+3.0, +3.0] | +8.0 [+8.0, +8.0] |',
+    ]
+
+
+def test_run_fit_runs_the_demos_forest(bench: ModuleType, tmp_path: Path) -> None:
+    files = bench.write_scenes(['demo'], tmp_path)['demo']
+    name = 'SPECTRAL_MAE_FOUNDATION'
+    row = bench.run_fit(bench.Fit('demo', files, bench.FOREST, name, seed=0))
+    assert round(row['oa'], 1) == 64.3  # make demo's forest row (README)
+
+
 def test_paired_table_names_weights_by_path_when_file_names_repeat(
     bench: ModuleType,
 ) -> None:
@@ -45,7 +71,7 @@ def test_paired_table_needs_random_init_of_every_seed(bench: ModuleType) -> None
         {'scene': 'demo', 'weights': 'random', 'seed': 0, 'oa': 60.0},
         {'scene': 'demo', 'weights': 'new', 'seed': 1, 'oa': 60.0},
     ]
-    with pytest.raises(ValueError, match=r'demo: no random-init fit for seeds \[1\]'):
+    with pytest.raises(ValueError, match=r'demo: no random init fit for seeds \[1\]'):
         bench.paired_table(rows)
 
 

@@ -43,7 +43,7 @@ from torchgeo_spectral.tasks import SpectralClassificationTask
 from torchgeo_spectral.tasks.finetune import HeadInit
 
 from .figure import demo_figure
-from .scene import DEMO_SEED, DemoScene, generate_scene, write_scene
+from .scene import DEMO_SEED, generate_scene, write_scene
 
 __all__ = [
     'FOUNDATION_WEIGHTS',
@@ -232,24 +232,24 @@ def scene_datamodule(
     )
 
 
-def random_forest(
-    cfg: DemoConfig, demo: DemoScene, datamodule: SceneDataModule
-) -> dict[str, float]:
-    """A random forest on the raw pixel spectra of the same training labels.
+def random_forest(cfg: DemoConfig, datamodule: SceneDataModule) -> dict[str, float]:
+    """A random forest on the pixel spectra of the same training labels.
+
+    Trees do not care how the data module scaled the bands (one factor per band
+    or per scene), so this is the forest of the raw spectra.
 
     Args:
         cfg: Demo settings.
-        demo: The scene.
-        datamodule: The set-up data module (its split).
+        datamodule: The set-up data module (its scene and split).
 
     Returns:
         Test metrics.
     """
-    split = datamodule.split
+    split, scene = datamodule.split, datamodule.scene
     assert split is not None
-    image = demo.scene.image
-    pixels = image.reshape(image.shape[0], -1).T
-    labels = demo.labels.reshape(-1)
+    assert scene is not None
+    pixels = scene.image.reshape(scene.image.shape[0], -1).T
+    labels = scene.gt.reshape(-1).astype(np.int64)
     train, test = split.flat_indices('train'), split.flat_indices('test')
     forest = RandomForestClassifier(cfg.trees, random_state=cfg.seed, n_jobs=-1)
     forest.fit(pixels[train], labels[train])
@@ -380,7 +380,7 @@ def run_demo(cfg: DemoConfig) -> list[dict[str, Any]]:
         f'class), {int(test.sum())} test pixels in spatially disjoint '
         f'{cfg.block_size}-px blocks'
     )
-    forest = _timed('random forest', lambda: random_forest(cfg, demo, datamodule))
+    forest = _timed('random forest', lambda: random_forest(cfg, datamodule))
     pretrained, tuned = _timed(
         f'fine-tuning from {Path(cfg.weights).name} ({cfg.steps} steps)',
         lambda: finetune(cfg, datamodule, encoder, cfg.weights),
