@@ -178,3 +178,19 @@ def test_material_class_out_of_range_is_named() -> None:
         )
     with pytest.raises(ValueError, match='material_pixels >= 1'):
         SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=0)
+    with pytest.raises(ValueError, match='material_min_bands >= 1'):
+        SpectralMAETask(**TINY_MAE, material_classes=3, material_min_bands=0)
+
+
+def test_material_term_skips_batches_with_too_few_bands() -> None:
+    task = SpectralMAETask(**TINY_MAE, material_classes=3, material_min_bands=12)
+    mask = torch.zeros(2, 16, 16, dtype=torch.long)
+    assert task.has_materials({'image': torch.rand(2, 12, 16, 16), 'mask': mask})
+    assert not task.has_materials({'image': torch.rand(2, 11, 16, 16), 'mask': mask})
+    assert not task.has_materials({'image': torch.rand(2, 12, 16, 16)})
+    assert not SpectralMAETask(**TINY_MAE).has_materials(
+        {'image': torch.rand(2, 12, 16, 16), 'mask': mask}
+    )
+    # Checkpoints of earlier versions score every batch with a mask.
+    del task.hparams['material_min_bands']
+    assert task.has_materials({'image': torch.rand(2, 3, 16, 16), 'mask': mask})

@@ -67,6 +67,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         material_classes: int = 0,
         material_loss_weight: float = 1.0,
         material_pixels: int = 8,
+        material_min_bands: int = 1,
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -108,6 +109,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             material_pixels: Pixels per sample that the material head classifies
                 (distinct, drawn at random like the masks; ``patch_size``
                 cells for patch tokens).
+            material_min_bands: Fewest bands a batch needs for the material
+                term: library batches of fewer bands (random band sets start at
+                3) train the MAE only, since a handful of bands cannot name 26
+                materials and their cross-entropy would drown the rest.
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
@@ -139,11 +144,15 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         ):
             if not 0.0 <= ratio < 1.0:
                 raise ValueError(f'{name} must be in [0, 1), got {ratio}')
-        if min(material_classes, material_loss_weight) < 0 or material_pixels < 1:
+        if (
+            min(material_classes, material_loss_weight) < 0
+            or min(material_pixels, material_min_bands) < 1
+        ):
             msg = (
-                'expected material_classes >= 0, material_loss_weight >= 0 and '
-                f'material_pixels >= 1, got {material_classes}, '
-                f'{material_loss_weight} and {material_pixels}'
+                'expected material_classes >= 0, material_loss_weight >= 0, '
+                'material_pixels >= 1 and material_min_bands >= 1, got '
+                f'{material_classes}, {material_loss_weight}, {material_pixels} '
+                f'and {material_min_bands}'
             )
             raise ValueError(msg)
         if optimizer not in ('adamw', 'adam', 'sgd'):
@@ -239,11 +248,29 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         output = self.model(x, wavelengths, generator=generator)
         loss: Tensor = output.loss
         self.log('train_loss', loss, batch_size=x.shape[0], prog_bar=True)
-        if self.material_head is not None and 'mask' in batch:
+        if self.has_materials(batch):
             material = self.material_loss(x, wavelengths, batch['mask'], generator)
             self.log('train_material_loss', material, batch_size=x.shape[0])
             loss = loss + self.hparams['material_loss_weight'] * material
         return loss
+
+    def has_materials(self, batch: dict[str, Any]) -> bool:
+        """Whether the material term scores this batch.
+
+        Args:
+            batch: A batch with ``image`` and, for library patches, ``mask``.
+
+        Returns:
+            True if the task has a material head, the batch carries ``mask`` and
+            at least ``material_min_bands`` bands.
+        """
+        # Checkpoints of earlier versions have no min_bands setting: every batch.
+        min_bands = self.hparams.get('material_min_bands', 1)
+        return (
+            self.material_head is not None
+            and 'mask' in batch
+            and batch['image'].shape[1] >= min_bands
+        )
 
     def material_loss(
         self,
@@ -335,7 +362,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             x, wavelengths, generator=self._generator(x.device, batch_idx)
         )
         self.log(f'{stage}_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
-        if self.material_head is not None and 'mask' in batch:
+        if self.has_materials(batch):
             material = self.material_loss(
                 x, wavelengths, batch['mask'], self._generator(x.device, batch_idx)
             )
