@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--weights', nargs='*', default=[])
     args = parser.parse_args()
-    wavelengths = torch.as_tensor(get_sensor('enmap').wavelengths, dtype=torch.float32)
+    wavelengths = torch.tensor(get_sensor('enmap').wavelengths, dtype=torch.float32)
     rows = {'random init': None, 'SPECTRAL_MAE_FOUNDATION': 'SPECTRAL_MAE_FOUNDATION'}
     rows |= {path: path for path in args.weights}
     print(
