@@ -111,8 +111,8 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 cells for patch tokens).
             material_min_bands: Fewest bands a batch needs for the material
                 term: library batches of fewer bands (random band sets start at
-                3) train the MAE only, since a handful of bands cannot name 26
-                materials and their cross-entropy would drown the rest.
+                3) train the MAE only, since a handful of bands cannot tell 26
+                materials apart (the shipped recipe uses 20).
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
