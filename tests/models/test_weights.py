@@ -1,6 +1,8 @@
 """The shipped checkpoint: offline, md5-checked, loadable every documented way."""
 
+import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -232,6 +234,43 @@ def test_export_command_refuses_to_write_over_its_checkpoint(
     assert exc.value.code == 2
     assert 'refusing to write over an input' in capsys.readouterr().err
     assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ('make_args', 'match'),
+    [
+        (
+            lambda d: [str(d / 'missing.ckpt'), str(d / 'o.safetensors')],
+            'does not exist',
+        ),
+        (
+            lambda d: [
+                str(d / 'run.pt'),
+                str(d / 'o.safetensors'),
+                '--meta',
+                str(d / 'm'),
+            ],
+            r'--meta .*m: Expecting',
+        ),
+    ],
+)
+def test_export_command_names_bad_input_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make_args: Callable[[Path], list[str]],
+    match: str,
+) -> None:
+    from torchgeo_spectral.main import main
+
+    save_encoder_weights(timm.create_model('spectral_vit_nano'), tmp_path / 'run.pt')
+    (tmp_path / 'm').write_text('{not json')
+    with pytest.raises(SystemExit) as exc:
+        main(['export-weights', *make_args(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err)
+    assert 'Traceback' not in err
+    assert not (tmp_path / 'o.safetensors').exists()
 
 
 def test_failed_export_leaves_no_file(

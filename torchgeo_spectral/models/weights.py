@@ -862,7 +862,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     ``torchgeo-spectral export-weights CHECKPOINT OUT [--meta M.json]``: the step
     that turns a pretraining run (a SpectralMAETask ``.ckpt`` or exported weights)
-    into a releasable file. An output that is the checkpoint itself is refused.
+    into a releasable file. An output that is the checkpoint itself, a checkpoint
+    that cannot be read and a metadata file that is not JSON are refused with one
+    line.
 
     Args:
         argv: Command-line arguments (default ``sys.argv[1:]``).
@@ -880,14 +882,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument('--meta', help='JSON file of metadata for the header')
     parser.add_argument('--float32', action='store_true', help='keep float32')
     args = parser.parse_args(argv)
+    # Bad input ends the command with one line (exit 2) before anything is written.
     try:
         check_distinct_paths(
             {'output': Path(args.out)}, {'checkpoint': Path(args.checkpoint)}
         )
-    except ValueError as err:
+        weights = read_weights_file(args.checkpoint)
+    except (OSError, ValueError) as err:  # CheckpointError is a ValueError
         parser.error(str(err))
-    meta = json.loads(Path(args.meta).read_text()) if args.meta else {}
-    weights = read_weights_file(args.checkpoint)
+    try:
+        meta = json.loads(Path(args.meta).read_text()) if args.meta else {}
+    except (OSError, ValueError) as err:  # JSONDecodeError is a ValueError
+        parser.error(f'--meta {args.meta}: {err}')
     dtype = torch.float32 if args.float32 else torch.float16
     out = save_safetensors_weights(weights, args.out, meta, dtype=dtype)
     size = out.stat().st_size / 2**20
