@@ -194,3 +194,16 @@ def test_material_term_skips_batches_with_too_few_bands() -> None:
     # Checkpoints of earlier versions score every batch with a mask.
     del task.hparams['material_min_bands']
     assert task.has_materials({'image': torch.rand(2, 3, 16, 16), 'mask': mask})
+
+
+def test_training_skips_the_material_term_below_min_bands(tmp_path: Path) -> None:
+    data = Cubes(per_set=4, num_classes=3)  # 12 bands
+    task = SpectralMAETask(**TINY_MAE, material_classes=3, material_min_bands=13)
+    assert task.material_head is not None
+    before = task.material_head.weight.detach().clone()
+    trainer = _trainer(tmp_path, max_steps=2)
+    trainer.fit(task, loader(data, batch_size=2), loader(data, batch_size=2))
+    assert torch.equal(before, task.material_head.weight)
+    metrics = (tmp_path / 'logs' / 'version_0' / 'metrics.csv').read_text()
+    assert 'train_loss' in metrics
+    assert 'material_loss' not in metrics
