@@ -15,7 +15,8 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(['--help'])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for sub in ('fit', 'validate', 'test', 'predict', 'demo', 'predict-map', 'embed'):
+    subcommands = ('fit', 'validate', 'test', 'predict', 'demo', 'predict-map', 'embed')
+    for sub in (*subcommands, 'split', 'export-weights'):
         assert sub in out
 
 

@@ -14,10 +14,10 @@ from torchgeo_spectral.rasterio_env import READ_OPTIONS
 #: Subcommands of this plugin, on top of TorchGeo's (Lightning's) own.
 PLUGIN_COMMANDS = (
     'Plugin commands (each with --help):\n'
-    '  demo          fine-tune the pretrained checkpoint on a synthetic scene\n'
-    '  predict-map   tiled class map of a georeferenced raster (GeoTIFF)\n'
-    '  embed         per-patch and per-tile embeddings of a raster\n'
-    '  split         spatially disjoint split of a label raster (saved, drawn)\n'
+    '  demo            fine-tune the pretrained checkpoint on a synthetic scene\n'
+    '  predict-map     tiled class map of a georeferenced raster (GeoTIFF)\n'
+    '  embed           per-patch and per-tile embeddings of a raster\n'
+    '  split           spatially disjoint split of a label raster (saved, drawn)\n'
     '  export-weights  encoder of a checkpoint as fp16 safetensors, with its md5\n'
 )
 
