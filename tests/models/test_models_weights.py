@@ -1,4 +1,5 @@
 import argparse
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from torchgeo_spectral.models import (
     SpectralMAE,
     SpectralViT,
     SpectralWeightsEnum,
+    load_pretrained_backbone,
     load_spectral_weights,
     save_encoder_weights,
     weights_meta,
@@ -60,6 +62,17 @@ def test_other_architecture_refused(
     other = SpectralViT(**{**TINY, **change})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=match):
         load_spectral_weights(other, path)
+
+
+def test_missing_relative_weights_name_the_working_directory(
+    tmp_path: Path, tiny_vit: SpectralViT, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a config's default checkpoint path is relative: say where it was looked for
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match=f'last.ckpt not found .*{re.escape(str(tmp_path))}'
+    ):
+        load_pretrained_backbone(tiny_vit, 'output/checkpoints/last.ckpt')
 
 
 def test_not_a_weights_file(tmp_path: Path, tiny_vit: SpectralViT) -> None:

@@ -162,7 +162,9 @@ def load_pretrained_backbone(encoder: SpectralViT, path: str | Path) -> dict[str
     """
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f'pretrained weights {file} not found')
+        # a config's relative path resolves against the working directory
+        where = '' if file.is_absolute() else f' (looked in {Path.cwd()})'
+        raise FileNotFoundError(f'pretrained weights {file} not found{where}')
     loaded = read_weights_file(file)
     try:
         meta: dict[str, Any] = load_spectral_weights(encoder, loaded)
