@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from torchgeo_spectral.main import main
 
@@ -148,6 +149,8 @@ CONFIGS: dict[str, Callable[[Path], list[str]]] = {
             '--data.init_args.window_size=3',
             '--data.init_args.block_size=10',
             '--model.init_args.num_classes=3',
+            # the config starts from conf/pretrain_scene.yaml's checkpoint
+            '--model.init_args.weights=null',
         ],
         labels=True,
     ),
@@ -191,3 +194,18 @@ def test_stock_torchgeo_cli(tmp_path: Path) -> None:
 
     torchgeo_main(_args('pretrain_demo.yaml', tmp_path))
     assert (tmp_path / 'scene' / 'scene.tif').is_file()
+
+
+def test_few_label_scene_matches_its_pretraining() -> None:
+    # conf/few_label_scene.yaml loads conf/pretrain_scene.yaml's checkpoint: the
+    # encoder and the input scaling must be the same in both
+    pretrain = yaml.safe_load((CONF / 'pretrain_scene.yaml').read_text())
+    finetune = yaml.safe_load((CONF / 'few_label_scene.yaml').read_text())
+    for key in ('model', 'patch_size', 'bands_per_token'):
+        assert (
+            finetune['model']['init_args'][key] == pretrain['model']['init_args'][key]
+        )
+    for key in ('patch_size', 'normalization'):
+        assert finetune['data']['init_args'][key] == pretrain['data']['init_args'][key]
+    checkpoint = pretrain['trainer']['callbacks'][0]['init_args']['dirpath']
+    assert finetune['model']['init_args']['weights'] == f'{checkpoint}/last.ckpt'

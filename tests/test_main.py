@@ -37,7 +37,7 @@ def test_shell_arguments_reach_lightning_once(
         warnings.simplefilter('always')
         with pytest.raises(SystemExit):
             main()
-    assert 'head_init: random' in capsys.readouterr().out
+    assert 'head_init: probe' in capsys.readouterr().out
     assert not [w for w in caught if 'args parameter' in str(w.message)]
 
 

@@ -147,6 +147,7 @@ def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
         f'--data.init_args.split={tmp_path / "split.npz"}',
         '--data.init_args.budget=10',
         '--model.init_args.num_classes=3',
+        '--model.init_args.weights=null',  # no pretraining run here
         *OVERRIDES['few_label_scene'],
     ]
     with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 10') as caught:
