@@ -209,3 +209,17 @@ def test_few_label_scene_matches_its_pretraining() -> None:
         assert finetune['data']['init_args'][key] == pretrain['data']['init_args'][key]
     checkpoint = pretrain['trainer']['callbacks'][0]['init_args']['dirpath']
     assert finetune['model']['init_args']['weights'] == f'{checkpoint}/last.ckpt'
+
+
+def test_few_label_scene_configs_differ_only_in_their_start() -> None:
+    # conf/few_label_scene.yaml says its settings are those of the shipped
+    # checkpoint's config: only the weights and the output folder may differ
+    own = (CONF / 'few_label_scene.yaml').read_text()
+    shipped = (CONF / 'few_label_scene_foundation.yaml').read_text()
+    own = yaml.safe_load(
+        own.replace('output/few_label_scene', 'output/few_label_scene_foundation')
+    )
+    shipped = yaml.safe_load(shipped)
+    own_weights = own['model']['init_args'].pop('weights')
+    assert own_weights != shipped['model']['init_args'].pop('weights')
+    assert own == shipped
