@@ -156,12 +156,15 @@ class BenchConfig:
     #: ``head_init='probe'`` (closed-form linear probe of the frozen features).
     head_init: str = 'random'
     probe_steps: int = 50
-    probe_c: float = 1.0
+    #: ``C`` of the logistic-regression probe; ``None``: chosen per fit by
+    #: cross-validation on the training labels (``baselines.fit_regularized``).
+    probe_c: float | None = None
     eval_batch: int = 256
     max_test_pixels: int = 0
     # Classical baselines.
     pca_components: int = 30
-    svm_c: float = 100.0
+    #: ``C`` of the RBF SVMs; ``None``: cross-validated as ``probe_c``.
+    svm_c: float | None = None
     rf_trees: int = 100
     smoke_run: bool = False
     command: str = ''
@@ -384,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
         'weight_decay',
         'drop_path',
         'label_smoothing',
+        'probe_c',
         'svm_c',
     )
     for name in floats:

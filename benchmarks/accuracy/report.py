@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .baselines import CV_FOLDS
 from .metrics import METRICS, bootstrap_ci
 
 if TYPE_CHECKING:
@@ -615,6 +616,20 @@ def environment(state: RunState) -> list[str]:
     ]
 
 
+def regularization(c_value: float | None) -> str:
+    """How a classifier's ``C`` was set, for the report.
+
+    Args:
+        c_value: The fixed ``C``, or ``None`` when each fit cross-validates it.
+
+    Returns:
+        E.g. ``'C=100'`` or ``'C by 3-fold cross-validation on the training labels'``.
+    """
+    if c_value is not None:
+        return f'C={c_value:g}'
+    return f'C by {CV_FOLDS}-fold cross-validation on the training labels'
+
+
 def config_lines(state: RunState) -> list[str]:
     """The protocol settings of the run.
 
@@ -671,10 +686,10 @@ def config_lines(state: RunState) -> list[str]:
             f'{c.head_lr:g}, weight decay {c.weight_decay:g} except norms/biases/'
             f'embeddings, warm-up + cosine, drop-path {c.drop_path:g}, label '
             f'smoothing {c.label_smoothing:g}; linear probe: logistic regression on '
-            f'standardized frozen features (C={c.probe_c:g})'
+            f'standardized frozen features ({regularization(c.probe_c)})'
         ),
         (
-            f'- Classical: PCA ({c.pca_components} components) + RBF SVM (C={c.svm_c:g}) '
+            f'- Classical: PCA ({c.pca_components} components) + RBF SVM ({regularization(c.svm_c)}) '
             f'on the normalized pixel spectra, and on pixel spectra stacked with the '
             f'mean spectrum of the {c.window}x{c.window} window (spatial-spectral); '
             f'random forest ({c.rf_trees} trees) on the pixel spectra'

@@ -1,6 +1,7 @@
 """Smoke and unit tests of the accuracy benchmark (benchmarks/accuracy)."""
 
 import time
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -122,6 +123,64 @@ def test_window_mean_ignores_invalid_pixels() -> None:
     valid[0, 0] = False
     smooth = baselines.window_mean(image, valid, 3)
     np.testing.assert_allclose(smooth, 1.0)
+
+
+def _few_labels(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ten labels of two classes and a single label of a third, in 20 dims."""
+    y = np.array([0] * 10 + [1] * 10 + [2])
+    x = rng.normal(size=(len(y), 20)).astype(np.float32) + y[:, None]
+    return x, y
+
+
+def test_probe_picks_its_c_by_cross_validation_on_training_labels(
+    bench: ModuleType,
+) -> None:
+    baselines = _import('benchmarks.accuracy.baselines')
+    x, y = _few_labels(np.random.default_rng(0))
+    cfg = bench.BenchConfig.quick()
+    assert cfg.probe_c is None
+    assert cfg.svm_c is None
+    with warnings.catch_warnings():
+        # a class with one label is expected at 1 % budgets: no warning escapes
+        warnings.simplefilter('error')
+        probe = baselines.fit_probe(x, y, cfg)
+        # as many components as labels: each fold's PCA must fit on fewer
+        svm = baselines.pca_svm(
+            x, y, x, bench.BenchConfig.quick(pca_components=len(y)), seed=0
+        )
+    tried = probe.cv_results_['param_logisticregression__C']
+    assert list(tried) == list(baselines.PROBE_C_GRID)
+    assert probe.best_params_['logisticregression__C'] in baselines.PROBE_C_GRID
+    assert set(np.unique(probe.predict(x))) <= {0, 1, 2}
+    assert svm.shape == y.shape
+
+
+def test_cross_validation_folds_keep_two_classes_in_every_training_fold() -> None:
+    baselines = _import('benchmarks.accuracy.baselines')
+    assert baselines.cv_folds(np.array([0] * 10 + [1] * 10 + [2])) == 3
+    # two labels in each class: two folds, each training fold sees every class
+    assert baselines.cv_folds(np.array([0, 0, 1, 1, 2, 2])) == 2
+    # only one class has two labels: no folds, the fit keeps the default C
+    assert baselines.cv_folds(np.array([0, 0, 0, 1, 2])) == 0
+    assert baselines.cv_folds(np.array([0, 0, 0])) == 0
+
+
+def test_probe_without_enough_labels_for_folds_uses_the_default_c(
+    bench: ModuleType,
+) -> None:
+    baselines = _import('benchmarks.accuracy.baselines')
+    x = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
+    probe = baselines.fit_probe(x, np.array([0, 0, 0, 1, 2]), bench.BenchConfig.quick())
+    assert probe.get_params()['logisticregression__C'] == 1.0
+
+
+def test_probe_keeps_a_fixed_c(bench: ModuleType) -> None:
+    baselines = _import('benchmarks.accuracy.baselines')
+    x, y = _few_labels(np.random.default_rng(1))
+    cfg = bench.BenchConfig.quick(probe_c=0.5)
+    probe = baselines.fit_probe(x, y, cfg)
+    assert probe.get_params()['logisticregression__C'] == 0.5
+    assert not hasattr(probe, 'cv_results_')
 
 
 def test_bootstrap_ci_brackets_the_mean() -> None:
