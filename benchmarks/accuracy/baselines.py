@@ -45,7 +45,6 @@ def cv_folds(y_train: NDArray[np.int64]) -> int:
 
 def fit_regularized(
     model: Pipeline,
-    name: str,
     fixed: float | None,
     grid: tuple[float, ...],
     x_train: NDArray[np.float32],
@@ -63,7 +62,6 @@ def fit_regularized(
 
     Args:
         model: Pipeline whose last step takes ``C``.
-        name: Name of that step in the pipeline (``'logisticregression'``).
         fixed: A fixed ``C``, or ``None`` to cross-validate.
         grid: Values of ``C`` to try, in increasing order.
         x_train: Training features.
@@ -72,13 +70,14 @@ def fit_regularized(
     Returns:
         The fitted pipeline, or the fitted search (refitted on all labels).
     """
+    param = f'{model.steps[-1][0]}__C'
     folds = cv_folds(y_train)
     if fixed is not None or not folds:
-        model.set_params(**{f'{name}__C': 1.0 if fixed is None else fixed})
+        model.set_params(**{param: 1.0 if fixed is None else fixed})
         return model.fit(x_train, y_train)
     search = GridSearchCV(
         model,
-        {f'{name}__C': list(grid)},
+        {param: list(grid)},
         cv=StratifiedKFold(n_splits=folds),
         error_score='raise',
     )
@@ -120,7 +119,7 @@ def pca_svm(
         PCA(n_components=components, random_state=seed),
         SVC(gamma='scale', random_state=seed),
     )
-    model = fit_regularized(model, 'svc', cfg.svm_c, SVM_C_GRID, x_train, y_train)
+    model = fit_regularized(model, cfg.svm_c, SVM_C_GRID, x_train, y_train)
     return np.asarray(model.predict(x_test), dtype=np.int64)
 
 
@@ -185,9 +184,7 @@ def fit_probe(
     if len(np.unique(y_train)) < 2:
         return DummyClassifier(strategy='most_frequent').fit(f_train, y_train)
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
-    return fit_regularized(
-        model, 'logisticregression', cfg.probe_c, PROBE_C_GRID, f_train, y_train
-    )
+    return fit_regularized(model, cfg.probe_c, PROBE_C_GRID, f_train, y_train)
 
 
 def window_mean(
