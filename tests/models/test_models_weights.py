@@ -70,9 +70,20 @@ def test_missing_relative_weights_name_the_working_directory(
     # a config's default checkpoint path is relative: say where it was looked for
     monkeypatch.chdir(tmp_path)
     with pytest.raises(
-        FileNotFoundError, match=f'last.ckpt not found .*{re.escape(str(tmp_path))}'
+        FileNotFoundError,
+        match=f'last.ckpt does not exist .*{re.escape(str(tmp_path))}',
     ):
         load_pretrained_backbone(tiny_vit, 'output/checkpoints/last.ckpt')
+
+
+def test_weights_path_that_is_a_directory(
+    tmp_path: Path, tiny_vit: SpectralViT
+) -> None:
+    # a Lightning log folder given where its last.ckpt was meant
+    with pytest.raises(
+        CheckpointError, match=f'{re.escape(str(tmp_path))} is a directory'
+    ):
+        load_pretrained_backbone(tiny_vit, tmp_path)
 
 
 def test_not_a_weights_file(tmp_path: Path, tiny_vit: SpectralViT) -> None:

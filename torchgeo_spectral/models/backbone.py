@@ -22,6 +22,7 @@ from .weights import (
     ENCODER_CONFIG_KEY,
     BackboneMismatchError,
     checkpoint_encoder_weights,
+    existing_file,
     is_lightning_checkpoint,
     load_spectral_weights,
     read_checkpoint,
@@ -160,11 +161,7 @@ def load_pretrained_backbone(encoder: SpectralViT, path: str | Path) -> dict[str
         CheckpointError: If the file cannot be read safely or holds no weights.
         BackboneMismatchError: If the weights do not fit the backbone.
     """
-    file = Path(path)
-    if not file.is_file():
-        # a config's relative path resolves against the working directory
-        where = '' if file.is_absolute() else f' (looked in {Path.cwd()})'
-        raise FileNotFoundError(f'pretrained weights {file} not found{where}')
+    file = existing_file(path, 'pretrained weights')
     loaded = read_weights_file(file)
     try:
         meta: dict[str, Any] = load_spectral_weights(encoder, loaded)

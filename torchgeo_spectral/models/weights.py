@@ -58,6 +58,7 @@ __all__ = [
     'SpectralWeightsEnum',
     'check_md5',
     'checkpoint_encoder_weights',
+    'existing_file',
     'file_md5',
     'is_lightning_checkpoint',
     'load_spectral_weights',
@@ -122,6 +123,35 @@ class BackboneMismatchError(ValueError):
     """Pretrained weights do not fit the backbone (architecture or grouping)."""
 
 
+def existing_file(path: str | os.PathLike[str], kind: str) -> Path:
+    """Check that a weights or checkpoint file exists before it is read.
+
+    The package's one existence check for the files it loads weights from, so a
+    missing file reads the same wherever it is named (a task's ``weights=``, the
+    CLI, a release's cached file).
+
+    Args:
+        path: The file.
+        kind: What the file is, for the message (``'checkpoint'``,
+            ``'weights file'``).
+
+    Returns:
+        The path.
+
+    Raises:
+        FileNotFoundError: If nothing is there; a relative path names the working
+            directory it was resolved against (configs give relative paths).
+        CheckpointError: If it is a directory.
+    """
+    file = Path(path)
+    if not file.exists():
+        where = '' if file.is_absolute() else f' (looked in {Path.cwd()})'
+        raise FileNotFoundError(f'{kind} {file} does not exist{where}')
+    if file.is_dir():
+        raise CheckpointError(f'{kind} {file} is a directory, not a file')
+    return file
+
+
 def _unreadable_reason(path: Path, error: BaseException) -> str:
     """Say in a few words why :func:`torch.load` could not read a file.
 
@@ -184,11 +214,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             stores Python objects that safe loading refuses, or holds something
             other than a dictionary.
     """
-    file = Path(path)
-    if not file.exists():
-        raise FileNotFoundError(f'checkpoint {file} does not exist')
-    if file.is_dir():
-        raise CheckpointError(f'checkpoint {file} is a directory, not a file')
+    file = existing_file(path, 'checkpoint')
     if file.stat().st_size == 0:
         raise CheckpointError(f'checkpoint {file} is empty (0 bytes)')
     try:
@@ -482,9 +508,7 @@ def check_md5(path: str | os.PathLike[str], expected: str) -> None:
         FileNotFoundError: If the file does not exist.
         CheckpointError: Naming the file, the expected and the found md5.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f'weights file {file} does not exist')
+    file = existing_file(path, 'weights file')
     found = file_md5(file)
     if found != expected.lower():
         msg = (
@@ -559,9 +583,7 @@ def read_safetensors_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     from safetensors import SafetensorError, safe_open
 
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f'weights file {file} does not exist')
+    file = existing_file(path, 'weights file')
     try:
         with safe_open(str(file), framework='pt') as f:
             header = f.metadata() or {}
