@@ -1,5 +1,6 @@
 """Tests of the checkpoint comparison benchmark (benchmarks/checkpoint_eval.py)."""
 
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -99,6 +100,9 @@ def test_run_fit_runs_a_config_through_the_command_line(
         config=str(config),
         overrides=('--trainer.max_steps=2',),
     )
-    row = bench.run_fit(fit)
+    with warnings.catch_warnings():
+        # the CLI gets its arguments as a list, not also from pytest's sys.argv
+        warnings.filterwarnings('error', message="LightningCLI's args parameter")
+        row = bench.run_fit(fit)
     assert row['weights'] == 'random'
     assert 0.0 <= row['oa'] <= 100.0
