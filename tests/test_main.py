@@ -41,6 +41,23 @@ def test_shell_arguments_reach_lightning_once(
     assert not [w for w in caught if 'args parameter' in str(w.message)]
 
 
+def test_arguments_from_python_reach_lightning_alone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # From Python (a notebook, a benchmark) the arguments come as a list while
+    # sys.argv holds the caller's own; LightningCLI warned about both.
+    config = Path(__file__).parents[1] / 'conf' / 'few_label_scene.yaml'
+    caller = ['notebook.py', '--its-own-option']
+    monkeypatch.setattr(sys, 'argv', caller)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        with pytest.raises(SystemExit):
+            main(['fit', '--config', str(config), '--print_config'])
+    assert 'head_init: probe' in capsys.readouterr().out
+    assert not [w for w in caught if 'args parameter' in str(w.message)]
+    assert sys.argv == caller
+
+
 def test_commands_leave_the_environment_and_gdal_as_they_found_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

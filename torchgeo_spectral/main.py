@@ -44,6 +44,29 @@ def restored_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+@contextmanager
+def command_line(argv: Sequence[str]) -> Iterator[None]:
+    """Let ``sys.argv`` hold the command's arguments while it runs, then restore it.
+
+    LightningCLI parses ``sys.argv``; a command run from Python (a notebook, a
+    benchmark, a test) passes its arguments as a list, and handing that list to
+    LightningCLI while ``sys.argv`` holds the caller's own arguments makes it
+    warn on every call.
+
+    Args:
+        argv: The command's arguments, without the program name.
+
+    Yields:
+        Nothing.
+    """
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else 'torchgeo-spectral', *argv]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
 def main(args: Sequence[str] | None = None) -> None:
     """Run the ``torchgeo-spectral`` command line.
 
@@ -90,12 +113,11 @@ def main(args: Sequence[str] | None = None) -> None:
     with (
         rasterio.Env(**READ_OPTIONS),
         restored_environment(),
+        command_line(argv),
         warnings.catch_warnings(),
     ):
         warnings.filterwarnings('ignore', message=LIGHTNING_LEAFSPEC_WARNING)
-        # From the shell LightningCLI reads sys.argv itself: passing the same
-        # arguments again makes it warn on every command.
-        torchgeo_main(None if args is None else argv)
+        torchgeo_main()
 
 
 if __name__ == '__main__':
