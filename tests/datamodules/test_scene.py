@@ -183,6 +183,10 @@ def test_saved_split_is_reused_and_checked(
     again = finetune(own, split=str(path), seed=5, budget=4)
     with pytest.warns(UserWarning, match=r'budget=4 is not applied'):
         again.setup('fit')
+    # testing and mapping do not train on the budget: no warning there
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        finetune(own, split=str(path), budget=4).setup('test')
     assert first.split is not None
     assert again.split is not None
     assert np.array_equal(first.split.region, again.split.region)

@@ -412,11 +412,15 @@ class SceneDataModule(NonGeoDataModule):
         scene_class = cast(type[HyperspectralScene], self.dataset_class)
         return scene_class(**self.kwargs, **layout, pad_value=0.0)
 
-    def _make_split(self, scene: HyperspectralScene) -> SpatialSplit:
+    def _make_split(self, scene: HyperspectralScene, stage: str) -> SpatialSplit:
         """Load the saved split, or make one and save it when a path is given.
 
         Args:
             scene: The scene.
+            stage: The Lightning stage; a saved split whose budget differs from
+                ``budget`` is only reported when fitting, the one stage that
+                trains on the budget's labels (``test`` and ``predict`` runs
+                rarely repeat the fit's ``--data.init_args.budget``).
 
         Returns:
             The split.
@@ -439,7 +443,7 @@ class SceneDataModule(NonGeoDataModule):
                 raise ValueError(msg)
             stored = split.params.get('budget')
             budget = self.split_settings.budget
-            if budget is not None and stored != _json_budget(budget):
+            if stage == 'fit' and budget is not None and stored != _json_budget(budget):
                 warnings.warn(
                     f'split file {path} keeps the training labels of its own budget '
                     f'({stored}); budget={budget} is not applied (delete the '
@@ -471,7 +475,7 @@ class SceneDataModule(NonGeoDataModule):
             train_pixels = np.ones(scene.gt.shape, dtype=bool)
         else:
             if self.split is None:
-                self.split = self._make_split(scene)
+                self.split = self._make_split(scene, stage)
             split = self.split
             rows, cols = scene.pixels[:, 0], scene.pixels[:, 1]
             index = indices_for_pixels(split, rows, cols)
