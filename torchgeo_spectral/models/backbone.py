@@ -161,7 +161,7 @@ def load_pretrained_backbone(encoder: SpectralViT, path: str | Path) -> dict[str
         CheckpointError: If the file cannot be read safely or holds no weights.
         BackboneMismatchError: If the weights do not fit the backbone.
     """
-    file = existing_file(path, 'pretrained weights')
+    file = existing_file(path, 'weights file')
     loaded = read_weights_file(file)
     try:
         meta: dict[str, Any] = load_spectral_weights(encoder, loaded)

@@ -506,7 +506,8 @@ def check_md5(path: str | os.PathLike[str], expected: str) -> None:
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        CheckpointError: Naming the file, the expected and the found md5.
+        CheckpointError: If it is a directory, or naming the file, the expected
+            and the found md5 when they differ.
     """
     file = existing_file(path, 'weights file')
     found = file_md5(file)
@@ -579,7 +580,8 @@ def read_safetensors_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        CheckpointError: If it is not a safetensors file or has no config.
+        CheckpointError: If it is a directory, not a safetensors file or has no
+            config.
     """
     from safetensors import SafetensorError, safe_open
 
