@@ -129,6 +129,8 @@ class BenchConfig:
     pretrain_size: int = 6
     pretrain_lr: float = 1e-3
     mask_ratio: float = 0.75
+    #: Seed of the pretrainings (initial weights, crops, masks); the fine-tuning
+    #: seeds are ``seeds``.
     pretrain_seed: int = 0
     norm_pix_loss: bool = False
     #: Weight of the visible tokens' reconstruction error in the MAE loss
@@ -337,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         'pretrain_steps',
         'pretrain_batch',
         'pretrain_size',
+        'pretrain_seed',
         'ablation_pretrain_steps',
         'probe_steps',
         'finetune_steps',

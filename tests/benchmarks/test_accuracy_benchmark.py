@@ -399,6 +399,13 @@ def test_ablation_table_pairs_each_variant_with_the_recipe() -> None:
     assert 'the product has no switch' in table
 
 
+def test_pretraining_seed_is_set_from_the_command_line() -> None:
+    # a "met" target should hold for another pretraining run, not only seed 0
+    config = _import('benchmarks.accuracy.config')
+    assert config.parse_args(['--pretrain-seed', '2']).pretrain_seed == 2
+    assert config.parse_args([]).pretrain_seed == 0
+
+
 def test_wall_time_target_is_checked_for_the_default_run_only(
     bench: ModuleType,
 ) -> None:
