@@ -172,12 +172,17 @@ class BenchConfig:
     command: str = ''
 
     def __post_init__(self) -> None:
-        """Check that the pixel sits at the centre of a token.
+        """Check the settings before any data are loaded.
 
         Raises:
             ValueError: If ``pool='center'`` and the window is not an odd number of
-                patches, or if ``pool`` is unknown.
+                patches, if ``pool`` is unknown, or if a seed is negative (NumPy's
+                generators refuse it only after the data are loaded).
         """
+        negative = [s for s in (*self.seeds, self.pretrain_seed) if s < 0]
+        if negative:
+            msg = f'seeds must be >= 0, got {negative}'
+            raise ValueError(msg)
         if self.head_init not in head_inits():
             allowed = ' or '.join(map(repr, head_inits()))
             msg = f'head_init must be {allowed}, got {self.head_init!r}'

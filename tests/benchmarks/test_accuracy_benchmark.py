@@ -404,6 +404,8 @@ def test_pretraining_seed_is_set_from_the_command_line() -> None:
     config = _import('benchmarks.accuracy.config')
     assert config.parse_args(['--pretrain-seed', '2']).pretrain_seed == 2
     assert config.parse_args([]).pretrain_seed == 0
+    with pytest.raises(ValueError, match=r'seeds must be >= 0, got \[-1\]'):
+        config.parse_args(['--pretrain-seed', '-1'])
 
 
 def test_wall_time_target_is_checked_for_the_default_run_only(
