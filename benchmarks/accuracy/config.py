@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
@@ -250,7 +250,7 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(',') if v)
 
 
-def _names(choices: Sequence[str]) -> object:
+def _names(choices: Sequence[str]) -> Callable[[str], tuple[str, ...]]:
     def parse(text: str) -> tuple[str, ...]:
         names = tuple(v.strip() for v in text.split(',') if v.strip())
         unknown = sorted(set(names) - set(choices))
