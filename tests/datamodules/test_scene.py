@@ -185,7 +185,7 @@ def test_saved_split_is_reused_and_checked(
         again.setup('fit')
     # testing and mapping do not train on the budget: no warning there
     with warnings.catch_warnings():
-        warnings.simplefilter('error')
+        warnings.filterwarnings('error', message='.*is not applied')
         finetune(own, split=str(path), budget=4).setup('test')
     assert first.split is not None
     assert again.split is not None
