@@ -683,21 +683,25 @@ def _read_raster(
     return raw.centres, raw.fwhm, per_band
 
 
-def _sensor(name: str) -> Sensor | None:
-    """The sensor table of ``name``, or None when no sensor has that name.
+def _named_table(name: str) -> Wavelengths | None:
+    """The band table of a sensor or classic scene called ``name``, else None.
 
     Args:
-        name: A sensor name or alias.
+        name: A sensor name or alias (:func:`~torchgeo_spectral.sensors.get_sensor`),
+            or a classic scene's name
+            (:func:`~torchgeo_spectral.sensors.scene_wavelengths`).
 
     Returns:
-        The table, or None.
+        Its centres (and FWHM for a sensor), or None when nothing has that name.
     """
-    from .sensors import get_sensor
+    from .sensors import get_sensor, scene_wavelengths
 
     try:
-        return get_sensor(name)
+        sensor = get_sensor(name)
     except ValueError:
-        return None
+        centres = scene_wavelengths(name)
+        return None if centres is None else Wavelengths(centres.copy(), None)
+    return Wavelengths(sensor.wavelengths.copy(), sensor.fwhm.copy())
 
 
 def read_wavelengths(
@@ -723,7 +727,10 @@ def read_wavelengths(
       separated on one line; an optional second column is the FWHM);
     * a list, array or tensor of centres;
     * a sensor name known to :func:`~torchgeo_spectral.sensors.get_sensor`, or a
-      :class:`~torchgeo_spectral.sensors.Sensor`.
+      :class:`~torchgeo_spectral.sensors.Sensor`;
+    * the name of a classic benchmark scene whose cube carries no wavelengths
+      (``'salinas'``, ``'botswana'``, ...:
+      :func:`~torchgeo_spectral.sensors.list_scenes`), for its band table.
 
     Units are those the source states, else ``units``, else the unit-less rule of
     :func:`to_nanometers`. The order is kept (files with overlapping spectrometers
@@ -756,11 +763,13 @@ def read_wavelengths(
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            table = _sensor(str(source)) if isinstance(source, str) else None
+            table = _named_table(source) if isinstance(source, str) else None
             if table is not None:
-                return Wavelengths(table.wavelengths.copy(), table.fwhm.copy())
+                return table
             msg = (
-                f'{source}: no such file (raster or wavelength list) and no such sensor'
+                f'{source}: no such file (raster or wavelength list), sensor or '
+                'classic scene (see torchgeo_spectral.sensors.list_sensors and '
+                'list_scenes)'
             )
             raise WavelengthError(msg)
         name = str(path)

@@ -308,7 +308,7 @@ def test_wavelengths_whose_count_differs(
         waves.write_text('500\n600\n700\n')
         origin = f'wavelength file {waves}'
     else:
-        waves, origin = 'enmap', "sensor 'enmap'"
+        waves, origin = 'enmap', "band table 'enmap'"
     n = {'list': 2, 'file': 3, 'sensor': 224}[source]
     expected = f'{origin} gives {n} band centres, but {own["image"]} has 12 bands'
     with pytest.raises(ValueError, match=re.escape(expected)):
@@ -319,7 +319,7 @@ def test_wavelengths_whose_count_differs(
 
 def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None:
     before = listing(own['image'].parent)
-    with pytest.raises(ValueError, match=r'no such file .* and no such sensor'):
+    with pytest.raises(ValueError, match=r'no such file .*, sensor or classic scene'):
         finetune(own, wavelengths='no_such_sensor').setup('fit')
     with pytest.raises(ValueError, match='either image='):
         SceneDataModule()

@@ -13,6 +13,7 @@ from torchgeo.datasets import DatasetNotFoundError
 import torchgeo_spectral.datasets.scene as scene_module
 from torchgeo_spectral.datasets import (
     Botswana,
+    FileScene,
     Houston2013,
     HyperspectralScene,
     IndianPines,
@@ -22,6 +23,8 @@ from torchgeo_spectral.datasets import (
     Salinas,
 )
 from torchgeo_spectral.datasets.mat import load_mat_array
+from torchgeo_spectral.sensors import list_scenes
+from torchgeo_spectral.wavelengths import read_wavelengths
 
 DATA = Path(__file__).resolve().parents[1] / 'data' / 'hyperspectral_scenes'
 SCENES: list[tuple[type[HyperspectralScene], int]] = [
@@ -33,6 +36,18 @@ SCENES: list[tuple[type[HyperspectralScene], int]] = [
     (Botswana, 145),
     (Houston2013, 144),
 ]
+
+
+#: The name each scene's band table answers to (``wavelengths='salinas'``).
+TABLE_NAMES = {
+    IndianPines: 'indian_pines',
+    PaviaUniversity: 'pavia_university',
+    PaviaCentre: 'pavia_centre',
+    Salinas: 'salinas',
+    KennedySpaceCenter: 'kennedy_space_center',
+    Botswana: 'botswana',
+    Houston2013: 'houston2013',
+}
 
 
 def md5(path: Path) -> str:
@@ -53,6 +68,45 @@ def test_patch_mode(cls: type[HyperspectralScene], bands: int) -> None:
     assert labels.min() == 0
     assert labels.max() == len(cls.class_names) - 1
     assert np.array_equal(ds.labels, labels.numpy())
+
+
+@pytest.mark.parametrize(('cls', 'bands'), SCENES)
+def test_scene_band_tables_by_name(cls: type[HyperspectralScene], bands: int) -> None:
+    # a user's own copy of the cube, read as any scene, takes its table by name
+    image, labels = (
+        DATA / cls.__name__ / f.filename for f in (cls.image_file, cls.gt_file)
+    )
+    scene = FileScene(image, labels, wavelengths=TABLE_NAMES[cls], patch_size=3)
+    expected = np.sort(cls.wavelength_table())
+    assert scene.wavelengths.shape == (bands,)
+    assert np.allclose(scene.wavelengths, expected)
+    assert read_wavelengths(TABLE_NAMES[cls]).fwhm is None
+    assert sorted(TABLE_NAMES.values()) == list_scenes()
+
+
+def test_scene_band_tables_by_file_name() -> None:
+    ksc = read_wavelengths('KSC').centres
+    assert np.array_equal(ksc, read_wavelengths('kennedy_space_center').centres)
+    assert read_wavelengths('Pavia University').centres.size == 103
+    assert read_wavelengths('Houston').centres.size == 144
+
+
+def test_a_scene_cube_without_wavelengths_names_its_table() -> None:
+    image = DATA / 'Salinas' / 'Salinas_corrected.mat'
+    labels = DATA / 'Salinas' / 'Salinas_gt.mat'
+    with pytest.raises(
+        ValueError,
+        match=r"no band wavelengths.*cube of 204 bands pass wavelengths='salinas'",
+    ):
+        FileScene(image, labels)
+    # the sensor a user would first think of has the uncorrected band count
+    hint = (
+        r"band table 'hyperion' gives 242 band centres, .*pass wavelengths='botswana'"
+    )
+    with pytest.raises(ValueError, match=hint):
+        FileScene(
+            DATA / 'Botswana' / 'Botswana.mat', wavelengths='hyperion', mode='tile'
+        )
 
 
 def test_patch_content_and_padding() -> None:

@@ -19,6 +19,8 @@ def test_wavelength_file_formats(tmp_path: Path) -> None:
     assert _read_wavelengths(str(lines)) == [450.0, 550.5, 650.0]
     assert _read_wavelengths(str(csv)) == [450.0, 550.5, 650.0]
     assert _read_wavelengths(None) is None
+    assert len(_read_wavelengths('enmap') or []) == 224  # a sensor's table
+    assert len(_read_wavelengths('salinas') or []) == 204  # a classic scene's
 
 
 def test_parser_defaults() -> None:

@@ -23,6 +23,7 @@ import rasterio.errors
 from affine import Affine
 from torchgeo.datasets.utils import Sample
 
+from ..sensors.scenes import scenes_with_bands
 from ..wavelengths import read_wavelengths
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
 from .mat import load_mat_array
@@ -46,8 +47,8 @@ def resolve_wavelengths(
     (the package's one reader and unit rule).
 
     Args:
-        source: A wavelength file, a sensor name, a list of centres, or None to
-            use the cube's metadata.
+        source: A wavelength file, a sensor or classic scene name, a list of
+            centres, or None to use the cube's metadata.
         num_bands: Bands of the cube.
         from_file: Centres read from the cube's metadata, or None.
         image: The cube, for messages.
@@ -64,6 +65,7 @@ def resolve_wavelengths(
             msg = (
                 f'{image}: the file carries no band wavelengths; pass wavelengths= '
                 'a text/CSV file, a sensor name or a list of centres in nm'
+                f'{_scene_hint(num_bands)}'
             )
             raise ValueError(msg)
         values = from_file
@@ -75,15 +77,31 @@ def resolve_wavelengths(
         elif isinstance(source, str | os.PathLike) and Path(source).is_file():
             origin = f'wavelength file {source}'
         elif isinstance(source, str):
-            origin = f'sensor {source!r}'
+            origin = f'band table {source!r}'
         else:
             origin = 'wavelengths='
         msg = (
             f'{origin} gives {values.size} band centres, but {image} has '
-            f'{num_bands} bands'
+            f'{num_bands} bands{_scene_hint(num_bands)}'
         )
         raise ValueError(msg)
     return values
+
+
+def _scene_hint(num_bands: int) -> str:
+    """Name the classic scenes with this band count (their cubes carry no centres).
+
+    Args:
+        num_bands: Bands of the cube.
+
+    Returns:
+        ``'; ...'`` naming the scenes, or ``''`` when none has that count.
+    """
+    names = scenes_with_bands(num_bands)
+    if not names:
+        return ''
+    options = ' or '.join(f'wavelengths={name!r}' for name in names)
+    return f"; for a classic scene's cube of {num_bands} bands pass {options}"
 
 
 def read_label_map(
@@ -182,8 +200,10 @@ class FileScene(HyperspectralScene):
         Args:
             image: The cube file.
             labels: The label map file (0 = unlabelled, 1..K classes), or None.
-            wavelengths: Band centres: a text/CSV file, a sensor name or a list
-                (nm, file band order); None reads them from the cube's metadata.
+            wavelengths: Band centres: a text/CSV file, a sensor name, a
+                classic scene's name (``'salinas'``, for a copy of its cube) or
+                a list (nm, file band order); None reads them from the cube's
+                metadata.
             image_key: Variable of the cube in a ``.mat`` file.
             labels_key: Variable of the label map in a ``.mat`` file.
             class_names: Names of classes 1..K; labels above K are errors.

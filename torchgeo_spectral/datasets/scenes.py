@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from . import scene_wavelengths as waves
+from ..sensors import scenes as waves
 from .scene import HyperspectralScene, SceneFile
 
 __all__ = [
@@ -118,7 +118,7 @@ class Salinas(HyperspectralScene):
     """Salinas (AVIRIS 1998, 512 x 217 px, 204 bands, 16 classes).
 
     Wavelengths: AVIRIS 224 channels minus the water channels 108-112, 154-167
-    and 224 (see :mod:`~torchgeo_spectral.datasets.scene_wavelengths`).
+    and 224 (see :mod:`~torchgeo_spectral.sensors.scenes`).
     """
 
     image_file = SceneFile(

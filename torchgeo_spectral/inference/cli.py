@@ -12,7 +12,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, NoReturn
 
 __all__ = ['INFERENCE_COMMANDS', 'UsageError', 'build_parser', 'main']
@@ -131,25 +130,26 @@ def _one_line_warnings(command: str) -> Iterator[None]:
         yield
 
 
-def _read_wavelengths(path: str | None) -> list[float] | None:
-    """Read band centres from a text/CSV file, converted to nm.
+def _read_wavelengths(source: str | None) -> list[float] | None:
+    """Band centres in nm from ``--wavelengths``: a file or a band table's name.
 
-    Read by :func:`torchgeo_spectral.wavelengths.read_wavelengths`: one centre per
-    line (first column; header lines skipped) or comma separated on one line;
-    micrometres convert to nm, band indices and implausible values are errors
-    naming the file.
+    Read by :func:`torchgeo_spectral.wavelengths.read_wavelengths`: a text/CSV
+    file (one centre per line, first column, header lines skipped, or comma
+    separated on one line; micrometres convert to nm, band indices and
+    implausible values are errors naming the file), a sensor name (``enmap``)
+    or a classic scene's name (``salinas``).
 
     Args:
-        path: File path, or None.
+        source: File path or name, or None.
 
     Returns:
         The wavelengths in nm, or None.
     """
-    if path is None:
+    if source is None:
         return None
     from ..wavelengths import read_wavelengths
 
-    centres: list[float] = read_wavelengths(Path(path)).centres.tolist()
+    centres: list[float] = read_wavelengths(source).centres.tolist()
     return centres
 
 
@@ -179,9 +179,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, ...')
     parser.add_argument(
         '--wavelengths',
-        metavar='FILE',
+        metavar='FILE|NAME',
         help='band centres in nm or micrometers (one per line or CSV first '
-        'column), when the raster does not carry them',
+        'column), a sensor (enmap) or a classic scene (salinas), when the '
+        'raster does not carry them',
     )
     parser.add_argument('--overwrite', action='store_true', help='replace outputs')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')

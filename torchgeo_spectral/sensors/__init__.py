@@ -7,6 +7,9 @@ package provides
 * :mod:`.tables`: :class:`Sensor` tables (centres, FWHM, band names) of common
   sensors, from published metadata where it exists and from documented
   approximations elsewhere (see :func:`list_sensors` and :func:`get_sensor`);
+* :mod:`.scenes`: the band tables of the classic benchmark scenes (Indian
+  Pines, Salinas, Pavia, KSC, Botswana, Houston 2013), by scene name
+  (:func:`scene_wavelengths`, :func:`list_scenes`);
 * :mod:`.io`: :func:`read_band_metadata` and :func:`read_bad_bands`, which read
   band metadata from ENVI headers and GeoTIFF band tags through rasterio (raw:
   :func:`read_wavelengths`, from :mod:`torchgeo_spectral.wavelengths`, decides
@@ -19,16 +22,19 @@ package provides
 from ..wavelengths import read_wavelengths
 from .io import read_bad_bands, read_band_metadata
 from .resampling import resample_spectra, resampling_matrix, spectral_response
+from .scenes import list_scenes, scene_wavelengths
 from .tables import Sensor, get_sensor, list_sensors
 
 __all__ = [
     'Sensor',
     'get_sensor',
+    'list_scenes',
     'list_sensors',
     'read_bad_bands',
     'read_band_metadata',
     'read_wavelengths',
     'resample_spectra',
     'resampling_matrix',
+    'scene_wavelengths',
     'spectral_response',
 ]

@@ -17,18 +17,23 @@ its documented approximation:
 * **Pavia Centre** (102): evenly spaced 430-860 nm like the ROSIS table
   (APPROXIMATION; no published per-band table).
 * **Houston 2013** (144): evenly spaced 380-1050 nm (CASI-1500, APPROXIMATION).
+
+The cubes of these scenes carry no wavelengths, so each table also answers to its
+scene's name wherever a sensor name is accepted for band centres
+(``wavelengths='salinas'``; :func:`scene_wavelengths`, :func:`list_scenes`).
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from .. import sensors
+from .tables import _normalise_name, get_sensor
 
 __all__ = [
     'aviris_224',
@@ -36,9 +41,12 @@ __all__ = [
     'houston2013',
     'indian_pines',
     'kennedy_space_center',
+    'list_scenes',
     'pavia_centre',
     'pavia_university',
     'salinas',
+    'scene_wavelengths',
+    'scenes_with_bands',
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -53,7 +61,7 @@ def aviris_224() -> FloatArray:
     Returns:
         224 centres.
     """
-    table = Path(sensors.__file__).parent / 'data' / 'aviris_indian_pines.csv'
+    table = Path(__file__).parent / 'data' / 'aviris_indian_pines.csv'
     known: dict[int, float] = {}
     with table.open() as f:
         rows = csv.DictReader(line for line in f if not line.startswith('#'))
@@ -86,7 +94,7 @@ def indian_pines() -> FloatArray:
     Returns:
         Centres in nm.
     """
-    return np.asarray(sensors.get_sensor('aviris_indian_pines').wavelengths, float)
+    return np.asarray(get_sensor('aviris_indian_pines').wavelengths, float)
 
 
 def pavia_university() -> FloatArray:
@@ -95,7 +103,7 @@ def pavia_university() -> FloatArray:
     Returns:
         Centres in nm.
     """
-    return np.asarray(sensors.get_sensor('rosis').wavelengths, float)
+    return np.asarray(get_sensor('rosis').wavelengths, float)
 
 
 def pavia_centre() -> FloatArray:
@@ -137,7 +145,7 @@ def botswana() -> FloatArray:
     Returns:
         145 centres in nm.
     """
-    table = sensors.get_sensor('hyperion')
+    table = get_sensor('hyperion')
     names = list(table.band_names)
     channels = _channels([(10, 55), (82, 97), (102, 119), (134, 164), (187, 220)])
     centres = [table.wavelengths[names.index(f'B{c:03d}')] for c in channels]
@@ -151,3 +159,54 @@ def houston2013() -> FloatArray:
         144 centres in nm.
     """
     return np.linspace(380.0, 1050.0, 144)
+
+
+#: Band tables by scene name (the names of :func:`list_scenes`).
+_SCENES: dict[str, Callable[[], FloatArray]] = {
+    'botswana': botswana,
+    'houston2013': houston2013,
+    'indian_pines': indian_pines,
+    'kennedy_space_center': kennedy_space_center,
+    'pavia_centre': pavia_centre,
+    'pavia_university': pavia_university,
+    'salinas': salinas,
+}
+#: Other names the scenes go by (their files' names).
+_ALIASES = {'ksc': 'kennedy_space_center', 'houston': 'houston2013'}
+
+
+def list_scenes() -> list[str]:
+    """Names of the classic scenes whose band tables :func:`scene_wavelengths` knows.
+
+    Returns:
+        Scene names, sorted alphabetically.
+    """
+    return sorted(_SCENES)
+
+
+def scene_wavelengths(name: str) -> FloatArray | None:
+    """Band centres of a classic scene's cube by the scene's name.
+
+    Args:
+        name: Scene name, case-insensitive; ``-``, ``_`` and spaces are
+            interchangeable (``'Pavia University'`` is ``'pavia_university'``);
+            ``'ksc'`` and ``'houston'`` as their files name them.
+
+    Returns:
+        Centres in nm, band order of the scene's cube, or None for another name.
+    """
+    key = _normalise_name(name)
+    table = _SCENES.get(_ALIASES.get(key, key))
+    return None if table is None else table()
+
+
+def scenes_with_bands(num_bands: int) -> list[str]:
+    """Classic scenes whose cubes have ``num_bands`` bands (for error hints).
+
+    Args:
+        num_bands: A cube's band count.
+
+    Returns:
+        Scene names, sorted alphabetically.
+    """
+    return [name for name in list_scenes() if _SCENES[name]().size == num_bands]
