@@ -3,11 +3,14 @@
 import re
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import pytest
 import scipy.io
 import torch
+from lightning.pytorch import Trainer
 from own_scene import NUM_BANDS, WAVELENGTHS, cube, label_map, write_own_scene
 from synthetic import listing, write_envi, write_geotiff, write_mask
 
@@ -274,6 +277,54 @@ def test_labels_outside_the_declared_classes(own: dict[str, Path]) -> None:
         ValueError, match=r'labels\.tif: labels \[3\] outside the declared classes 0..2'
     ):
         finetune(own, num_classes=2).setup('fit')
+
+
+def test_gaps_in_the_class_numbering_are_named(tmp_path: Path) -> None:
+    labels = label_map(20)
+    labels[labels == 2] = 5  # classes 1, 3, 5: K is 5, classes 2 and 4 are empty
+    scipy.io.savemat(tmp_path / 'c.mat', {'x': np.moveaxis(cube(label_map(20)), 0, -1)})
+    np.save(tmp_path / 'gaps.npy', labels)
+    with pytest.warns(
+        UserWarning, match=r'gaps\.npy has no pixel of classes \[2, 4\] of 1\.\.5'
+    ):
+        scene = FileScene(
+            tmp_path / 'c.mat', tmp_path / 'gaps.npy', WAVELENGTHS.tolist()
+        )
+    assert scene.num_classes == 5
+    with warnings.catch_warnings():  # declared classes may be absent from a map
+        warnings.simplefilter('error')
+        FileScene(
+            tmp_path / 'c.mat',
+            tmp_path / 'gaps.npy',
+            WAVELENGTHS.tolist(),
+            num_classes=5,
+        )
+
+
+@pytest.mark.parametrize('num_classes', [2, 6])
+def test_a_model_with_another_class_count_is_refused_at_setup(
+    own: dict[str, Path], num_classes: int
+) -> None:
+    dm = finetune(own)
+    # what Lightning attaches before it calls setup: the trainer and its model
+    dm.trainer = cast(
+        Trainer,
+        SimpleNamespace(
+            lightning_module=SimpleNamespace(hparams={'num_classes': num_classes})
+        ),
+    )
+    expected = (
+        rf'num_classes={num_classes}, but the label map .*labels\.tif has 3 classes '
+        r'\(labels 1\.\.3\); set --model\.init_args\.num_classes 3'
+    )
+    with pytest.raises(ValueError, match=expected):
+        dm.setup('fit')
+    dm.trainer = cast(
+        Trainer,
+        SimpleNamespace(lightning_module=SimpleNamespace(hparams={'num_classes': 3})),
+    )
+    dm.setup('fit')
+    assert dm.train_dataset is not None
 
 
 def test_split_made_for_another_scene(own: dict[str, Path], tmp_path: Path) -> None:

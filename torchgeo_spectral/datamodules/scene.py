@@ -458,6 +458,33 @@ class SceneDataModule(NonGeoDataModule):
             split.save(path)
         return split
 
+    def _check_model_classes(self, scene: HyperspectralScene) -> None:
+        """Refuse a model whose ``num_classes`` is not the label map's K.
+
+        Before any batch, so that a forgotten ``--model.init_args.num_classes``
+        is named with the label file and its K, not met later as a batch of
+        labels out of range (too few outputs) or as classes that never occur
+        (too many).
+
+        Args:
+            scene: The loaded scene.
+
+        Raises:
+            ValueError: Naming the label file, its classes and the model's count.
+        """
+        trainer = self.trainer
+        model = None if trainer is None else trainer.lightning_module
+        wanted = None if model is None else model.hparams.get('num_classes')
+        found = len(scene.class_names)
+        if wanted is None or int(wanted) == found:
+            return
+        msg = (
+            f'the model has num_classes={wanted}, but the label map '
+            f'{scene.labels_path} has {found} classes (labels 1..{found}); set '
+            f'--model.init_args.num_classes {found}'
+        )
+        raise ValueError(msg)
+
     def setup(self, stage: str) -> None:
         """Load the scene, make or load the split, and set the normalization.
 
@@ -474,6 +501,7 @@ class SceneDataModule(NonGeoDataModule):
             self.predict_dataset = scene
             train_pixels = np.ones(scene.gt.shape, dtype=bool)
         else:
+            self._check_model_classes(scene)
             if self.split is None:
                 self.split = self._make_split(scene, stage)
             split = self.split

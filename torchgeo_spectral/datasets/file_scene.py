@@ -406,4 +406,15 @@ class FileScene(HyperspectralScene):
             count = self._num_declared
         else:
             count = int(np.max(np.asarray(gt, dtype=np.float64))) if gt.size else 0
+            absent = sorted(set(range(1, count + 1)) - set(np.unique(gt).tolist()))
+            if absent:
+                # numbered by the largest label, the model gets an output (and
+                # the macro metrics a zero) for every gap in the numbering
+                warnings.warn(
+                    f'label map {self._labels} has no pixel of classes {absent} '
+                    f'of 1..{count} (K is its largest label): those classes get '
+                    'outputs but no labels; renumber the labels 1..K without gaps',
+                    UserWarning,
+                    stacklevel=2,
+                )
         return tuple(f'class {k}' for k in range(1, count + 1))
