@@ -6,6 +6,7 @@ and then ``conf/few_label_scene.yaml`` with a budget of 10 per class (capped for
 the rare class, with a warning).
 """
 
+import hashlib
 import re
 import shlex
 import shutil
@@ -155,6 +156,45 @@ def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
     assert (tmp_path / 'split.npz').is_file()
     # Lightning's deprecation of a torch API it calls is not the user's to fix.
     assert not [w for w in caught if 'LeafSpec' in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    'config', ['pretrain_scene', 'few_label_scene', 'few_label_scene_foundation']
+)
+def test_a_second_run_replaces_the_checkpoint_the_next_command_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    # e.g. pretraining on a second scene: few_label_scene.yaml's weights are
+    # output/pretrain_scene/checkpoints/last.ckpt, which must be that scene's
+    monkeypatch.chdir(tmp_path)
+    files = write_own_scene(tmp_path / 'scene')
+    checkpoints = tmp_path / 'output' / config / 'checkpoints'
+    digests = []
+    for seed in (0, 1):
+        args = [
+            'fit',
+            '--config',
+            str(ROOT / 'conf' / f'{config}.yaml'),
+            f'--seed_everything={seed}',
+            f'--data.init_args.image={files["image"]}',
+            f'--data.init_args.wavelengths={files["wavelengths"]}',
+            *OVERRIDES[config],
+            '--trainer.max_epochs=-1',
+            '--trainer.max_steps=1',
+        ]
+        if config != 'pretrain_scene':
+            args += [
+                f'--data.init_args.labels={files["labels"]}',
+                '--model.init_args.num_classes=3',
+            ]
+        if config == 'few_label_scene':
+            args.append('--model.init_args.weights=null')
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # budget cap, Lightning's tips
+            main(args)
+        digests.append(hashlib.md5((checkpoints / 'last.ckpt').read_bytes()).digest())
+    assert sorted(path.name for path in checkpoints.glob('last*')) == ['last.ckpt']
+    assert digests[0] != digests[1]
 
 
 @pytest.mark.slow
