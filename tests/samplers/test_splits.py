@@ -214,8 +214,9 @@ def test_load_for_another_scene_is_an_error(
         f'split file {path} was made for a scene of shape (60, 80) / fingerprint '
         f'{scene_fingerprint(scene)}'
     )
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
         SpatialSplit.load(path, labels=other_scene)
+    assert 'name another split file (--data.init_args.split)' in str(error.value)
     with pytest.raises(ValueError, match='shape'):
         SpatialSplit.load(path, labels=scene[:, :-1])
 

@@ -234,7 +234,9 @@ class SpatialSplit:
                     msg = (
                         f'split file {os.fspath(path)} was made for a scene of shape '
                         f'{shape} / fingerprint {fingerprint}, not for this scene of '
-                        f'shape {actual.shape} / fingerprint {actual_fp}'
+                        f'shape {actual.shape} / fingerprint {actual_fp}; name another '
+                        'split file (--data.init_args.split) to draw one for this '
+                        'scene, or delete this one'
                     )
                     raise ValueError(msg)
             index = {
