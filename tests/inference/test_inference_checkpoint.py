@@ -67,6 +67,17 @@ def test_pretraining_checkpoint_refused_for_maps(
     assert not (tmp_path / 'm.tif').exists()
 
 
+def test_pixel_classifier_refused_for_maps_with_the_command_that_maps_it(
+    tmp_path: Path,
+) -> None:
+    task = tasks.SpectralClassificationTask(num_classes=2, **tiny_task_kwargs())
+    path = save_checkpoint(task, tmp_path / 'pixels.ckpt')
+    with pytest.raises(
+        CheckpointError, match=r'predict-map needs .*torchgeo-spectral predict --config'
+    ):
+        load_predictor(path)
+
+
 def test_task_class_is_read_not_guessed(tmp_path: Path) -> None:
     torch.manual_seed(0)
     task = tasks.SpectralSegmentationTask(

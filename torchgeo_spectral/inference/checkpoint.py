@@ -341,11 +341,15 @@ def load_predictor(
     cls, hparams = checkpoint_task_class(path, task_class)
     kind = task_kind(cls)
     if kind != 'segmentation':
-        hint = (
-            ' (use `torchgeo-spectral embed` to export its encoder embeddings)'
-            if kind == 'pretraining'
-            else ''
-        )
+        hints = {
+            'pretraining': ' (use `torchgeo-spectral embed` to export its encoder '
+            'embeddings)',
+            # a pixel classifier maps a scene through its fine-tuning config
+            'classification': ' (a pixel classifier of conf/few_label_scene*.yaml '
+            'maps its scene with `torchgeo-spectral predict --config ... '
+            '--ckpt_path ...`, which writes the SceneMapWriter GeoTIFF)',
+        }
+        hint = hints.get(kind, '')
         raise CheckpointError(
             f'{path} is a {cls.__name__} checkpoint ({kind}); predict-map needs a '
             f'SpectralSegmentationTask checkpoint{hint}'
