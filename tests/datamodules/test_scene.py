@@ -210,6 +210,11 @@ def test_other_formats(tmp_path: Path) -> None:
         image_key='x',
         labels_key='y',
     )
+    # .mat saved bands first: oriented by the count of wavelengths=
+    scipy.io.savemat(tmp_path / 'chw.mat', {'x': data})
+    chw = FileScene(
+        tmp_path / 'chw.mat', tmp_path / 'c.mat', WAVELENGTHS.tolist(), labels_key='y'
+    )
     # .npy (H, W, C) with a wavelength file
     np.save(tmp_path / 'c.npy', np.moveaxis(data, 0, -1))
     np.save(tmp_path / 'l.npy', labels)
@@ -219,7 +224,7 @@ def test_other_formats(tmp_path: Path) -> None:
     envi = write_envi(tmp_path / 'e', data, WAVELENGTHS.tolist())
     write_mask(tmp_path / 'l.tif', labels)
     env = FileScene(envi, tmp_path / 'l.tif')
-    for scene in (mat, npy, env):
+    for scene in (mat, chw, npy, env):
         np.testing.assert_allclose(scene.image, data, rtol=1e-6)
         np.testing.assert_array_equal(scene.gt, labels)
         assert scene.num_classes == 3

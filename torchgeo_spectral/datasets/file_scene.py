@@ -175,7 +175,9 @@ class FileScene(HyperspectralScene):
 
     Formats: GeoTIFF and anything rasterio reads (ENVI by its data file or
     ``.hdr``), ``.mat`` (``image_key``/``labels_key`` name the variables;
-    ``(rows, cols, bands)``), ``.npy`` (``(C, H, W)`` or ``(H, W, C)``).
+    ``(rows, cols, bands)``, or ``(bands, rows, cols)`` when only the first axis
+    has the band count of ``wavelengths=``), ``.npy`` (``(C, H, W)`` or
+    ``(H, W, C)``).
     """
 
     def __init__(
@@ -302,7 +304,14 @@ class FileScene(HyperspectralScene):
             if array.ndim != 3:
                 msg = f'{path}: expected a (rows, cols, bands) cube, got {array.shape}'
                 raise ValueError(msg)
-            image = np.asarray(np.moveaxis(array, -1, 0), dtype=np.float32)
+            # MATLAB's (rows, cols, bands); (bands, rows, cols) when only the
+            # first axis has the band count of wavelengths=
+            count = self._count_hint()
+            bands_first = (
+                count is not None and array.shape[0] == count != array.shape[2]
+            )
+            cube = array if bands_first else np.moveaxis(array, -1, 0)
+            image = np.asarray(cube, dtype=np.float32)
         else:
             count = None
             if suffix == '.npy' and self._source is not None:
@@ -321,7 +330,7 @@ class FileScene(HyperspectralScene):
         return image, file_w, labels
 
     def _count_hint(self) -> int | None:
-        """Band count implied by ``wavelengths=``, to orient ``.npy`` cubes.
+        """Band count implied by ``wavelengths=``, to orient ``.npy`` and ``.mat`` cubes.
 
         Returns:
             The count, or None when it cannot be known before reading.
