@@ -284,6 +284,15 @@ def test_labels_outside_the_declared_classes(own: dict[str, Path]) -> None:
         finetune(own, num_classes=2).setup('fit')
 
 
+def test_nan_in_a_float_label_map_is_unlabelled(tmp_path: Path) -> None:
+    labels = label_map(20)
+    floats = np.where(labels == 0, np.nan, labels).astype(np.float32)
+    np.save(tmp_path / 'nan.npy', floats)
+    np.save(tmp_path / 'c.npy', cube(labels))
+    scene = FileScene(tmp_path / 'c.npy', tmp_path / 'nan.npy', WAVELENGTHS.tolist())
+    np.testing.assert_array_equal(scene.gt, labels)
+
+
 def test_gaps_in_the_class_numbering_are_named(tmp_path: Path) -> None:
     labels = label_map(20)
     labels[labels == 2] = 5  # classes 1, 3, 5: K is 5, classes 2 and 4 are empty

@@ -109,7 +109,8 @@ def read_label_map(
 ) -> npt.NDArray[np.generic]:
     """Read a label map as stored: a raster's first band, a ``.mat`` or ``.npy``.
 
-    A raster's nodata pixels become 0 (unlabelled).
+    A raster's nodata pixels and NaN (the nodata of float maps that declare
+    none) become 0 (unlabelled).
 
     Args:
         path: The label file.
@@ -127,20 +128,24 @@ def read_label_map(
         raise FileNotFoundError(f'labels file {path} does not exist')
     suffix = path.suffix.lower()
     if suffix == '.mat':
-        return np.squeeze(load_mat_array(path, key))
-    if suffix == '.npy':
+        labels = np.squeeze(load_mat_array(path, key))
+    elif suffix == '.npy':
         try:
-            return np.asarray(np.squeeze(np.load(path, allow_pickle=False)))
+            labels = np.asarray(np.squeeze(np.load(path, allow_pickle=False)))
         except (OSError, ValueError) as error:
             raise ValueError(f'{path}: not a readable .npy array ({error})') from error
-    try:
-        with rasterio_env(), warnings.catch_warnings():
-            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-            with rasterio.open(path) as src:
-                data = src.read(1, masked=True)
-    except rasterio.errors.RasterioIOError as error:
-        raise ValueError(f'{path}: not a readable raster ({error})') from error
-    return np.asarray(np.ma.filled(data, 0))
+    else:
+        try:
+            with rasterio_env(), warnings.catch_warnings():
+                warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+                with rasterio.open(path) as src:
+                    data = src.read(1, masked=True)
+        except rasterio.errors.RasterioIOError as error:
+            raise ValueError(f'{path}: not a readable raster ({error})') from error
+        labels = np.asarray(np.ma.filled(data, 0))
+    if labels.dtype.kind == 'f':
+        labels = np.where(np.isnan(labels), 0, labels)
+    return labels
 
 
 def _raster_grid(path: Path) -> tuple[tuple[float, ...] | None, str | None]:
