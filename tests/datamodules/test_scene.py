@@ -121,6 +121,37 @@ def test_scene_normalization_keeps_spectral_shape_and_level(
     np.testing.assert_allclose(scene.image, raw / level, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize('normalization', ['scene', 'band'])
+def test_infinite_values_are_nodata_like_nan(
+    tmp_path: Path, normalization: str
+) -> None:
+    labels = label_map(20)
+    raw = cube(labels)
+    broken = raw.copy()
+    broken[:, 0, :3] = np.inf  # a corrupt row start, e.g. a failed conversion
+    broken[:, 1, :3] = -np.inf
+    nan = raw.copy()
+    nan[:, :2, :3] = np.nan
+    images = []
+    for name, data in (('inf', broken), ('nan', nan)):
+        np.save(tmp_path / f'{name}.npy', data)
+        np.save(tmp_path / 'labels.npy', labels)
+        dm = SceneDataModule(
+            image=str(tmp_path / f'{name}.npy'),
+            labels=str(tmp_path / 'labels.npy'),
+            wavelengths=WAVELENGTHS.tolist(),
+            window_size=1,
+            block_size=10,
+            normalization=normalization,  # type: ignore[arg-type]
+        )
+        dm.setup('fit')
+        assert dm.scene is not None
+        images.append(dm.scene.image)
+    np.testing.assert_array_equal(images[0], images[1])
+    assert np.all(np.isfinite(images[0]))
+    assert np.abs(images[0]).max() > 0.5  # the valid pixels kept their scale
+
+
 def test_scene_normalization_errors(own: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must be 'band' or 'scene'"):
         finetune(own, normalization='minmax')

@@ -136,7 +136,7 @@ def pixel_statistics(
     eps: float = 1e-6,
     normalization: Normalization = 'band',
 ) -> BandStatistics:
-    """Normalization statistics over the pixels of a mask, ignoring NaN (nodata).
+    """Normalization statistics over the pixels of a mask, ignoring NaN and inf (nodata).
 
     Args:
         image: ``(C, H, W)`` cube.
@@ -158,6 +158,9 @@ def pixel_statistics(
         raise ValueError('no pixels to compute the normalization statistics from')
     finite = np.isfinite(values)
     count = finite.sum(axis=1)
+    # inf is nodata as NaN is (normalize_in_place zeroes both); a mean over it
+    # would be inf and scale every value of the scene to 0
+    values = np.where(finite, values, np.nan)
     if normalization == 'scene':
         level = float(np.nanmean(values)) if finite.any() else 0.0
         if not abs(level) > eps:
