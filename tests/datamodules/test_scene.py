@@ -330,12 +330,22 @@ def test_gaps_in_the_class_numbering_are_named(tmp_path: Path) -> None:
     scipy.io.savemat(tmp_path / 'c.mat', {'x': np.moveaxis(cube(label_map(20)), 0, -1)})
     np.save(tmp_path / 'gaps.npy', labels)
     with pytest.warns(
-        UserWarning, match=r'gaps\.npy has no pixel of classes \[2, 4\] of 1\.\.5'
+        UserWarning, match=r'gaps\.npy has no pixel of classes 2, 4 of 1\.\.5'
     ):
         scene = FileScene(
             tmp_path / 'c.mat', tmp_path / 'gaps.npy', WAVELENGTHS.tolist()
         )
     assert scene.num_classes == 5
+    # unlabelled pixels marked 255 instead of 0: the message stays short
+    np.save(
+        tmp_path / 'nodata.npy', np.where(labels == 0, 255, labels).astype(np.uint8)
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r'classes 2, 4, 6, 7, 8, 9, 10, 11, 12, 13 and 241 more of 1\.\.255 .*'
+        r'if 255 marks unlabelled pixels, make it 0',
+    ):
+        FileScene(tmp_path / 'c.mat', tmp_path / 'nodata.npy', WAVELENGTHS.tolist())
     with warnings.catch_warnings():  # declared classes may be absent from a map
         warnings.simplefilter('error')
         FileScene(

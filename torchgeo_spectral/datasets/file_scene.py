@@ -424,10 +424,13 @@ class FileScene(HyperspectralScene):
             if absent:
                 # numbered by the largest label, the model gets an output (and
                 # the macro metrics a zero) for every gap in the numbering
+                named = ', '.join(map(str, absent[:10]))
+                more = f' and {len(absent) - 10} more' if len(absent) > 10 else ''
                 warnings.warn(
-                    f'label map {self._labels} has no pixel of classes {absent} '
-                    f'of 1..{count} (K is its largest label): those classes get '
-                    'outputs but no labels; renumber the labels 1..K without gaps',
+                    f'label map {self._labels} has no pixel of classes {named}'
+                    f'{more} of 1..{count} (K is its largest label): those '
+                    'classes get outputs but no labels; renumber the labels 1..K '
+                    f'without gaps (if {count} marks unlabelled pixels, make it 0)',
                     UserWarning,
                     stacklevel=2,
                 )
