@@ -160,7 +160,7 @@ def pixel_statistics(
     count = finite.sum(axis=1)
     # inf is nodata as NaN is (normalize_in_place zeroes both); a mean over it
     # would be inf and scale every value of the scene to 0
-    values = np.where(finite, values, np.nan)
+    values[~finite] = np.nan  # in place: values is already a copy
     if normalization == 'scene':
         level = float(np.nanmean(values)) if finite.any() else 0.0
         if not abs(level) > eps:
