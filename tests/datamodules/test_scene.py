@@ -66,6 +66,13 @@ def test_budget_per_class_is_capped_with_a_warning(own: dict[str, Path]) -> None
     per.setup('fit')
     assert per.split is not None
     assert per.split.class_counts(label_map(), 'train') == {1: 2, 3: 1}
+    # the split command's text, as --data.init_args.budget 1:2,3:1 gives it
+    text = finetune(own, budget='1:2,3:1')
+    text.setup('fit')
+    assert text.split is not None
+    assert text.split.class_counts(label_map(), 'train') == {1: 2, 3: 1}
+    with pytest.raises(ValueError, match=r"budget '1-2': expected a count per class"):
+        finetune(own, budget='1-2')
 
 
 def test_windows_are_centred_and_padded_after_normalization(

@@ -308,7 +308,7 @@ def test_split_command(
     ('options', 'message'),
     [
         (['--budget', '100000'], 'larger than the training region'),
-        (['--budget', 'ten'], "--budget 'ten': expected"),
+        (['--budget', 'ten'], "budget 'ten': expected"),
         (['--num-classes', '3'], r'labels \[4\] outside the declared classes 0..3'),
         (['--block-size', '6', '--window-size', '15'], 'leaves no labelled'),
     ],
@@ -335,7 +335,7 @@ def test_split_command_errors_write_nothing(
 
 
 def test_parse_budget() -> None:
-    from torchgeo_spectral.samplers.cli import parse_budget
+    from torchgeo_spectral.samplers.splits import parse_budget
 
     assert parse_budget('10') == 10
     assert parse_budget('0.05') == 0.05

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -34,10 +34,12 @@ from ..datasets.file_scene import FileScene
 from ..datasets.scene import HyperspectralScene
 from ..samplers.blocks import TRAIN
 from ..samplers.splits import (
+    Budget,
     SpatialSplit,
     SplitSettings,
     _json_budget,
     indices_for_pixels,
+    parse_budget,
 )
 from ._normalize import augmentations
 from .statistics import BandStatistics
@@ -50,8 +52,9 @@ __all__ = [
     'resolve_scene_class',
 ]
 
-#: A label budget as the CLI takes it: a count per class, a fraction, or a dict.
-BudgetArg = int | float | dict[int, int] | None
+#: A label budget as the CLI takes it: a count per class, a fraction, a dict, or
+#: the text of ``torchgeo-spectral split --budget`` (``'1:10,2:5'``).
+BudgetArg = int | float | dict[int, int] | str | None
 
 
 def resolve_scene_class(
@@ -321,7 +324,9 @@ class SceneDataModule(NonGeoDataModule):
             val_fraction: Fraction of the other labelled pixels in validation
                 blocks (0 for no validation split).
             budget: Training labels: an int per class, a float fraction, a
-                ``{class: count}`` dict, or None for all training pixels.
+                ``{class: count}`` dict, the same as text (``'10'``,
+                ``'1:10,2:5'``, as ``torchgeo-spectral split --budget``), or
+                None for all training pixels.
             seed: Seed of the split and of the budget draw.
             batch_size: Samples per batch.
             num_workers: Data loader workers.
@@ -380,15 +385,19 @@ class SceneDataModule(NonGeoDataModule):
         self.tile_size = tile_size
         self.tile_stride = tile_stride or max(patch_size, tile_size // 2)
         self.split_path = None if split is None else Path(split)
-        if isinstance(budget, dict):  # keys may come from YAML as strings
-            budget = {int(k): int(v) for k, v in budget.items()}
+        # the split command's syntax ('1:10,2:5'), or YAML's string keys
+        labels_budget: Budget = (
+            parse_budget(budget) if isinstance(budget, str) else budget
+        )
+        if isinstance(labels_budget, Mapping):
+            labels_budget = {int(k): int(v) for k, v in labels_budget.items()}
         #: How :meth:`setup` draws the split when no saved one is given.
         self.split_settings = SplitSettings(
             patch_size=window_size,
             block_size=block_size,
             test_fraction=test_fraction,
             val_fraction=val_fraction,
-            budget=budget,
+            budget=labels_budget,
             seed=seed,
         )
         self.augment = augment

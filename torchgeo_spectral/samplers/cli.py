@@ -20,41 +20,12 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from .blocks import GUARD, TEST, TRAIN, VAL
-from .splits import Budget, SpatialSplit, SplitSettings, as_label_map
+from .splits import SpatialSplit, SplitSettings, as_label_map, parse_budget
 
-__all__ = ['build_parser', 'main', 'parse_budget', 'split_figure']
+__all__ = ['build_parser', 'main', 'split_figure']
 
 # Colors of the guard band and the train, val and test regions.
 _REGION_COLORS = ('#9e9e9e', '#cfe3f5', '#fbeec1', '#f7d0c6')
-
-
-def parse_budget(text: str | None) -> Budget:
-    """Parse ``--budget``: ``10`` (per class), ``0.05`` (fraction), ``1:10,2:5``.
-
-    Args:
-        text: The option value, or None (all training labels).
-
-    Returns:
-        The budget.
-
-    Raises:
-        ValueError: Naming the value, if it is none of those forms.
-    """
-    if text is None or text.lower() in ('', 'all', 'none'):
-        return None
-    try:
-        if ':' in text:
-            pairs = (item.split(':') for item in text.split(',') if item.strip())
-            return {int(c): int(n) for c, n in pairs}
-        if text.strip().lstrip('-').isdigit():
-            return int(text)
-        return float(text)
-    except ValueError as error:
-        msg = (
-            f'--budget {text!r}: expected a count per class (10), a fraction '
-            '(0.05) or class:count pairs (1:10,2:5)'
-        )
-        raise ValueError(msg) from error
 
 
 def split_figure(split: SpatialSplit, labels: NDArray[np.int64], title: str) -> Figure:

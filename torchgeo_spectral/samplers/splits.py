@@ -394,6 +394,39 @@ def apply_budget(
     return pool[0][chosen], pool[1][chosen]
 
 
+def parse_budget(text: str | None) -> Budget:
+    """Parse a budget written as text: ``10`` (per class), ``0.05``, ``1:10,2:5``.
+
+    The one syntax of ``torchgeo-spectral split --budget`` and of
+    ``SceneDataModule(budget=...)`` given as a string (a config or
+    ``--data.init_args.budget 1:10,2:5``).
+
+    Args:
+        text: The value, or None (all training labels).
+
+    Returns:
+        The budget.
+
+    Raises:
+        ValueError: Naming the value, if it is none of those forms.
+    """
+    if text is None or text.lower() in ('', 'all', 'none'):
+        return None
+    try:
+        if ':' in text:
+            pairs = (item.split(':') for item in text.split(',') if item.strip())
+            return {int(c): int(n) for c, n in pairs}
+        if text.strip().lstrip('-').isdigit():
+            return int(text)
+        return float(text)
+    except ValueError as error:
+        msg = (
+            f'budget {text!r}: expected a count per class (10), a fraction '
+            '(0.05) or class:count pairs (1:10,2:5)'
+        )
+        raise ValueError(msg) from error
+
+
 def _json_budget(budget: Budget) -> Any:
     if isinstance(budget, Mapping):
         return {str(int(k)): int(v) for k, v in budget.items()}
