@@ -197,6 +197,34 @@ def test_a_second_run_replaces_the_checkpoint_the_next_command_reads(
     assert digests[0] != digests[1]
 
 
+def test_a_forgotten_num_classes_is_named_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the config's num_classes is 6; the scene's label map has 3 classes
+    monkeypatch.chdir(tmp_path)
+    files = write_own_scene(tmp_path / 'scene')
+    args = [
+        'fit',
+        '--config',
+        str(ROOT / 'conf' / 'few_label_scene_foundation.yaml'),
+        f'--data.init_args.image={files["image"]}',
+        f'--data.init_args.labels={files["labels"]}',
+        f'--data.init_args.wavelengths={files["wavelengths"]}',
+        *OVERRIDES['few_label_scene_foundation'],
+    ]
+    expected = (
+        r'num_classes=6, but the label map .*labels\.tif has 3 classes .*'
+        r'--model\.init_args\.num_classes 3'
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # budget cap, Lightning's tips
+        with pytest.raises(ValueError, match=expected):
+            main(args)
+    assert not (
+        tmp_path / 'output' / 'few_label_scene_foundation' / 'checkpoints'
+    ).exists()
+
+
 @pytest.mark.slow
 def test_stock_torchgeo_cli_runs_the_pretraining_config(tmp_path: Path) -> None:
     from torchgeo.main import main as torchgeo_main
