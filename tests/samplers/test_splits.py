@@ -334,10 +334,12 @@ def test_split_command_errors_write_nothing(
     assert not (tmp_path / 'out').exists()
 
 
-def test_parse_budget() -> None:
-    from torchgeo_spectral.samplers.splits import parse_budget
+def test_as_budget() -> None:
+    from torchgeo_spectral.samplers.splits import as_budget
 
-    assert parse_budget('10') == 10
-    assert parse_budget('0.05') == 0.05
-    assert parse_budget('1:10,2:5') == {1: 10, 2: 5}
-    assert parse_budget(None) is None
+    assert as_budget('10') == 10
+    assert as_budget('0.05') == 0.05
+    assert as_budget('1:10,2:5') == {1: 10, 2: 5}
+    assert as_budget(None) is None
+    assert as_budget({'1': 10, 2: '5'}) == {1: 10, 2: 5}  # a YAML/JSON mapping
+    assert as_budget(0.05) == 0.05

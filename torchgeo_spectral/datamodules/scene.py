@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -34,12 +34,11 @@ from ..datasets.file_scene import FileScene
 from ..datasets.scene import HyperspectralScene
 from ..samplers.blocks import TRAIN
 from ..samplers.splits import (
-    Budget,
     SpatialSplit,
     SplitSettings,
     _json_budget,
+    as_budget,
     indices_for_pixels,
-    parse_budget,
 )
 from ._normalize import augmentations
 from .statistics import BandStatistics
@@ -385,19 +384,13 @@ class SceneDataModule(NonGeoDataModule):
         self.tile_size = tile_size
         self.tile_stride = tile_stride or max(patch_size, tile_size // 2)
         self.split_path = None if split is None else Path(split)
-        # the split command's syntax ('1:10,2:5'), or YAML's string keys
-        labels_budget: Budget = (
-            parse_budget(budget) if isinstance(budget, str) else budget
-        )
-        if isinstance(labels_budget, Mapping):
-            labels_budget = {int(k): int(v) for k, v in labels_budget.items()}
         #: How :meth:`setup` draws the split when no saved one is given.
         self.split_settings = SplitSettings(
             patch_size=window_size,
             block_size=block_size,
             test_fraction=test_fraction,
             val_fraction=val_fraction,
-            budget=labels_budget,
+            budget=as_budget(budget),
             seed=seed,
         )
         self.augment = augment

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from .blocks import GUARD, TEST, TRAIN, VAL
-from .splits import SpatialSplit, SplitSettings, as_label_map, parse_budget
+from .splits import SpatialSplit, SplitSettings, as_budget, as_label_map
 
 __all__ = ['build_parser', 'main', 'split_figure']
 
@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> str:
         block_size=args.block_size,
         test_fraction=args.test_fraction,
         val_fraction=args.val_fraction,
-        budget=parse_budget(args.budget),
+        budget=as_budget(args.budget),
         seed=args.seed,
     )
     try:

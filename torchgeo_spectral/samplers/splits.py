@@ -394,23 +394,30 @@ def apply_budget(
     return pool[0][chosen], pool[1][chosen]
 
 
-def parse_budget(text: str | None) -> Budget:
-    """Parse a budget written as text: ``10`` (per class), ``0.05``, ``1:10,2:5``.
+def as_budget(value: str | float | Mapping[Any, Any] | None) -> Budget:
+    """A label budget from what users write: ``10``, ``0.05``, ``1:10,2:5``, a dict.
 
-    The one syntax of ``torchgeo-spectral split --budget`` and of
-    ``SceneDataModule(budget=...)`` given as a string (a config or
-    ``--data.init_args.budget 1:10,2:5``).
+    The one reading of a budget for ``torchgeo-spectral split --budget`` and
+    ``SceneDataModule(budget=...)``: text (the command line, including
+    ``--data.init_args.budget 1:10,2:5``) is parsed; a mapping from a config may
+    carry its classes as strings (YAML, JSON) and gets int keys; numbers and None
+    pass through.
 
     Args:
-        text: The value, or None (all training labels).
+        value: The budget as written, or None (all training labels).
 
     Returns:
         The budget.
 
     Raises:
-        ValueError: Naming the value, if it is none of those forms.
+        ValueError: Naming the text, if it is none of those forms.
     """
-    if text is None or text.lower() in ('', 'all', 'none'):
+    if isinstance(value, Mapping):
+        return {int(k): int(v) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
+    text = value
+    if text.lower() in ('', 'all', 'none'):
         return None
     try:
         if ':' in text:
