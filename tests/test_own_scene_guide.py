@@ -85,6 +85,20 @@ def with_overrides(args: list[str]) -> list[str]:
     return [*args, *OVERRIDES[config]]
 
 
+def fit_args(config: str, files: dict[str, Path], *, labels: bool = True) -> list[str]:
+    """``fit`` of a ``conf/`` config on the fake scene's files (later options win)."""
+    args = [
+        'fit',
+        '--config',
+        str(ROOT / 'conf' / f'{config}.yaml'),
+        f'--data.init_args.image={files["image"]}',
+        f'--data.init_args.wavelengths={files["wavelengths"]}',
+    ]
+    if labels:
+        args.append(f'--data.init_args.labels={files["labels"]}')
+    return args
+
+
 def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -137,14 +151,9 @@ def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
     monkeypatch.chdir(tmp_path)  # the config's checkpoints go to ./output
     files = write_own_scene(tmp_path / 'scene')
     args = [
-        'fit',
-        '--config',
-        str(ROOT / 'conf' / 'few_label_scene.yaml'),
+        *fit_args('few_label_scene', files),
         '--trainer.fast_dev_run=1',
         f'--trainer.default_root_dir={tmp_path}',
-        f'--data.init_args.image={files["image"]}',
-        f'--data.init_args.labels={files["labels"]}',
-        f'--data.init_args.wavelengths={files["wavelengths"]}',
         f'--data.init_args.split={tmp_path / "split.npz"}',
         '--data.init_args.budget=10',
         '--model.init_args.num_classes=3',
@@ -172,21 +181,14 @@ def test_a_second_run_replaces_the_checkpoint_the_next_command_reads(
     digests = []
     for seed in (0, 1):
         args = [
-            'fit',
-            '--config',
-            str(ROOT / 'conf' / f'{config}.yaml'),
+            *fit_args(config, files, labels=config != 'pretrain_scene'),
             f'--seed_everything={seed}',
-            f'--data.init_args.image={files["image"]}',
-            f'--data.init_args.wavelengths={files["wavelengths"]}',
             *OVERRIDES[config],
             '--trainer.max_epochs=-1',
             '--trainer.max_steps=1',
         ]
         if config != 'pretrain_scene':
-            args += [
-                f'--data.init_args.labels={files["labels"]}',
-                '--model.init_args.num_classes=3',
-            ]
+            args.append('--model.init_args.num_classes=3')
         if config == 'few_label_scene':
             args.append('--model.init_args.weights=null')
         with warnings.catch_warnings():
@@ -204,12 +206,7 @@ def test_a_forgotten_num_classes_is_named_before_training(
     monkeypatch.chdir(tmp_path)
     files = write_own_scene(tmp_path / 'scene')
     args = [
-        'fit',
-        '--config',
-        str(ROOT / 'conf' / 'few_label_scene_foundation.yaml'),
-        f'--data.init_args.image={files["image"]}',
-        f'--data.init_args.labels={files["labels"]}',
-        f'--data.init_args.wavelengths={files["wavelengths"]}',
+        *fit_args('few_label_scene_foundation', files),
         *OVERRIDES['few_label_scene_foundation'],
     ]
     expected = (
@@ -232,13 +229,9 @@ def test_stock_torchgeo_cli_runs_the_pretraining_config(tmp_path: Path) -> None:
     files = write_own_scene(tmp_path / 'scene')
     torchgeo_main(
         [
-            'fit',
-            '--config',
-            str(ROOT / 'conf' / 'pretrain_scene.yaml'),
+            *fit_args('pretrain_scene', files, labels=False),
             '--trainer.fast_dev_run=1',
             f'--trainer.default_root_dir={tmp_path}',
-            f'--data.init_args.image={files["image"]}',
-            f'--data.init_args.wavelengths={files["wavelengths"]}',
             *OVERRIDES['pretrain_scene'],
         ]
     )
