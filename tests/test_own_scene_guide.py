@@ -20,12 +20,13 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 
 from torchgeo_spectral.main import main
+from torchgeo_spectral.samplers import SpatialSplit
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / 'docs' / 'guide' / 'own_scene.rst'
 sys.path.insert(0, str(ROOT / 'tests' / 'data'))
 
-from own_scene import write_own_scene
+from own_scene import write_own_scene, write_raster
 
 # Small enough for a 2-core CPU: tiny model, windows of 3 px, p = 1, one epoch.
 TINY = [
@@ -114,8 +115,23 @@ def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
     assert any(issubclass(w.category, NotGeoreferencedWarning) for w in caught)
     assert int((labels == 3).sum()) == 3  # the rare class
 
+    # the training and test maps of the section on a test set that came with
+    # the scene: the label map cut at row 25
+    for name, rows in (('train_labels', slice(25, None)), ('test_labels', slice(25))):
+        part = labels.copy()
+        part[rows] = 0
+        write_raster(files['labels'].with_name(f'{name}.tif'), part[None])
+
     commands = guide_commands()
-    assert [c[0] for c in commands] == ['split', 'fit', 'fit', 'test', 'predict', 'fit']
+    assert [c[0] for c in commands] == [
+        'split',
+        'fit',
+        'fit',
+        'test',
+        'predict',
+        'fit',
+        'fit',
+    ]
     budget = commands[2][commands[2].index('--data.init_args.budget') + 1]
     assert budget == '10'
     for args in commands:
@@ -134,6 +150,10 @@ def test_guide_commands_run_on_a_tiny_non_georeferenced_scene(
     assert (out / 'few_label_scene' / 'checkpoints' / 'last.ckpt').is_file()
     foundation = out / 'few_label_scene_foundation'
     assert (foundation / 'checkpoints' / 'last.ckpt').is_file()
+    given = SpatialSplit.load(foundation / 'given_split.npz')
+    assert np.array_equal(
+        given.mask('test'), (labels > 0) & (np.arange(labels.shape[0]) >= 25)[:, None]
+    )
     assert 'test_OverallAccuracy' in capsys.readouterr().out
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', NotGeoreferencedWarning)

@@ -398,6 +398,57 @@ def test_split_made_for_another_scene(own: dict[str, Path], tmp_path: Path) -> N
         finetune(own, split=str(path)).setup('fit')
 
 
+def test_a_test_label_map_that_came_with_the_scene(
+    own: dict[str, Path], tmp_path: Path
+) -> None:
+    # the scene's labels cut into a training map (rows < 25) and a test map,
+    # as a benchmark's official split ships them (Houston 2013's, say)
+    labels = label_map()
+    train, test = labels.copy(), labels.copy()
+    train[25:] = 0
+    test[:25] = 0
+    train_path = tmp_path / 'train.mat'
+    test_path = tmp_path / 'test.mat'
+    scipy.io.savemat(train_path, {'TRLabel': train})
+    scipy.io.savemat(test_path, {'TSLabel': test})
+    dm = finetune(
+        own,
+        labels=str(train_path),
+        test_labels=str(test_path),
+        window_size=1,
+        val_fraction=0.0,
+        budget=5,
+    )
+    with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 5'):
+        dm.setup('fit')
+    split, scene = dm.split, dm.scene
+    assert split is not None
+    assert scene is not None
+    assert np.array_equal(split.mask('test'), test > 0)
+    assert split.class_counts(labels, 'train') == {1: 5, 2: 5, 3: 3}
+    assert np.array_equal(scene.gt, labels)
+    # the test set is every pixel of the test map, with its labels
+    served = [int(sample['label']) for sample in dm.test_dataset]  # type: ignore[attr-defined]
+    assert sorted(served) == sorted((test[test > 0] - 1).tolist())
+    # a split saved for the whole label map has the merged map's fingerprint,
+    # but not its test pixels
+    saved = tmp_path / 'split.npz'
+    finetune(own, split=str(saved)).setup('fit')
+    given = finetune(
+        own, labels=str(train_path), test_labels=str(test_path), split=str(saved)
+    )
+    with pytest.raises(ValueError, match=r'split\.npz drew its own test blocks'):
+        given.setup('fit')
+    # a pixel in both maps is refused, naming both files
+    with pytest.raises(
+        ValueError,
+        match=r'labelled both in .*labels\.tif and in the test labels .*test\.mat',
+    ):
+        finetune(own, test_labels=str(test_path)).setup('fit')
+    with pytest.raises(ValueError, match='needs the scene as files'):
+        SceneDataModule(scene='IndianPines', test_labels=str(test_path))
+
+
 def test_budget_larger_than_the_training_region(
     own: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -1,4 +1,5 @@
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ from scipy import ndimage
 from torchgeo_spectral.samplers import (
     SpatialSplit,
     SplitSettings,
+    given_test_split,
     indices_for_pixels,
     scene_fingerprint,
     spatial_block_split,
@@ -184,6 +186,69 @@ def test_split_settings_draw_the_split_and_name_the_label_file(
     assert np.array_equal(split.flat_indices('train'), same.flat_indices('train'))
     with pytest.raises(ValueError, match=r'^labels\.tif: labels hold no labelled'):
         settings.draw(np.zeros_like(scene), 'labels.tif')
+
+
+def test_given_test_pixels_are_kept_as_given(scene: np.ndarray, tmp_path: Path) -> None:
+    # a benchmark's own test map: the labelled pixels of the right third
+    test_mask = np.zeros(scene.shape, dtype=bool)
+    test_mask[:, 55:] = True
+    split = SplitSettings(
+        patch_size=3, block_size=10, val_fraction=0.25, budget=4, seed=2
+    ).draw(scene, 'train.tif', test_mask=test_mask)
+    assert np.array_equal(split.mask('test'), test_mask & (scene > 0))
+    assert (split.region[test_mask & (scene > 0)] == 3).all()
+    for name in ('train', 'val'):
+        assert not (split.mask(name) & test_mask).any()
+    assert split.class_counts(scene, 'train') == {1: 4, 2: 4, 3: 4, 4: 4}
+    # validation blocks keep their guard band from the training pixels
+    near = ndimage.binary_dilation(split.mask('val'), np.ones((5, 5), dtype=bool))
+    assert len(split.val[0]) > 0
+    assert not (near & split.mask('train')).any()
+    assert split.params['test'] == 'given'
+    path = tmp_path / 'split.npz'
+    split.save(path)
+    loaded = SpatialSplit.load(path, labels=scene, test_mask=test_mask)
+    assert np.array_equal(loaded.flat_indices('test'), split.flat_indices('test'))
+    # the fingerprint covers the labels, not which of them are test pixels
+    with pytest.raises(ValueError, match='holds the test pixels of a test label map'):
+        SpatialSplit.load(path, labels=scene)
+    with pytest.raises(ValueError, match='made for another test label map'):
+        SpatialSplit.load(path, labels=scene, test_mask=np.roll(test_mask, 1, axis=1))
+    spatial_block_split(scene, 3, 10).save(path)
+    with pytest.raises(ValueError, match='drew its own test blocks'):
+        SpatialSplit.load(path, labels=scene, test_mask=test_mask)
+    # without validation blocks every other labelled pixel is a training pool
+    plain = given_test_split(scene, test_mask, 1, 10)
+    assert np.array_equal(plain.mask('train'), ~test_mask & (scene > 0))
+    assert len(plain.val[0]) == 0
+
+
+def test_given_test_pixels_near_training_pixels_are_counted(scene: np.ndarray) -> None:
+    test_mask = np.zeros(scene.shape, dtype=bool)
+    test_mask[:, 40:] = True
+    labelled = scene > 0
+    # the labelled test pixels of columns 40-43 have training pixels within 4 px
+    near = int((labelled[:, 40:44]).sum())
+    expected = (
+        f'^{near} of {int((labelled & test_mask).sum())} given test pixels lie '
+        'within 4 px of a training pixel, so their 5 x 5 windows overlap'
+    )
+    with pytest.warns(UserWarning, match=expected):
+        given_test_split(scene, test_mask, 5, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        given_test_split(scene, test_mask, 1, 10)
+
+
+def test_given_test_split_errors(scene: np.ndarray) -> None:
+    with pytest.raises(ValueError, match=r'test mask of shape \(2, 2\)'):
+        given_test_split(scene, np.ones((2, 2), dtype=bool), 1, 10)
+    with pytest.raises(ValueError, match='no labelled test pixel'):
+        given_test_split(scene, np.zeros(scene.shape, dtype=bool), 1, 10)
+    with pytest.raises(ValueError, match=r'^labels\.tif: .*no labelled training'):
+        SplitSettings(patch_size=1, block_size=10).draw(
+            scene, 'labels.tif', test_mask=np.ones(scene.shape, dtype=bool)
+        )
 
 
 def test_save_load_round_trip(scene: np.ndarray, tmp_path: Path) -> None:

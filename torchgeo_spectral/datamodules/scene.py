@@ -259,7 +259,8 @@ class SceneDataModule(NonGeoDataModule):
     ``tile_size`` tiles every ``tile_stride`` pixels, with statistics from every
     pixel. ``mode='finetune'`` makes (or loads from ``split``) a spatially
     disjoint :class:`~torchgeo_spectral.samplers.SpatialSplit` whose guard band
-    fits ``window_size``, keeps ``budget`` training labels (a count per class,
+    fits ``window_size`` (or tests on the pixels of ``test_labels``, a
+    benchmark's own test map), keeps ``budget`` training labels (a count per class,
     capped at what a class has with a warning; a fraction; or ``{class:
     count}``), and serves ``window_size`` windows centred on the labelled pixels
     with ``label`` 0..K-1; its statistics come from the pixels of the training
@@ -295,6 +296,8 @@ class SceneDataModule(NonGeoDataModule):
         normalization: Normalization = 'band',
         image_key: str | None = None,
         labels_key: str | None = None,
+        test_labels: str | None = None,
+        test_labels_key: str | None = None,
         class_names: list[str] | None = None,
         num_classes: int | None = None,
         **kwargs: Any,
@@ -337,6 +340,11 @@ class SceneDataModule(NonGeoDataModule):
                 pretrained so). Statistics come from the training region.
             image_key: Variable of the cube in a ``.mat`` file.
             labels_key: Variable of the label map in a ``.mat`` file.
+            test_labels: Label map of the test pixels that came with the scene
+                (a benchmark's official split, e.g. Houston 2013's): they are
+                the test set as given, ``test_fraction`` is unused, and
+                validation blocks and the budget come from ``labels``.
+            test_labels_key: Variable of the test map in a ``.mat`` file.
             class_names: Names of classes 1..K (labels above K are errors).
             num_classes: K, when no names are given (default: largest label).
             **kwargs: Passed to a ``scene`` class (``download``, ``checksum``).
@@ -353,6 +361,13 @@ class SceneDataModule(NonGeoDataModule):
             raise ValueError(msg)
         if (image is None) == (scene is None):
             raise ValueError('give either image= (and labels=) or scene=, not both')
+        if test_labels is not None and image is None:
+            msg = (
+                f'test_labels={test_labels} needs the scene as files (image=, '
+                "labels=, and wavelengths= a classic scene's name such as "
+                "'houston2013'), not scene="
+            )
+            raise ValueError(msg)
         if mode == 'finetune':
             if image is not None and labels is None:
                 msg = f'mode finetune needs labels= (a label map for {image})'
@@ -370,8 +385,10 @@ class SceneDataModule(NonGeoDataModule):
                 'image': image,
                 'labels': labels,
                 'wavelengths': wavelengths,
+                'test_labels': test_labels,
                 'image_key': image_key,
                 'labels_key': labels_key,
+                'test_labels_key': test_labels_key,
                 'class_names': class_names,
                 'num_classes': num_classes,
                 **kwargs,
@@ -435,8 +452,9 @@ class SceneDataModule(NonGeoDataModule):
                 smaller windows, or the budget does not fit the training region.
         """
         path = self.split_path
+        test_mask = scene.test_mask  # from a FileScene's test_labels=
         if path is not None and path.exists():
-            split = SpatialSplit.load(path, labels=scene.gt)
+            split = SpatialSplit.load(path, labels=scene.gt, test_mask=test_mask)
             made_for = int(split.params.get('patch_size', 0))
             if made_for < self.window_size:
                 msg = (
@@ -457,7 +475,7 @@ class SceneDataModule(NonGeoDataModule):
                     stacklevel=2,
                 )
             return split
-        split = self.split_settings.draw(scene.gt, scene.labels_path)
+        split = self.split_settings.draw(scene.gt, scene.labels_path, test_mask)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             split.save(path)

@@ -176,7 +176,9 @@ class FileScene(HyperspectralScene):
     window centred on every labelled pixel with its class ``label`` (0..K-1),
     ``'tile'`` mode cuts the scene into tiles whose ``mask`` holds the label map
     unshifted (0 = unlabelled). ``labels`` may be omitted to pretrain on a
-    scene without labels (tile mode).
+    scene without labels (tile mode). ``test_labels`` adds the test map of a
+    benchmark's own split: its pixels join the labels and :attr:`test_mask`
+    marks them, so that the data module tests on exactly those.
 
     Formats: GeoTIFF and anything rasterio reads (ENVI by its data file or
     ``.hdr``), ``.mat`` (``image_key``/``labels_key`` name the variables;
@@ -193,6 +195,8 @@ class FileScene(HyperspectralScene):
         *,
         image_key: str | None = None,
         labels_key: str | None = None,
+        test_labels: str | os.PathLike[str] | None = None,
+        test_labels_key: str | None = None,
         class_names: Sequence[str] | None = None,
         num_classes: int | None = None,
         mode: Literal['patch', 'tile'] = 'patch',
@@ -213,6 +217,10 @@ class FileScene(HyperspectralScene):
                 metadata.
             image_key: Variable of the cube in a ``.mat`` file.
             labels_key: Variable of the label map in a ``.mat`` file.
+            test_labels: A second label map holding the test pixels that came
+                with the scene (a benchmark's official split); it is merged
+                into the scene's labels and :attr:`test_mask` marks its pixels.
+            test_labels_key: Variable of the test map in a ``.mat`` file.
             class_names: Names of classes 1..K; labels above K are errors.
             num_classes: Number of classes K when no names are given; when
                 neither is given, K is the largest label.
@@ -226,8 +234,9 @@ class FileScene(HyperspectralScene):
         Raises:
             FileNotFoundError: If a file does not exist.
             ValueError: Naming the files and values, if the cube and label map
-                grids differ, labels fall outside the declared classes, or the
-                wavelengths do not match the bands.
+                grids differ, labels fall outside the declared classes, the
+                wavelengths do not match the bands, or a pixel is labelled in
+                both ``labels`` and ``test_labels``.
         """
         self._image = Path(image)
         if self._image.suffix.lower() == '.hdr':
@@ -236,6 +245,11 @@ class FileScene(HyperspectralScene):
                 raise FileNotFoundError(f'{self._image}: ENVI header without data')
             self._image = data
         self._labels = None if labels is None else Path(labels)
+        self._test_labels = None if test_labels is None else Path(test_labels)
+        if self._test_labels is not None and self._labels is None:
+            msg = f'test_labels={test_labels} needs labels= (the training labels)'
+            raise ValueError(msg)
+        self._test_labels_key = test_labels_key
         self._source = wavelengths
         self._image_key = image_key
         self._labels_key = labels_key
@@ -283,7 +297,11 @@ class FileScene(HyperspectralScene):
         Raises:
             FileNotFoundError: Naming the missing file.
         """
-        for kind, path in (('image', self._image), ('labels', self._labels)):
+        for kind, path in (
+            ('image', self._image),
+            ('labels', self._labels),
+            ('test labels', self._test_labels),
+        ):
             if path is not None and not path.is_file():
                 raise FileNotFoundError(f'{kind} file {path} does not exist')
 
@@ -329,8 +347,10 @@ class FileScene(HyperspectralScene):
             if info.layout == 'raster':
                 image = self._nodata_to_nan(image)
         file_w = resolve_wavelengths(self._source, image.shape[0], from_file, path)
-        gt = self._read_labels(image.shape[1:])
+        gt = self._read_labels(self._labels, self._labels_key, image.shape[1:])
         labels = gt if gt is not None else np.zeros(image.shape[1:], np.int64)
+        if self._test_labels is not None:
+            labels = self._merge_test_labels(labels)
         self._class_names = self._classes(labels)
         return image, file_w, labels
 
@@ -367,10 +387,14 @@ class FileScene(HyperspectralScene):
             )
         return image
 
-    def _read_labels(self, shape: tuple[int, ...]) -> npt.NDArray[np.generic] | None:
-        """Read the label map and check its grid against the cube.
+    def _read_labels(
+        self, path: Path | None, key: str | None, shape: tuple[int, ...]
+    ) -> npt.NDArray[np.generic] | None:
+        """Read a label map and check its grid against the cube.
 
         Args:
+            path: The label file, or None.
+            key: Its variable in a ``.mat`` file.
             shape: ``(H, W)`` of the cube.
 
         Returns:
@@ -379,11 +403,10 @@ class FileScene(HyperspectralScene):
         Raises:
             ValueError: Naming both files and the values, if the grids differ.
         """
-        path = self._labels
         if path is None:
             return None
         suffix = path.suffix.lower()
-        gt = read_label_map(path, self._labels_key)
+        gt = read_label_map(path, key)
         if gt.ndim != 2 or gt.shape != tuple(shape):
             msg = (
                 f'label map {path} has shape {gt.shape}, but the cube {self._image} '
@@ -404,6 +427,35 @@ class FileScene(HyperspectralScene):
                 )
                 raise ValueError(msg)
         return gt
+
+    def _merge_test_labels(
+        self, labels: npt.NDArray[np.generic]
+    ) -> npt.NDArray[np.generic]:
+        """Add the test map's pixels to the training labels; set :attr:`test_mask`.
+
+        Args:
+            labels: The training label map.
+
+        Returns:
+            One map of every labelled pixel, training and test.
+
+        Raises:
+            ValueError: Naming both files, if a pixel is labelled in both.
+        """
+        test = self._read_labels(self._test_labels, self._test_labels_key, labels.shape)
+        assert test is not None
+        mask = np.asarray(test != 0)
+        both = mask & (np.asarray(labels) != 0)
+        if both.any():
+            row, col = (int(v[0]) for v in np.nonzero(both))
+            msg = (
+                f'{int(both.sum())} pixels are labelled both in {self._labels} and '
+                f'in the test labels {self._test_labels} (the first at row {row}, '
+                f'col {col}): a pixel cannot be a training and a test pixel'
+            )
+            raise ValueError(msg)
+        self.test_mask = mask
+        return np.where(mask, test, labels)
 
     def _classes(self, gt: npt.NDArray[np.generic]) -> tuple[str, ...]:
         """The class names: declared, or numbered up to the largest label.

@@ -112,6 +112,9 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
     colors: ClassVar[tuple[str, ...]] = ()
     #: Citation or description shown in the documentation.
     description: ClassVar[str] = ''
+    #: ``(H, W)`` True at test pixels that came with the scene (a benchmark's
+    #: separate test map); None when a split draws its own test pixels.
+    test_mask: npt.NDArray[np.bool_] | None = None
 
     def __init__(
         self,

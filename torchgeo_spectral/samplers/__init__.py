@@ -3,7 +3,8 @@
 * :func:`spatial_block_split` cuts a label map into blocks and carves a guard
   band so that no test patch overlaps a training patch; :class:`SpatialSplit`
   holds the result and saves/loads it; :class:`SplitSettings` keeps the
-  recipe of a split in one place.
+  recipe of a split in one place; :func:`given_test_split` keeps the test
+  pixels a scene came with (a separate test label map).
 * :class:`ClassBalancedSampler` draws dataset indices with classes equally
   represented; :class:`ClassBalancedGeoSampler` does the same for patches of a
   TorchGeo dataset centred on the labelled pixels of a label raster.
@@ -27,6 +28,7 @@ from .resumable import EpochSeededSampler, ResumableDataLoader
 from .splits import (
     SpatialSplit,
     SplitSettings,
+    given_test_split,
     indices_for_pixels,
     scene_fingerprint,
     spatial_block_split,
@@ -41,6 +43,7 @@ __all__ = (
     'SpatialSplit',
     'SplitSettings',
     'block_rois',
+    'given_test_split',
     'indices_for_pixels',
     'read_label_raster',
     'scene_fingerprint',

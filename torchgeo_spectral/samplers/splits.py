@@ -45,6 +45,11 @@ PixelIndex = tuple[NDArray[np.intp], NDArray[np.intp]]
 Budget = float | int | Mapping[int, int] | None
 
 _SPLIT_NAMES = ('train', 'val', 'test')
+#: What to do about a saved split that does not fit the scene.
+_ANOTHER_SPLIT = (
+    'name another split file (--data.init_args.split) to draw one for this '
+    'scene, or delete this one'
+)
 
 
 def as_label_map(labels: ArrayLike) -> NDArray[np.int64]:
@@ -209,7 +214,10 @@ class SpatialSplit:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike[str], labels: ArrayLike | None = None
+        cls,
+        path: str | os.PathLike[str],
+        labels: ArrayLike | None = None,
+        test_mask: ArrayLike | None = None,
     ) -> SpatialSplit:
         """Load a split saved by :meth:`save`, optionally checking the scene.
 
@@ -217,12 +225,17 @@ class SpatialSplit:
             path: The ``.npz`` file.
             labels: The label map of the scene it is meant for; when given, its
                 shape and fingerprint must match those stored in the file.
+            test_mask: With ``labels``: the test pixels that came with the
+                scene (:func:`given_test_split`), which the file must hold as
+                its test set, or None for a scene whose split draws test blocks
+                (the file must then be such a split).
 
         Returns:
             The split.
 
         Raises:
-            ValueError: If the file was made for another scene.
+            ValueError: If the file was made for another scene, or another
+                test set.
         """
         with np.load(Path(path), allow_pickle=False) as data:
             shape = (int(data['shape'][0]), int(data['shape'][1]))
@@ -234,9 +247,8 @@ class SpatialSplit:
                     msg = (
                         f'split file {os.fspath(path)} was made for a scene of shape '
                         f'{shape} / fingerprint {fingerprint}, not for this scene of '
-                        f'shape {actual.shape} / fingerprint {actual_fp}; name another '
-                        'split file (--data.init_args.split) to draw one for this '
-                        'scene, or delete this one'
+                        f'shape {actual.shape} / fingerprint {actual_fp}; '
+                        f'{_ANOTHER_SPLIT}'
                     )
                     raise ValueError(msg)
             index = {
@@ -246,7 +258,7 @@ class SpatialSplit:
                 )
                 for name in _SPLIT_NAMES
             }
-            return cls(
+            split = cls(
                 shape=shape,
                 fingerprint=fingerprint,
                 train=index['train'],
@@ -256,6 +268,43 @@ class SpatialSplit:
                 blocks=data['blocks'].astype(np.uint8),
                 params=json.loads(str(data['params'])),
             )
+        if labels is not None:
+            split._check_test_set(path, labels, test_mask)
+        return split
+
+    def _check_test_set(
+        self,
+        path: str | os.PathLike[str],
+        labels: ArrayLike,
+        test_mask: ArrayLike | None,
+    ) -> None:
+        """Refuse a saved split whose test set is not the one the scene asks for.
+
+        The fingerprint covers every labelled pixel, not which are test pixels:
+        a training and a test map that together make the label map of a block
+        split have its fingerprint.
+
+        Args:
+            path: The file, for messages.
+            labels: The scene's label map.
+            test_mask: The test pixels given with the scene, or None.
+
+        Raises:
+            ValueError: Naming the file and what to do.
+        """
+        given = self.params.get('test') == 'given'
+        problem = 'holds the test pixels of a test label map' if given else ''
+        if test_mask is not None:
+            wanted = np.asarray(test_mask, dtype=bool) & (as_label_map(labels) > 0)
+            if not given:
+                problem = 'drew its own test blocks, not the given test labels'
+            elif not np.array_equal(self.mask('test'), wanted):
+                problem = 'was made for another test label map'
+            else:
+                problem = ''
+        if problem:
+            msg = f'split file {os.fspath(path)} {problem}; {_ANOTHER_SPLIT}'
+            raise ValueError(msg)
 
 
 def carve_guard(roles: NDArray[np.uint8], patch_size: int) -> NDArray[np.uint8]:
@@ -564,6 +613,130 @@ def spatial_block_split(
     )
 
 
+def given_test_split(
+    labels: ArrayLike,
+    test_mask: ArrayLike,
+    patch_size: int,
+    block_size: int | tuple[int, int],
+    *,
+    budget: Budget = None,
+    val_fraction: float = 0.0,
+    seed: int | None = 0,
+) -> SpatialSplit:
+    """Split a scene whose test pixels came with it, as a separate label map.
+
+    Benchmarks such as Houston 2013 ship their training and test labels as two
+    maps, and published results use exactly those test pixels. They are kept as
+    given: no guard band is carved around them. ``val_fraction`` of the other
+    labelled pixels move to validation blocks, drawn as
+    :func:`spatial_block_split` draws test blocks (with its guard band), and
+    ``budget`` keeps a stratified sample of the training pixels left.
+
+    Test pixels closer than ``patch_size`` to a training pixel are counted in a
+    warning: their windows overlap training windows, so the split is not
+    spatially disjoint for windows of that size.
+
+    Args:
+        labels: ``(H, W)`` label map of every labelled pixel, training and test.
+        test_mask: ``(H, W)`` True at the test pixels.
+        patch_size: Side of the square windows the model reads.
+        block_size: Block side (or height and width) of the validation blocks.
+        budget: Training labels to keep (see :func:`spatial_block_split`).
+        val_fraction: Fraction of the training labels moved to validation
+            blocks (0 for no validation split).
+        seed: Seed of the validation blocks and of the budget draw.
+
+    Returns:
+        The split; its ``params`` record ``test: 'given'``.
+
+    Raises:
+        ValueError: If the mask's shape differs from the map's, it marks no
+            labelled pixel, no training label is left outside it, or as
+            :func:`spatial_block_split` for the validation blocks and budget.
+    """
+    label_map = as_label_map(labels)
+    test = np.asarray(test_mask, dtype=bool)
+    if test.shape != label_map.shape:
+        msg = f'test mask of shape {test.shape} for a label map of {label_map.shape}'
+        raise ValueError(msg)
+    test &= label_map > 0
+    train_map = np.where(test, 0, label_map)
+    if not test.any() or not train_map.any():
+        missing = 'test' if not test.any() else 'training'
+        raise ValueError(f'the given split holds no labelled {missing} pixel')
+    blocks = to_pair(block_size, 'block_size')
+    shape = (int(label_map.shape[0]), int(label_map.shape[1]))
+    if val_fraction > 0:
+        # validation blocks are drawn from the training labels as test blocks
+        # are drawn from a whole scene
+        inner = spatial_block_split(
+            train_map,
+            patch_size,
+            blocks,
+            test_fraction=val_fraction,
+            budget=budget,
+            seed=seed,
+        )
+        region = np.where(inner.region == TEST, VAL, inner.region).astype(np.uint8)
+        block_roles = np.where(inner.blocks == TEST, VAL, inner.blocks)
+        train, val = inner.train, inner.test
+    else:
+        region = np.full(shape, TRAIN, dtype=np.uint8)
+        block_roles = np.full(block_grid(shape, blocks), TRAIN, dtype=np.uint8)
+        pool = _indices(train_map > 0)
+        train = apply_budget(label_map, pool, budget, np.random.default_rng(seed))
+        val = (np.empty(0, np.intp), np.empty(0, np.intp))
+    region[test] = TEST
+    _warn_test_near_train(train, test, patch_size)
+    params: dict[str, Any] = {
+        'patch_size': int(patch_size),
+        'block_size': list(blocks),
+        'test': 'given',
+        'val_fraction': float(val_fraction),
+        'budget': _json_budget(budget),
+        'seed': seed,
+        'guard_width': guard_width(patch_size),
+    }
+    return SpatialSplit(
+        shape=shape,
+        fingerprint=scene_fingerprint(label_map),
+        train=train,
+        val=val,
+        test=_indices(test),
+        region=region,
+        blocks=block_roles.astype(np.uint8),
+        params=params,
+    )
+
+
+def _warn_test_near_train(
+    train: PixelIndex, test: NDArray[np.bool_], patch_size: int
+) -> None:
+    """Warn when given test pixels lie within a window of training pixels.
+
+    Args:
+        train: Training pixels.
+        test: ``(H, W)`` mask of the test pixels.
+        patch_size: Window side.
+    """
+    if patch_size <= 1:
+        return
+    trained = np.zeros(test.shape, dtype=bool)
+    trained[train] = True
+    # centres closer than patch_size (Chebyshev) have overlapping windows
+    near = ndimage.maximum_filter(trained, size=2 * patch_size - 1) & test
+    if near.any():
+        warnings.warn(
+            f'{int(near.sum())} of {int(test.sum())} given test pixels lie within '
+            f'{patch_size - 1} px of a training pixel, so their {patch_size} x '
+            f'{patch_size} windows overlap training windows: the split is not '
+            'spatially disjoint for these windows and test accuracy may be '
+            'optimistic (window_size 1 reads each pixel alone)',
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 @dataclass(frozen=True)
 class SplitSettings:
     """The recipe of a spatial block split: what :func:`spatial_block_split` takes.
@@ -591,12 +764,20 @@ class SplitSettings:
     budget: Budget = None
     seed: int | None = 0
 
-    def draw(self, labels: ArrayLike, source: str | os.PathLike[str]) -> SpatialSplit:
+    def draw(
+        self,
+        labels: ArrayLike,
+        source: str | os.PathLike[str],
+        test_mask: ArrayLike | None = None,
+    ) -> SpatialSplit:
         """Split a label map with these settings.
 
         Args:
             labels: ``(H, W)`` label map, ``0`` = unlabelled.
             source: The label file, named in errors.
+            test_mask: ``(H, W)`` True at test pixels that came with the scene
+                (:func:`given_test_split`; ``test_fraction`` is then unused), or
+                None to draw test blocks.
 
         Returns:
             The split.
@@ -605,6 +786,16 @@ class SplitSettings:
             ValueError: As :func:`spatial_block_split`, prefixed with ``source``.
         """
         try:
+            if test_mask is not None:
+                return given_test_split(
+                    labels,
+                    test_mask,
+                    self.patch_size,
+                    self.block_size,
+                    budget=self.budget,
+                    val_fraction=self.val_fraction,
+                    seed=self.seed,
+                )
             return spatial_block_split(
                 labels,
                 self.patch_size,
