@@ -269,6 +269,40 @@ def test_other_formats(tmp_path: Path) -> None:
     assert env.wavelengths.shape == (NUM_BANDS,)
 
 
+def test_bad_bands_are_left_out(tmp_path: Path) -> None:
+    labels = label_map(16)
+    data = cube(labels)
+    # an ENVI header that flags bands 3 and 4 (water absorption, say) in its bbl
+    bbl = [0 if band in (3, 4) else 1 for band in range(NUM_BANDS)]
+    envi = write_envi(tmp_path / 'e', data, WAVELENGTHS.tolist(), bbl=bbl)
+    write_mask(tmp_path / 'l.tif', labels)
+    kept = np.array(bbl, dtype=bool)
+    scene = FileScene(envi, tmp_path / 'l.tif')
+    np.testing.assert_allclose(scene.wavelengths.numpy(), WAVELENGTHS[kept], atol=0.01)
+    np.testing.assert_allclose(scene.image, data[kept], rtol=1e-6)
+    # bad_bands adds ranges in nm and indices in file order
+    dm = SceneDataModule(
+        image=str(envi),
+        labels=str(tmp_path / 'l.tif'),
+        bad_bands=[[2000, 2400], 0],
+        window_size=1,
+        block_size=4,
+    )
+    dm.setup('fit')
+    assert dm.scene is not None
+    kept &= WAVELENGTHS < 2000
+    kept[0] = False
+    np.testing.assert_allclose(
+        dm.scene.wavelengths.numpy(), WAVELENGTHS[kept], atol=0.01
+    )
+    # a classic scene's class takes them too
+    pines = IndianPines(INDIAN_PINES, bad_bands=[[1340, 1460]])
+    assert not ((pines.wavelengths >= 1340) & (pines.wavelengths <= 1460)).any()
+    assert len(pines.wavelengths) < len(IndianPines(INDIAN_PINES).wavelengths)
+    with pytest.raises(ValueError, match='bad band index 99 out of range for 12'):
+        FileScene(envi, tmp_path / 'l.tif', bad_bands=[99])
+
+
 def test_wavelengths_from_a_sensor_name_and_a_csv_table(tmp_path: Path) -> None:
     (tmp_path / 'w.csv').write_text(
         'band_idx0,aviris_channel,center_nm,fwhm_nm\n'

@@ -298,6 +298,7 @@ class SceneDataModule(NonGeoDataModule):
         labels_key: str | None = None,
         test_labels: str | None = None,
         test_labels_key: str | None = None,
+        bad_bands: list[int | list[float]] | None = None,
         class_names: list[str] | None = None,
         num_classes: int | None = None,
         **kwargs: Any,
@@ -345,6 +346,10 @@ class SceneDataModule(NonGeoDataModule):
                 the test set as given, ``test_fraction`` is unused, and
                 validation blocks and the budget come from ``labels``.
             test_labels_key: Variable of the test map in a ``.mat`` file.
+            bad_bands: Bands to leave out, such as water-absorption bands:
+                0-based indices in file order or ``[low, high]`` ranges in nm
+                (``[[1340, 1460], [1790, 1960]]``); bands an ENVI header's
+                ``bbl`` flags are left out as well.
             class_names: Names of classes 1..K (labels above K are errors).
             num_classes: K, when no names are given (default: largest label).
             **kwargs: Passed to a ``scene`` class (``download``, ``checksum``).
@@ -378,7 +383,7 @@ class SceneDataModule(NonGeoDataModule):
             raise ValueError(msg)
         if scene is not None:
             dataset_class: type[HyperspectralScene] = resolve_scene_class(scene)
-            kwargs = {'root': root, **kwargs}
+            kwargs = {'root': root, 'bad_bands': bad_bands, **kwargs}
         else:
             dataset_class = FileScene
             kwargs = {
@@ -389,6 +394,7 @@ class SceneDataModule(NonGeoDataModule):
                 'image_key': image_key,
                 'labels_key': labels_key,
                 'test_labels_key': test_labels_key,
+                'bad_bands': bad_bands,
                 'class_names': class_names,
                 'num_classes': num_classes,
                 **kwargs,

@@ -28,6 +28,7 @@ from ..wavelengths import read_wavelengths
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
 from .mat import load_mat_array
 from .scene import HyperspectralScene
+from .utils import BadBandSpec
 
 __all__ = ['FileScene', 'WavelengthSource', 'read_label_map']
 
@@ -184,7 +185,8 @@ class FileScene(HyperspectralScene):
     ``.hdr``), ``.mat`` (``image_key``/``labels_key`` name the variables;
     ``(rows, cols, bands)``, or ``(bands, rows, cols)`` when only the first axis
     has the band count of ``wavelengths=``), ``.npy`` (``(C, H, W)`` or
-    ``(H, W, C)``).
+    ``(H, W, C)``). Bands an ENVI header's ``bbl`` flags are left out, as are
+    those of ``bad_bands``.
     """
 
     def __init__(
@@ -204,6 +206,7 @@ class FileScene(HyperspectralScene):
         tile_size: int = 64,
         tile_stride: int | None = None,
         pad_value: float = 0.0,
+        bad_bands: Sequence[BadBandSpec] | None = None,
         transforms: Callable[[Sample], Sample] | None = None,
     ) -> None:
         """Initialize a new FileScene.
@@ -229,6 +232,9 @@ class FileScene(HyperspectralScene):
             tile_size: Tile side in tile mode.
             tile_stride: Step between tiles (``tile_size`` when None).
             pad_value: Image value outside the scene in border windows.
+            bad_bands: Bands to leave out (0-based indices in file order or
+                ``(low, high)`` nm ranges), besides those the file's ``bbl``
+                flags.
             transforms: Function applied to each sample.
 
         Raises:
@@ -273,6 +279,7 @@ class FileScene(HyperspectralScene):
             transforms=transforms,
             tile_stride=tile_stride,
             pad_value=pad_value,
+            bad_bands=bad_bands,
         )
 
     # ------------------------------------------------------------- files
@@ -344,6 +351,7 @@ class FileScene(HyperspectralScene):
                 info = CubeInfo.read(path, num_bands=count)
                 image = read_cube(info)
             from_file = info.wavelengths
+            self._file_good = info.good
             if info.layout == 'raster':
                 image = self._nodata_to_nan(image)
         file_w = resolve_wavelengths(self._source, image.shape[0], from_file, path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -22,7 +22,7 @@ from torchgeo.datasets.utils import Sample, check_integrity, download_url
 from ..plot.sample import SpectralPlotMixin
 from .io import rasterio_env
 from .mat import load_mat_array
-from .utils import select_bands
+from .utils import BadBandSpec, select_bands
 
 __all__ = ['HyperspectralScene', 'SceneFile']
 
@@ -92,7 +92,8 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
       zero padded) with ``mask`` holding the ground truth UNSHIFTED: 0 =
       unlabelled (use ``ignore_index=0``), ``k`` = ``class_names[k - 1]``.
 
-    Every sample carries ``wavelength`` (bands sorted by wavelength).
+    Every sample carries ``wavelength`` (bands sorted by wavelength). Bands
+    named in ``bad_bands`` (and those a file's ``bbl`` flags) are left out.
 
     Downloads follow TorchGeo: ``download=False`` by default, files are checked
     with MD5 after downloading (and on load with ``checksum=True``) when the
@@ -112,6 +113,9 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
     colors: ClassVar[tuple[str, ...]] = ()
     #: Citation or description shown in the documentation.
     description: ClassVar[str] = ''
+    #: Good bands (file order) by the file's own bad-band list (ENVI ``bbl``),
+    #: or None when it has none.
+    _file_good: npt.NDArray[np.bool_] | None = None
     #: ``(H, W)`` True at test pixels that came with the scene (a benchmark's
     #: separate test map); None when a split draws its own test pixels.
     test_mask: npt.NDArray[np.bool_] | None = None
@@ -128,6 +132,7 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
         *,
         tile_stride: int | None = None,
         pad_value: float = 0.0,
+        bad_bands: Sequence[BadBandSpec] | None = None,
     ) -> None:
         """Initialize a new scene.
 
@@ -146,6 +151,8 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
             pad_value: Value of image pixels outside the scene in border
                 windows. NaN lets the data modules normalize first and pad
                 after (NaN becomes 0, the band mean, after normalization).
+            bad_bands: Bands to leave out, such as water-absorption bands:
+                0-based indices in file order or ``(low, high)`` ranges in nm.
 
         Raises:
             DatasetNotFoundError: If files are missing and ``download=False``.
@@ -172,6 +179,7 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
         self.transforms = transforms
         self.download = download
         self.checksum = checksum
+        self.bad_bands = bad_bands
         self._verify()
         image, file_w, gt = self._read_scene()
         self._setup(image, file_w, gt)
@@ -215,7 +223,13 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
             file_w: Band centres in nm in file band order.
             gt: ``(H, W)`` label map, 0 = unlabelled.
         """
-        self.selection = select_bands(file_w, name=str(self.image_path))
+        self.selection = select_bands(
+            file_w,
+            bad_bands=self.bad_bands,
+            file_good=self._file_good,
+            drop_bad_bands=True,
+            name=str(self.image_path),
+        )
         self.wavelengths = torch.tensor(self.selection.wavelengths, dtype=torch.float32)
         self.image = self._check_image(image, file_w.size)
         self.gt = self._check_gt(gt)
