@@ -8,7 +8,8 @@ package provides
   sensors, from published metadata where it exists and from documented
   approximations elsewhere (see :func:`list_sensors` and :func:`get_sensor`);
 * :mod:`.scenes`: the band tables of the classic benchmark scenes (Indian
-  Pines, Salinas, Pavia, KSC, Botswana, Houston 2013), by scene name
+  Pines, Salinas, Pavia, KSC, Botswana, Houston 2013 and 2018, WHU-Hi,
+  Chikusei, Trento, Xiong'an), by scene name
   (:func:`scene_wavelengths`, :func:`list_scenes`);
 * :mod:`.io`: :func:`read_band_metadata` and :func:`read_bad_bands`, which read
   band metadata from ENVI headers and GeoTIFF band tags through rasterio (raw:

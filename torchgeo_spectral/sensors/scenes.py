@@ -17,6 +17,14 @@ its documented approximation:
 * **Pavia Centre** (102): evenly spaced 430-860 nm like the ROSIS table
   (APPROXIMATION; no published per-band table).
 * **Houston 2013** (144): evenly spaced 380-1050 nm (CASI-1500, APPROXIMATION).
+* **Uncorrected cubes**: Indian Pines (``Indian_pines.mat``, 220: AVIRIS 224
+  minus channels 1, 33, 97 and 161, the channels its original ``92AV3C`` file
+  lacks) and Salinas (``Salinas.mat``, all 224 AVIRIS channels).
+* **Scenes published with a band count and a range only**, evenly spaced over
+  it (APPROXIMATION): WHU-Hi LongKou and HongHu (270, 400-1000 nm) and HanChuan
+  (274, 400-1000 nm; Headwall Nano-Hyperspec), Chikusei (128, 363-1018 nm;
+  Headwall Hyperspec-VNIR-C), Houston 2018 (48, 380-1050 nm; CASI-1500), Trento
+  (63, 402.89-989.09 nm; AISA Eagle) and Xiong'an (256, 400-1000 nm).
 
 The cubes of these scenes carry no wavelengths, so each table also answers to its
 scene's name wherever a sensor name is accepted for band centres
@@ -27,7 +35,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +48,13 @@ __all__ = [
     'botswana',
     'houston2013',
     'indian_pines',
+    'indian_pines_220',
     'kennedy_space_center',
     'list_scenes',
     'pavia_centre',
     'pavia_university',
     'salinas',
+    'salinas_224',
     'scene_wavelengths',
     'scenes_with_bands',
 ]
@@ -161,15 +171,52 @@ def houston2013() -> FloatArray:
     return np.linspace(380.0, 1050.0, 144)
 
 
+def indian_pines_220() -> FloatArray:
+    """Indian Pines uncorrected cube: AVIRIS 224 minus channels 1, 33, 97, 161.
+
+    Returns:
+        220 centres in nm.
+    """
+    keep = [c - 1 for c in range(1, 225) if c not in (1, 33, 97, 161)]
+    return aviris_224()[keep]
+
+
+def salinas_224() -> FloatArray:
+    """Salinas uncorrected cube: all 224 AVIRIS channels.
+
+    Returns:
+        224 centres in nm.
+    """
+    return aviris_224().copy()
+
+
+#: Scenes published with a band count and a wavelength range only: ``(first
+#: centre, last centre, bands)`` in nm, evenly spaced (APPROXIMATION).
+_EVENLY_SPACED = {
+    'chikusei': (363.0, 1018.0, 128),
+    'houston2018': (380.0, 1050.0, 48),
+    'trento': (402.89, 989.09, 63),
+    'whu_hi_hanchuan': (400.0, 1000.0, 274),
+    'whu_hi_honghu': (400.0, 1000.0, 270),
+    'whu_hi_longkou': (400.0, 1000.0, 270),
+    'xiongan': (400.0, 1000.0, 256),
+}
+
 #: Band tables by scene name (the names of :func:`list_scenes`).
 _SCENES: dict[str, Callable[[], FloatArray]] = {
     'botswana': botswana,
     'houston2013': houston2013,
     'indian_pines': indian_pines,
+    'indian_pines_220': indian_pines_220,
     'kennedy_space_center': kennedy_space_center,
     'pavia_centre': pavia_centre,
     'pavia_university': pavia_university,
     'salinas': salinas,
+    'salinas_224': salinas_224,
+    **{
+        name: partial(np.linspace, first, last, count)
+        for name, (first, last, count) in _EVENLY_SPACED.items()
+    },
 }
 #: Other names the scenes go by (their files' names).
 _ALIASES = {'ksc': 'kennedy_space_center', 'houston': 'houston2013'}
