@@ -1,6 +1,7 @@
 """SceneDataModule and FileScene: one scene of your own, few labels."""
 
 import re
+import tracemalloc
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -157,6 +158,34 @@ def test_infinite_values_are_nodata_like_nan(
     np.testing.assert_array_equal(images[0], images[1])
     assert np.all(np.isfinite(images[0]))
     assert np.abs(images[0]).max() > 0.5  # the valid pixels kept their scale
+
+
+@pytest.mark.parametrize('normalization', ['band', 'scene'])
+def test_setup_needs_about_twice_the_cube_in_memory(
+    tmp_path: Path, normalization: str
+) -> None:
+    # a large scene (Chikusei's float cube is 3 GB) must not need several
+    # copies of itself: the file's array and the scene's own, nothing more
+    rng = np.random.default_rng(0)
+    data = rng.random((300, 300, 48), dtype=np.float32) + 0.5
+    labels = (rng.random((300, 300)) < 0.2) * rng.integers(1, 4, (300, 300))
+    scipy.io.savemat(tmp_path / 'cube.mat', {'cube': data})
+    scipy.io.savemat(tmp_path / 'labels.mat', {'labels': labels.astype(np.uint8)})
+    dm = SceneDataModule(
+        image=str(tmp_path / 'cube.mat'),
+        labels=str(tmp_path / 'labels.mat'),
+        wavelengths=np.linspace(400, 1000, 48).tolist(),
+        window_size=1,
+        block_size=30,
+        normalization=normalization,  # type: ignore[arg-type]
+    )
+    tracemalloc.start()
+    try:
+        dm.setup('fit')
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * data.nbytes  # 4.5 times when the cube was copied twice more
 
 
 def test_scene_normalization_errors(own: dict[str, Path], tmp_path: Path) -> None:

@@ -137,8 +137,13 @@ def pixel_statistics(
     wavelength: Tensor,
     eps: float = 1e-6,
     normalization: Normalization = 'band',
+    bands_per_chunk: int = 16,
 ) -> BandStatistics:
     """Normalization statistics over the pixels of a mask, ignoring NaN and inf (nodata).
+
+    The pixels are copied to float64 a few bands at a time: a copy of every
+    band would need twice the cube's memory again, several GB for a large
+    scene.
 
     Args:
         image: ``(C, H, W)`` cube.
@@ -147,6 +152,7 @@ def pixel_statistics(
         eps: Standard deviations below this (constant bands) become 1.
         normalization: ``'band'``: per-band mean and std; ``'scene'``: mean 0
             and, for every band, the mean of all valid values as the scale.
+        bands_per_chunk: Bands copied at once.
 
     Returns:
         The statistics.
@@ -155,16 +161,27 @@ def pixel_statistics(
         ValueError: If the mask selects no pixel, or with ``'scene'`` when the
             valid values average to about zero (nothing to scale by).
     """
-    values = image[:, mask].astype(np.float64)
-    if values.shape[1] == 0:
+    if not mask.any():
         raise ValueError('no pixels to compute the normalization statistics from')
-    finite = np.isfinite(values)
-    count = finite.sum(axis=1)
-    # inf is nodata as NaN is (normalize_in_place zeroes both); a mean over it
-    # would be inf and scale every value of the scene to 0
-    values[~finite] = np.nan  # in place: values is already a copy
+    num_bands = image.shape[0]
+    count = np.zeros(num_bands, dtype=np.int64)
+    total, mean, std = (np.zeros(num_bands) for _ in range(3))
+    for start in range(0, num_bands, bands_per_chunk):
+        chunk = slice(start, start + bands_per_chunk)
+        values = image[chunk][:, mask].astype(np.float64)
+        finite = np.isfinite(values)
+        count[chunk] = finite.sum(axis=1)
+        # inf is nodata as NaN is (normalize_in_place zeroes both); a mean over
+        # it would be inf and scale every value of the scene to 0
+        values[~finite] = np.nan  # in place: values is already a copy
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            total[chunk] = np.nansum(values, axis=1)
+            mean[chunk] = np.nanmean(values, axis=1)
+            std[chunk] = np.nanstd(values, axis=1)
+    valid = count > 0
     if normalization == 'scene':
-        level = float(np.nanmean(values)) if finite.any() else 0.0
+        level = float(total.sum() / count.sum()) if valid.any() else 0.0
         if not abs(level) > eps:
             msg = (
                 f"normalization='scene' divides by the mean valid value, found "
@@ -172,16 +189,13 @@ def pixel_statistics(
             )
             raise ValueError(msg)
         return BandStatistics(
-            torch.zeros(len(count), dtype=torch.float32),
-            torch.full((len(count),), level, dtype=torch.float32),
+            torch.zeros(num_bands, dtype=torch.float32),
+            torch.full((num_bands,), level, dtype=torch.float32),
             torch.tensor(count, dtype=torch.float64),
             wavelength.clone(),
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)
-        mean = np.where(count > 0, np.nanmean(values, axis=1), 0.0)
-        std = np.where(count > 0, np.nanstd(values, axis=1), 1.0)
-    std = np.where(std < eps, 1.0, std)
+    mean = np.where(valid, mean, 0.0)
+    std = np.where(valid & (std >= eps), std, 1.0)
     return BandStatistics(
         torch.tensor(mean, dtype=torch.float32),
         torch.tensor(std, dtype=torch.float32),
@@ -202,8 +216,12 @@ def normalize_in_place(scene: HyperspectralScene, stats: BandStatistics) -> None
     """
     mean = stats.mean.numpy().astype(np.float32)[:, None, None]
     std = stats.std.numpy().astype(np.float32)[:, None, None]
-    normalized = (scene.image - mean) / std
-    scene.image = np.nan_to_num(normalized, nan=0.0, posinf=0.0, neginf=0.0)
+    # in place: the cube is the scene's own copy, and a scene of several GB
+    # has no room for two more
+    image = scene.image
+    image -= mean
+    image /= std
+    np.nan_to_num(image, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 class ScenePixels(Dataset[Sample]):

@@ -325,7 +325,13 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
                 f'{num_bands} wavelengths'
             )
             raise ValueError(msg)
-        return np.ascontiguousarray(array[self.selection.indexes], dtype=np.float32)
+        # band by band into one new array: indexing the whole cube (often a
+        # transposed view of a .mat array) would make a temporary copy first
+        indexes = self.selection.indexes
+        cube = np.empty((indexes.size, *array.shape[1:]), dtype=np.float32)
+        for band, index in enumerate(indexes):
+            cube[band] = array[index]
+        return cube
 
     def _check_gt(self, gt: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
         """Check the label map against the cube and the class list.
