@@ -170,6 +170,11 @@ def test_hdf5_v73_transposed() -> None:
     classic = load_mat_array(DATA / 'PaviaCentre' / 'Pavia.mat')
     assert classic.shape == (12, 10, 102)
     assert classic[3, 4, 5] == 10 * 5 + 3 + 4
+    # converted while read (v7.3) or after (classic): the same values either way
+    for source, key in ((path, 'paviaU'), (DATA / 'PaviaCentre' / 'Pavia.mat', None)):
+        single = load_mat_array(source, key, dtype=np.float32)
+        assert single.dtype == np.float32
+        assert single[3, 4, 5] == 10 * 5 + 3 + 4
 
 
 def test_mat_errors(tmp_path: Path) -> None:
@@ -178,6 +183,13 @@ def test_mat_errors(tmp_path: Path) -> None:
     (tmp_path / 'junk.mat').write_bytes(b'not matlab at all' * 20)
     with pytest.raises(ValueError, match=r'junk\.mat: not a readable MATLAB'):
         load_mat_array(tmp_path / 'junk.mat')
+    (tmp_path / 'zeros.mat').write_bytes(bytes(256))  # scipy's MatReadError
+    with pytest.raises(ValueError, match=r'zeros\.mat: not a readable MATLAB'):
+        load_mat_array(tmp_path / 'zeros.mat')
+    # an HDF5 .mat written without MATLAB's header (by h5py, say) is read too
+    with h5py.File(tmp_path / 'plain.mat', 'w') as f:
+        f['cube'] = np.arange(24.0).reshape(2, 3, 4)  # MATLAB (4, 3, 2), reversed
+    assert load_mat_array(tmp_path / 'plain.mat').shape == (4, 3, 2)
     scipy.io.savemat(tmp_path / 'two.mat', {'a': np.ones(2), 'b': np.ones(2)})
     with pytest.raises(ValueError, match='several variables'):
         load_mat_array(tmp_path / 'two.mat')

@@ -330,7 +330,7 @@ class FileScene(HyperspectralScene):
         suffix = path.suffix.lower()
         from_file: npt.NDArray[np.float64] | None = None
         if suffix == '.mat':
-            array = load_mat_array(path, self._image_key)
+            array = load_mat_array(path, self._image_key, dtype=np.float32)
             if array.ndim != 3:
                 msg = f'{path}: expected a (rows, cols, bands) cube, got {array.shape}'
                 raise ValueError(msg)
@@ -340,8 +340,7 @@ class FileScene(HyperspectralScene):
             bands_first = (
                 count is not None and array.shape[0] == count != array.shape[2]
             )
-            cube = array if bands_first else np.moveaxis(array, -1, 0)
-            image = np.asarray(cube, dtype=np.float32)
+            image = array if bands_first else np.moveaxis(array, -1, 0)
         else:
             count = None
             if suffix == '.npy' and self._source is not None:

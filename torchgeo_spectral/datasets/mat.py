@@ -13,7 +13,9 @@ import scipy.io
 __all__ = ['load_mat_array']
 
 
-def _from_hdf5(path: Path, key: str | None) -> npt.NDArray[Any]:
+def _from_hdf5(
+    path: Path, key: str | None, dtype: npt.DTypeLike | None
+) -> npt.NDArray[Any]:
     """Read a variable of a MATLAB v7.3 file.
 
     MATLAB stores arrays column-major, so HDF5 sees them with reversed axes;
@@ -22,6 +24,7 @@ def _from_hdf5(path: Path, key: str | None) -> npt.NDArray[Any]:
     Args:
         path: The file.
         key: Variable name, or None for the only variable.
+        dtype: Type to convert to while reading, or None.
 
     Returns:
         The array in MATLAB axis order.
@@ -36,7 +39,8 @@ def _from_hdf5(path: Path, key: str | None) -> npt.NDArray[Any]:
         node = f[name]
         if not isinstance(node, h5py.Dataset):
             raise TypeError(f'{path}: variable {name!r} is not a numeric array')
-        return np.asarray(node[()]).T
+        data = node[()] if dtype is None else node.astype(dtype)[()]
+        return np.asarray(data).T
 
 
 def _pick(path: Path, key: str | None, names: list[str]) -> str:
@@ -62,12 +66,17 @@ def _pick(path: Path, key: str | None, names: list[str]) -> str:
     return names[0]
 
 
-def load_mat_array(path: str | Path, key: str | None = None) -> npt.NDArray[Any]:
+def load_mat_array(
+    path: str | Path, key: str | None = None, dtype: npt.DTypeLike | None = None
+) -> npt.NDArray[Any]:
     """Load one array from a ``.mat`` file of any MATLAB version.
 
     Args:
         path: The ``.mat`` file.
         key: Variable name, or None when the file holds one variable.
+        dtype: Type of the array returned, or None for the stored one. A v7.3
+            (HDF5) variable is converted while it is read, so that a float64
+            cube of several GB is never held whole.
 
     Returns:
         The array in MATLAB axis order (e.g. ``(rows, cols, bands)``).
@@ -80,11 +89,19 @@ def load_mat_array(path: str | Path, key: str | None = None) -> npt.NDArray[Any]
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'{path}: no such file')
+    # v7.3 files are HDF5, also those written without MATLAB's header (h5py),
+    # which scipy takes for corrupt classic files
+    if h5py.is_hdf5(path):
+        return _from_hdf5(path, key, dtype)
     try:
         content = scipy.io.loadmat(path)
-    except (NotImplementedError, ValueError, TypeError, OSError) as error:
-        if h5py.is_hdf5(path):
-            return _from_hdf5(path, key)
+    except (
+        NotImplementedError,
+        ValueError,
+        TypeError,
+        OSError,
+        scipy.io.matlab.MatReadError,
+    ) as error:
         raise ValueError(f'{path}: not a readable MATLAB file ({error})') from error
     names = [k for k in content if not k.startswith('__')]
-    return np.asarray(content[_pick(path, key, names)])
+    return np.asarray(content[_pick(path, key, names)], dtype=dtype)
