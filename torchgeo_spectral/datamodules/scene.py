@@ -325,7 +325,8 @@ class SceneDataModule(NonGeoDataModule):
 
         Args:
             image: Cube file (GeoTIFF, ENVI, ``.mat``, ``.npy``); or use ``scene``.
-            labels: Label map file (0 = unlabelled, 1..K classes).
+            labels: Label map file (0 = unlabelled, 1..K classes), or label
+                polygons over a georeferenced cube (with ``labels_key``).
             wavelengths: Band centres of ``image``: a text/CSV file, a sensor
                 name or a list (nm); None reads them from the file's metadata.
             scene: A ``HyperspectralScene`` subclass, its class path or a classic
@@ -358,7 +359,8 @@ class SceneDataModule(NonGeoDataModule):
                 ``SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION``, which was
                 pretrained so). Statistics come from the training region.
             image_key: Variable of the cube in a ``.mat`` file.
-            labels_key: Variable of the label map in a ``.mat`` file.
+            labels_key: Variable of the label map in a ``.mat`` file, or the
+                class column of label polygons (GeoPackage, shapefile, ...).
             test_labels: Label map of the test pixels that came with the scene
                 (a benchmark's official split, e.g. Houston 2013's): they are
                 the test set as given, ``test_fraction`` is unused, and

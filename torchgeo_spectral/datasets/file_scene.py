@@ -29,6 +29,7 @@ from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
 from .mat import load_mat_array
 from .scene import HyperspectralScene
 from .utils import BadBandSpec
+from .vector_labels import VECTOR_SUFFIXES, rasterize_labels
 
 __all__ = ['FileScene', 'WavelengthSource', 'read_label_map']
 
@@ -128,6 +129,12 @@ def read_label_map(
     if not path.is_file():
         raise FileNotFoundError(f'labels file {path} does not exist')
     suffix = path.suffix.lower()
+    if suffix in VECTOR_SUFFIXES:
+        msg = (
+            f"{path}: label polygons are rasterized onto a cube's grid; give them "
+            'with their cube (FileScene or SceneDataModule labels=)'
+        )
+        raise ValueError(msg)
     if suffix == '.mat':
         labels = np.squeeze(load_mat_array(path, key))
     elif suffix == '.npy':
@@ -186,7 +193,9 @@ class FileScene(HyperspectralScene):
     ``(rows, cols, bands)``, or ``(bands, rows, cols)`` when only the first axis
     has the band count of ``wavelengths=``), ``.npy`` (``(C, H, W)`` or
     ``(H, W, C)``). Bands an ENVI header's ``bbl`` flags are left out, as are
-    those of ``bad_bands``.
+    those of ``bad_bands``. Labels may also be polygons (GeoPackage,
+    shapefile, GeoJSON, FlatGeobuf) with a class column (``labels_key``),
+    rasterized onto the grid of a georeferenced cube in its CRS.
     """
 
     def __init__(
@@ -219,7 +228,8 @@ class FileScene(HyperspectralScene):
                 a list (nm, file band order); None reads them from the cube's
                 metadata.
             image_key: Variable of the cube in a ``.mat`` file.
-            labels_key: Variable of the label map in a ``.mat`` file.
+            labels_key: Variable of the label map in a ``.mat`` file, or the
+                column of class numbers or names of label polygons.
             test_labels: A second label map holding the test pixels that came
                 with the scene (a benchmark's official split); it is merged
                 into the scene's labels and :attr:`test_mask` marks its pixels.
@@ -413,6 +423,8 @@ class FileScene(HyperspectralScene):
         if path is None:
             return None
         suffix = path.suffix.lower()
+        if suffix in VECTOR_SUFFIXES:
+            return self._rasterize(path, key, (int(shape[0]), int(shape[1])))
         gt = read_label_map(path, key)
         if gt.ndim != 2 or gt.shape != tuple(shape):
             msg = (
@@ -434,6 +446,45 @@ class FileScene(HyperspectralScene):
                 )
                 raise ValueError(msg)
         return gt
+
+    def _rasterize(
+        self, path: Path, column: str | None, shape: tuple[int, int]
+    ) -> npt.NDArray[np.int64]:
+        """Burn label polygons onto the cube's grid.
+
+        A column of class names sets the class names (in ``class_names``'
+        order when given, else alphabetical).
+
+        Args:
+            path: The vector file.
+            column: Its class column (``labels_key``).
+            shape: ``(H, W)`` of the cube.
+
+        Returns:
+            The label map.
+
+        Raises:
+            ValueError: Naming both files, if the cube is not georeferenced, or
+                as :func:`~torchgeo_spectral.datasets.vector_labels.rasterize_labels`.
+        """
+        transform, crs = Affine.identity(), None
+        if self._image.suffix.lower() not in ('.mat', '.npy'):
+            with rasterio_env(), warnings.catch_warnings():
+                warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+                with rasterio.open(self._image) as src:
+                    transform, crs = src.transform, src.crs
+        if crs is None or transform == Affine.identity():
+            msg = (
+                f'label polygons {path} need a georeferenced cube, but {self._image} '
+                'has no CRS or transform; rasterize them onto its grid first'
+            )
+            raise ValueError(msg)
+        labels, names = rasterize_labels(
+            path, column, shape, transform, crs, self._declared
+        )
+        if names is not None:
+            self._declared = names
+        return labels
 
     def _merge_test_labels(
         self, labels: npt.NDArray[np.generic]
