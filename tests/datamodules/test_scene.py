@@ -9,6 +9,7 @@ from typing import cast
 
 import numpy as np
 import pytest
+import rasterio
 import scipy.io
 import torch
 from lightning.pytorch import Trainer
@@ -561,9 +562,47 @@ def test_bad_options_write_nothing(own: dict[str, Path], tmp_path: Path) -> None
     assert listing(own['image'].parent) == before
 
 
-def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> None:
-    import rasterio
+def test_the_map_writer_keeps_no_list_of_predictions(
+    own: dict[str, Path], tmp_path: Path
+) -> None:
+    from torchgeo_spectral.datamodules import SceneMapWriter
+    from torchgeo_spectral.datasets import collate_spectral
+    from torchgeo_spectral.tasks import SpectralClassificationTask
 
+    # Lightning's list of every batch's outputs grew the process by MBs a
+    # batch on a large scene; the map is the result
+    dm = finetune(own, window_size=1, batch_size=8, predict_batch_size=96)
+    task = SpectralClassificationTask(
+        model='spectral_vit_tiny',
+        patch_size=1,
+        bands_per_token=4,
+        embed_dim=32,
+        depth=1,
+        num_heads=2,
+        num_classes=3,
+    )
+    writer = SceneMapWriter(str(tmp_path / 'map.tif'))
+    trainer = Trainer(
+        accelerator='cpu',
+        callbacks=[writer],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    assert trainer.predict(task, dm) is None
+    # batches of 96 pixels (the last one partial) land where their pixels are
+    pixels = dm.predict_dataset
+    assert pixels is not None
+    batch = collate_spectral([pixels[i] for i in range(len(pixels))])  # type: ignore[arg-type]
+    with torch.inference_mode():
+        expected = task.predict_step(batch, 0).argmax(dim=1).numpy() + 1
+    with rasterio.open(tmp_path / 'map.tif') as src:
+        np.testing.assert_array_equal(src.read(1), expected.reshape(label_map().shape))
+    with pytest.raises(FileExistsError, match='set overwrite: true'):
+        trainer.predict(task, dm)
+
+
+def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> None:
     from torchgeo_spectral.datamodules.scene import ScenePixels, write_class_map
 
     labels = label_map(12)
