@@ -371,12 +371,26 @@ def test_grids_that_differ(own: dict[str, Path], tmp_path: Path) -> None:
         ValueError, match=r'small\.tif has shape \(30, 30\).*\(40, 40\)'
     ):
         finetune(own, labels=str(small)).setup('fit')
-    # georeferenced cube and labels on different grids
-    data = cube(label_map(20))
-    write_geotiff(tmp_path / 'geo.tif', data, WAVELENGTHS.tolist())
-    write_mask(tmp_path / 'shifted.tif', label_map(20), origin=(500300.0, 5800000.0))
-    with pytest.raises(ValueError, match=r'shifted\.tif is on grid .* grids differ'):
-        FileScene(tmp_path / 'geo.tif', tmp_path / 'shifted.tif')
+    # georeferenced labels on another grid are resampled onto the cube's, as
+    # TorchGeo aligns a label raster with its image
+    labels = label_map(20)
+    write_geotiff(tmp_path / 'geo.tif', cube(labels), WAVELENGTHS.tolist())
+    write_mask(tmp_path / 'shifted.tif', labels, origin=(500300.0, 5800000.0))
+    with pytest.warns(UserWarning, match=r'shifted\.tif is on another grid.*resampled'):
+        shifted = FileScene(
+            tmp_path / 'geo.tif', tmp_path / 'shifted.tif', num_classes=3
+        )
+    np.testing.assert_array_equal(shifted.gt[:, 10:], labels[:, :10])  # 300 m east
+    assert not shifted.gt[:, :10].any()
+    # labels at 15 m on the cube's 30 m pixels: the most common label of each
+    fine = np.kron(labels, np.ones((2, 2), dtype=labels.dtype))
+    write_mask(tmp_path / 'fine.tif', fine, res=15.0)
+    with pytest.warns(UserWarning, match='resampled'):
+        resampled = FileScene(tmp_path / 'geo.tif', tmp_path / 'fine.tif')
+    np.testing.assert_array_equal(resampled.gt, labels)
+    write_mask(tmp_path / 'far.tif', labels, origin=(900000.0, 5800000.0))
+    with pytest.raises(ValueError, match=r'far\.tif does not overlap the cube'):
+        FileScene(tmp_path / 'geo.tif', tmp_path / 'far.tif')
 
 
 def test_labels_outside_the_declared_classes(own: dict[str, Path]) -> None:

@@ -20,9 +20,12 @@ import numpy as np
 import numpy.typing as npt
 import rasterio
 import rasterio.errors
+import rasterio.warp
 from affine import Affine
+from rasterio.enums import Resampling
 from torchgeo.datasets.utils import Sample
 
+from ..samplers.splits import as_label_map
 from ..sensors.scenes import scenes_with_bands
 from ..wavelengths import read_wavelengths
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
@@ -409,6 +412,9 @@ class FileScene(HyperspectralScene):
     ) -> npt.NDArray[np.generic] | None:
         """Read a label map and check its grid against the cube.
 
+        A georeferenced label raster on another grid than a georeferenced cube
+        is resampled onto the cube's (:meth:`_warp_labels`).
+
         Args:
             path: The label file, or None.
             key: Its variable in a ``.mat`` file.
@@ -418,7 +424,9 @@ class FileScene(HyperspectralScene):
             The ``(H, W)`` label map, or None without a labels file.
 
         Raises:
-            ValueError: Naming both files and the values, if the grids differ.
+            ValueError: Naming both files and the values, if the grids differ
+                and cannot be aligned (one is not georeferenced, or they do not
+                overlap).
         """
         if path is None:
             return None
@@ -426,26 +434,75 @@ class FileScene(HyperspectralScene):
         if suffix in VECTOR_SUFFIXES:
             return self._rasterize(path, key, (int(shape[0]), int(shape[1])))
         gt = read_label_map(path, key)
+        rasters = suffix not in ('.mat', '.npy') and self._image.suffix.lower() not in (
+            '.mat',
+            '.npy',
+        )
+        if rasters:
+            image_grid, labels_grid = _raster_grid(self._image), _raster_grid(path)
+            georeferenced = None not in (*image_grid, *labels_grid)
+            if georeferenced and (image_grid, shape) != (labels_grid, gt.shape):
+                return self._warp_labels(path, gt, (int(shape[0]), int(shape[1])))
         if gt.ndim != 2 or gt.shape != tuple(shape):
             msg = (
                 f'label map {path} has shape {gt.shape}, but the cube {self._image} '
                 f'has {tuple(shape)} (rows, cols): the grids differ'
             )
             raise ValueError(msg)
-        if suffix not in ('.mat', '.npy') and self._image.suffix.lower() not in (
-            '.mat',
-            '.npy',
-        ):
-            image_grid, labels_grid = _raster_grid(self._image), _raster_grid(path)
-            georeferenced = None not in (*image_grid, *labels_grid)
-            if georeferenced and image_grid != labels_grid:
-                msg = (
-                    f'label map {path} is on grid {labels_grid}, but the cube '
-                    f'{self._image} is on {image_grid} (transform, CRS): the '
-                    'grids differ'
-                )
-                raise ValueError(msg)
         return gt
+
+    def _warp_labels(
+        self, path: Path, labels: npt.NDArray[np.generic], shape: tuple[int, int]
+    ) -> npt.NDArray[np.int64]:
+        """Resample a georeferenced label map onto the cube's grid.
+
+        As TorchGeo aligns a label raster with its image: reprojected to the
+        cube's CRS, each cube pixel taking the most common label of the label
+        pixels it covers (unlabelled ones aside).
+
+        Args:
+            path: The label raster.
+            labels: Its labels as read (nodata as 0).
+            shape: ``(H, W)`` of the cube.
+
+        Returns:
+            The label map on the cube's grid.
+
+        Raises:
+            ValueError: Naming both files, if the labels are not whole numbers
+                or do not overlap the cube.
+        """
+        try:
+            values = as_label_map(labels).astype(np.int32)
+        except ValueError as error:
+            raise ValueError(f'label map {path}: {error}') from error
+        with rasterio_env(), rasterio.open(path) as src:
+            src_transform, src_crs = src.transform, src.crs
+        with rasterio_env(), rasterio.open(self._image) as src:
+            dst_transform, dst_crs = src.transform, src.crs
+        warped = np.zeros(shape, dtype=np.int32)
+        rasterio.warp.reproject(
+            values,
+            warped,
+            src_transform=src_transform,
+            src_crs=src_crs,
+            src_nodata=0,
+            dst_transform=dst_transform,
+            dst_crs=dst_crs,
+            dst_nodata=0,
+            resampling=Resampling.mode,
+        )
+        if not warped.any():
+            msg = f'label map {path} does not overlap the cube {self._image}'
+            raise ValueError(msg)
+        warnings.warn(
+            f'label map {path} is on another grid than the cube {self._image}: '
+            "resampled onto the cube's grid (each cube pixel takes the most "
+            'common label it covers)',
+            UserWarning,
+            stacklevel=2,
+        )
+        return warped.astype(np.int64)
 
     def _rasterize(
         self, path: Path, column: str | None, shape: tuple[int, int]
