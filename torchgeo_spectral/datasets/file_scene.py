@@ -22,6 +22,7 @@ import rasterio
 import rasterio.errors
 import rasterio.warp
 from affine import Affine
+from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from torchgeo.datasets.utils import Sample
 
@@ -159,24 +160,40 @@ def read_label_map(
     return labels
 
 
-def _raster_grid(path: Path) -> tuple[tuple[float, ...] | None, str | None]:
-    """Transform and CRS of a raster, None when it is not georeferenced.
+def _georeference(path: Path) -> tuple[Affine, CRS] | None:
+    """Transform and CRS of a raster; None when it is not georeferenced.
 
     Args:
-        path: A raster.
+        path: A raster, or a ``.mat``/``.npy`` array (never georeferenced).
 
     Returns:
-        ``(transform, crs)``: the six affine coefficients ``(a, b, c, d, e, f)``
-        and the CRS string.
+        ``(transform, crs)``, or None.
     """
+    if path.suffix.lower() in ('.mat', '.npy'):
+        return None
     with rasterio_env(), warnings.catch_warnings():
         warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
         with rasterio.open(path) as src:
-            crs = src.crs.to_string() if src.crs else None
-            transform = src.transform
-    if transform == Affine.identity():
-        return None, crs
-    return tuple(round(v, 9) for v in transform[:6]), crs
+            crs, transform = src.crs, src.transform
+    if crs is None or transform == Affine.identity():
+        return None
+    return transform, crs
+
+
+def _same_grid(first: tuple[Affine, CRS], second: tuple[Affine, CRS]) -> bool:
+    """Whether two georeferences place pixels alike (to rounding).
+
+    Args:
+        first: ``(transform, crs)``.
+        second: ``(transform, crs)``.
+
+    Returns:
+        True for the same transform and CRS.
+    """
+    return (
+        all(round(a, 9) == round(b, 9) for a, b in zip(first[0][:6], second[0][:6]))
+        and first[1] == second[1]
+    )
 
 
 class FileScene(HyperspectralScene):
@@ -434,15 +451,13 @@ class FileScene(HyperspectralScene):
         if suffix in VECTOR_SUFFIXES:
             return self._rasterize(path, key, (int(shape[0]), int(shape[1])))
         gt = read_label_map(path, key)
-        rasters = suffix not in ('.mat', '.npy') and self._image.suffix.lower() not in (
-            '.mat',
-            '.npy',
-        )
-        if rasters:
-            image_grid, labels_grid = _raster_grid(self._image), _raster_grid(path)
-            georeferenced = None not in (*image_grid, *labels_grid)
-            if georeferenced and (image_grid, shape) != (labels_grid, gt.shape):
-                return self._warp_labels(path, gt, (int(shape[0]), int(shape[1])))
+        image_ref, labels_ref = _georeference(self._image), _georeference(path)
+        if (
+            image_ref is not None
+            and labels_ref is not None
+            and (gt.shape != tuple(shape) or not _same_grid(image_ref, labels_ref))
+        ):
+            return self._warp_labels(path, gt, labels_ref, image_ref, shape)
         if gt.ndim != 2 or gt.shape != tuple(shape):
             msg = (
                 f'label map {path} has shape {gt.shape}, but the cube {self._image} '
@@ -452,7 +467,12 @@ class FileScene(HyperspectralScene):
         return gt
 
     def _warp_labels(
-        self, path: Path, labels: npt.NDArray[np.generic], shape: tuple[int, int]
+        self,
+        path: Path,
+        labels: npt.NDArray[np.generic],
+        source: tuple[Affine, CRS],
+        target: tuple[Affine, CRS],
+        shape: tuple[int, ...],
     ) -> npt.NDArray[np.int64]:
         """Resample a georeferenced label map onto the cube's grid.
 
@@ -463,6 +483,8 @@ class FileScene(HyperspectralScene):
         Args:
             path: The label raster.
             labels: Its labels as read (nodata as 0).
+            source: Its transform and CRS.
+            target: The cube's transform and CRS.
             shape: ``(H, W)`` of the cube.
 
         Returns:
@@ -476,19 +498,15 @@ class FileScene(HyperspectralScene):
             values = as_label_map(labels).astype(np.int32)
         except ValueError as error:
             raise ValueError(f'label map {path}: {error}') from error
-        with rasterio_env(), rasterio.open(path) as src:
-            src_transform, src_crs = src.transform, src.crs
-        with rasterio_env(), rasterio.open(self._image) as src:
-            dst_transform, dst_crs = src.transform, src.crs
-        warped = np.zeros(shape, dtype=np.int32)
+        warped = np.zeros((int(shape[0]), int(shape[1])), dtype=np.int32)
         rasterio.warp.reproject(
             values,
             warped,
-            src_transform=src_transform,
-            src_crs=src_crs,
+            src_transform=source[0],
+            src_crs=source[1],
             src_nodata=0,
-            dst_transform=dst_transform,
-            dst_crs=dst_crs,
+            dst_transform=target[0],
+            dst_crs=target[1],
             dst_nodata=0,
             resampling=Resampling.mode,
         )
@@ -524,20 +542,15 @@ class FileScene(HyperspectralScene):
             ValueError: Naming both files, if the cube is not georeferenced, or
                 as :func:`~torchgeo_spectral.datasets.vector_labels.rasterize_labels`.
         """
-        transform, crs = Affine.identity(), None
-        if self._image.suffix.lower() not in ('.mat', '.npy'):
-            with rasterio_env(), warnings.catch_warnings():
-                warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-                with rasterio.open(self._image) as src:
-                    transform, crs = src.transform, src.crs
-        if crs is None or transform == Affine.identity():
+        georeference = _georeference(self._image)
+        if georeference is None:
             msg = (
                 f'label polygons {path} need a georeferenced cube, but {self._image} '
                 'has no CRS or transform; rasterize them onto its grid first'
             )
             raise ValueError(msg)
         labels, names = rasterize_labels(
-            path, column, shape, transform, crs, self._declared
+            path, column, shape, *georeference, self._declared
         )
         if names is not None:
             self._declared = names
