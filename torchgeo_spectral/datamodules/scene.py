@@ -174,11 +174,12 @@ def pixel_statistics(
         # inf is nodata as NaN is (normalize_in_place zeroes both); a mean over
         # it would be inf and scale every value of the scene to 0
         values[~finite] = np.nan  # in place: values is already a copy
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', RuntimeWarning)
-            total[chunk] = np.nansum(values, axis=1)
-            mean[chunk] = np.nanmean(values, axis=1)
-            std[chunk] = np.nanstd(values, axis=1)
+        total[chunk] = np.nansum(values, axis=1)
+        if normalization == 'band':
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN bands
+                mean[chunk] = np.nanmean(values, axis=1)
+                std[chunk] = np.nanstd(values, axis=1)
     valid = count > 0
     if normalization == 'scene':
         level = float(total.sum() / count.sum()) if valid.any() else 0.0
