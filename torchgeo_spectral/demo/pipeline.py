@@ -283,7 +283,7 @@ def finetune(
     )
     datamodule.batch_size = cfg.batch_size
     _trainer(cfg.steps).fit(task, datamodule=datamodule)
-    datamodule.batch_size = cfg.eval_batch_size
+    datamodule.batch_size = datamodule.predict_batch_size = cfg.eval_batch_size
     results = _trainer().test(task, datamodule=datamodule, verbose=False)[0]
     return task, {
         'overall_accuracy': float(results['test_OverallAccuracy']),
