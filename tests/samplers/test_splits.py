@@ -369,6 +369,44 @@ def test_split_command(
     assert 'exists; pass --overwrite' in capsys.readouterr().err
 
 
+def test_split_command_reads_labels_onto_the_cube(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from own_scene import label_map, write_own_scene, write_raster
+
+    from torchgeo_spectral.datasets import FileScene
+    from torchgeo_spectral.samplers.cli import main
+
+    # a benchmark's training and test maps: the data module's split, on the
+    # command line (the guide's step 1)
+    files = write_own_scene(tmp_path / 'scene')
+    labels = label_map()
+    train, test = labels.copy(), labels.copy()
+    train[25:] = 0
+    test[:25] = 0
+    write_raster(tmp_path / 'train.tif', train[None])
+    write_raster(tmp_path / 'test.tif', test[None])
+    out = tmp_path / 'split.npz'
+    common = ['--labels', str(tmp_path / 'train.tif'), '--output', str(out)]
+    scene = ['--image', str(files['image']), '--wavelengths', str(files['wavelengths'])]
+    assert not main([*common, *scene, '--test-labels', str(tmp_path / 'test.tif')])
+    assert re.search(r'^\s+1\s+\d+\s+0\s+\d+$', capsys.readouterr().out, re.MULTILINE)
+    read = FileScene(
+        files['image'],
+        tmp_path / 'train.tif',
+        files['wavelengths'],
+        test_labels=tmp_path / 'test.tif',
+        mode='tile',
+    )
+    split = SpatialSplit.load(out, labels=read.gt, test_mask=read.test_mask)
+    assert np.array_equal(split.mask('test'), test > 0)
+    # without the cube, a test map cannot be placed
+    assert (
+        main([*common, '--test-labels', str(tmp_path / 'test.tif'), '--overwrite']) == 1
+    )
+    assert '--test-labels needs --image' in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ('options', 'message'),
     [

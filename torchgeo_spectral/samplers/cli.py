@@ -1,7 +1,9 @@
 """``torchgeo-spectral split``: a spatially disjoint split of a label raster.
 
 Makes a :func:`~torchgeo_spectral.samplers.spatial_block_split` from a label map
-(GeoTIFF or any rasterio file, ``.mat``, ``.npy``), saves it as ``.npz`` with the
+(GeoTIFF or any rasterio file, ``.mat``, ``.npy``), or from the labels of a cube
+(``--image``: label polygons, a label raster on another grid, a test map given
+with ``--test-labels``, read as the data module reads them), saves it as ``.npz`` with the
 scene fingerprint (so that :class:`~torchgeo_spectral.datamodules.SceneDataModule`
 refuses it for another scene), prints the labels per class and split, and draws
 the split as a PNG. Nothing is written when an argument or the input is wrong.
@@ -109,7 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         '--labels', required=True, help='label map (GeoTIFF, .mat, .npy; 0 = none)'
     )
-    parser.add_argument('--labels-key', help='variable name in a .mat file')
+    parser.add_argument(
+        '--labels-key', help='variable in a .mat file, or class column of polygons'
+    )
+    parser.add_argument(
+        '--image',
+        help='the cube the labels belong to: read the labels onto its grid as '
+        'SceneDataModule does (needed for polygons, labels on another grid and '
+        '--test-labels)',
+    )
+    parser.add_argument('--image-key', help='variable of the cube in a .mat file')
+    parser.add_argument(
+        '--wavelengths', help='band centres of the cube (file, sensor or scene name)'
+    )
+    parser.add_argument(
+        '--test-labels',
+        help='label map of the test pixels that came with the scene (needs '
+        '--image); they are the test set as given',
+    )
+    parser.add_argument('--test-labels-key', help='variable in a .mat file')
     parser.add_argument('--output', required=True, help='split file (.npz)')
     parser.add_argument('--png', help='figure of the split (default: OUTPUT.png)')
     parser.add_argument(
@@ -164,6 +184,43 @@ def _check_classes(labels: NDArray[np.int64], num_classes: int, path: str) -> No
         raise ValueError(msg)
 
 
+def _read_labels(
+    args: argparse.Namespace,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_] | None]:
+    """The label map, and the test pixels given with it.
+
+    Args:
+        args: Parsed options.
+
+    Returns:
+        ``(labels, test_mask)``; ``test_mask`` is None without ``--test-labels``.
+
+    Raises:
+        ValueError: Naming the file, for unreadable or misplaced labels.
+    """
+    from ..datasets.file_scene import FileScene, read_label_map
+
+    if args.image is None:
+        if args.test_labels is not None:
+            raise ValueError('--test-labels needs --image (the cube of the labels)')
+        try:
+            return as_label_map(read_label_map(args.labels, args.labels_key)), None
+        except ValueError as error:
+            raise ValueError(f'{args.labels}: {error}') from error
+    # the data module's own reading: polygons, grids, test labels, one place
+    scene = FileScene(
+        args.image,
+        args.labels,
+        args.wavelengths,
+        image_key=args.image_key,
+        labels_key=args.labels_key,
+        test_labels=args.test_labels,
+        test_labels_key=args.test_labels_key,
+        mode='tile',
+    )
+    return scene.gt, scene.test_mask
+
+
 def run(args: argparse.Namespace) -> str:
     """Make, save and draw a split.
 
@@ -177,8 +234,6 @@ def run(args: argparse.Namespace) -> str:
         ValueError: For a bad option or input (nothing is written).
         FileExistsError: If an output exists and ``--overwrite`` is not given.
     """
-    from ..datasets.file_scene import read_label_map
-
     output = Path(args.output)
     if output.suffix != '.npz':
         output = output.with_name(output.name + '.npz')
@@ -194,15 +249,12 @@ def run(args: argparse.Namespace) -> str:
         budget=as_budget(args.budget),
         seed=args.seed,
     )
-    try:
-        labels = as_label_map(read_label_map(args.labels, args.labels_key))
-    except ValueError as error:
-        raise ValueError(f'{args.labels}: {error}') from error
-    if args.num_classes is not None:
-        _check_classes(labels, args.num_classes, args.labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always', UserWarning)
-        split = settings.draw(labels, args.labels)
+        labels, test_mask = _read_labels(args)
+        if args.num_classes is not None:
+            _check_classes(labels, args.num_classes, args.labels)
+        split = settings.draw(labels, args.labels, test_mask)
     figure = split_figure(split, labels, Path(args.labels).name)
     output.parent.mkdir(parents=True, exist_ok=True)
     split.save(output)
