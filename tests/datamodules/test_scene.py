@@ -393,6 +393,13 @@ def test_grids_that_differ(own: dict[str, Path], tmp_path: Path) -> None:
         FileScene(tmp_path / 'geo.tif', tmp_path / 'far.tif')
 
 
+def test_a_cube_given_as_labels_is_refused(own: dict[str, Path]) -> None:
+    with pytest.raises(
+        ValueError, match=r'cube\.tif: a label map has one band, this raster has 12'
+    ):
+        finetune(own, labels=str(own['image'])).setup('fit')
+
+
 def test_labels_outside_the_declared_classes(own: dict[str, Path]) -> None:
     with pytest.raises(
         ValueError, match=r'labels\.tif: labels \[3\] outside the declared classes 0..2'

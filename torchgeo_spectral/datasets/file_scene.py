@@ -151,9 +151,14 @@ def read_label_map(
             with rasterio_env(), warnings.catch_warnings():
                 warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
                 with rasterio.open(path) as src:
+                    count = src.count
                     data = src.read(1, masked=True)
         except rasterio.errors.RasterioIOError as error:
             raise ValueError(f'{path}: not a readable raster ({error})') from error
+        if count != 1:
+            # a cube given as labels would otherwise become its first band's values
+            msg = f'{path}: a label map has one band, this raster has {count}'
+            raise ValueError(msg)
         labels = np.asarray(np.ma.filled(data, 0))
     if labels.dtype.kind == 'f':
         labels = np.where(np.isnan(labels), 0, labels)
