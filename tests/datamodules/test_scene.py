@@ -400,11 +400,19 @@ def test_a_cube_given_as_labels_is_refused(own: dict[str, Path]) -> None:
         finetune(own, labels=str(own['image'])).setup('fit')
 
 
-def test_labels_outside_the_declared_classes(own: dict[str, Path]) -> None:
+def test_labels_outside_the_declared_classes(
+    own: dict[str, Path], tmp_path: Path
+) -> None:
     with pytest.raises(
-        ValueError, match=r'labels\.tif: labels \[3\] outside the declared classes 0..2'
+        ValueError, match=r'labels\.tif: labels \[3\] outside the classes 0..2'
     ):
         finetune(own, num_classes=2).setup('fit')
+    # -1 for unlabelled pixels, as some Python datasets store them
+    labels = label_map().astype(np.int16)
+    labels[labels == 0] = -1
+    np.save(tmp_path / 'negative.npy', labels)
+    with pytest.raises(ValueError, match='if -1 marks unlabelled pixels, make it 0'):
+        finetune(own, labels=str(tmp_path / 'negative.npy')).setup('fit')
 
 
 def test_nan_in_a_float_label_map_is_unlabelled(tmp_path: Path) -> None:

@@ -360,9 +360,11 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
         )
         if bad.size:
             msg = (
-                f'{path}: labels {bad.tolist()} outside the declared classes 0..'
+                f'{path}: labels {bad.tolist()} outside the classes 0..'
                 f'{len(self.class_names)} (0 = unlabelled; {counts.tolist()} pixels)'
             )
+            if bad[0] < 0:
+                msg += f'; if {bad[0]} marks unlabelled pixels, make it 0'
             raise ValueError(msg)
         return labels
 
