@@ -245,6 +245,11 @@ def test_given_test_split_errors(scene: np.ndarray) -> None:
         given_test_split(scene, np.ones((2, 2), dtype=bool), 1, 10)
     with pytest.raises(ValueError, match='no labelled test pixel'):
         given_test_split(scene, np.zeros(scene.shape, dtype=bool), 1, 10)
+    # training labels in one block leave none to train on beside validation
+    one_block = np.ones(scene.shape, dtype=bool)
+    one_block[:10, :10] = False
+    with pytest.raises(ValueError, match=r'^validation blocks drawn among the train'):
+        given_test_split(scene, one_block, 1, 10, val_fraction=0.2)
     with pytest.raises(ValueError, match=r'^labels\.tif: .*no labelled training'):
         SplitSettings(patch_size=1, block_size=10).draw(
             scene, 'labels.tif', test_mask=np.ones(scene.shape, dtype=bool)

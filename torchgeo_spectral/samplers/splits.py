@@ -669,14 +669,22 @@ def given_test_split(
     if val_fraction > 0:
         # validation blocks are drawn from the training labels as test blocks
         # are drawn from a whole scene
-        inner = spatial_block_split(
-            train_map,
-            patch_size,
-            blocks,
-            test_fraction=val_fraction,
-            budget=budget,
-            seed=seed,
-        )
+        try:
+            inner = spatial_block_split(
+                train_map,
+                patch_size,
+                blocks,
+                test_fraction=val_fraction,
+                budget=budget,
+                seed=seed,
+            )
+        except ValueError as error:
+            # its "test" blocks are the validation blocks here
+            msg = (
+                f'validation blocks drawn among the training labels (val_fraction='
+                f'{val_fraction}; 0 for none): {error}'
+            )
+            raise ValueError(msg) from error
         region = np.where(inner.region == TEST, VAL, inner.region).astype(np.uint8)
         block_roles = np.where(inner.blocks == TEST, VAL, inner.blocks)
         train, val = inner.train, inner.test
