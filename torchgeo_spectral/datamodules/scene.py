@@ -174,8 +174,9 @@ def pixel_statistics(
         # inf is nodata as NaN is (normalize_in_place zeroes both); a mean over
         # it would be inf and scale every value of the scene to 0
         values[~finite] = np.nan  # in place: values is already a copy
-        total[chunk] = np.nansum(values, axis=1)
-        if normalization == 'band':
+        if normalization == 'scene':
+            total[chunk] = np.nansum(values, axis=1)
+        else:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN bands
                 mean[chunk] = np.nanmean(values, axis=1)
