@@ -389,10 +389,14 @@ class FileScene(HyperspectralScene):
             if info.layout == 'raster':
                 image = self._nodata_to_nan(image)
         file_w = resolve_wavelengths(self._source, image.shape[0], from_file, path)
-        gt = self._read_labels(self._labels, self._labels_key, image.shape[1:])
-        labels = gt if gt is not None else np.zeros(image.shape[1:], np.int64)
+        shape = image.shape[1:]
+        labels = (
+            np.zeros(shape, np.int64)
+            if self._labels is None
+            else self._read_labels(self._labels, self._labels_key, shape)
+        )
         if self._test_labels is not None:
-            labels = self._merge_test_labels(labels)
+            labels = self._merge_test_labels(labels, self._test_labels)
         self._class_names = self._classes(labels)
         return image, file_w, labels
 
@@ -430,28 +434,26 @@ class FileScene(HyperspectralScene):
         return image
 
     def _read_labels(
-        self, path: Path | None, key: str | None, shape: tuple[int, ...]
-    ) -> npt.NDArray[np.generic] | None:
+        self, path: Path, key: str | None, shape: tuple[int, ...]
+    ) -> npt.NDArray[np.generic]:
         """Read a label map and check its grid against the cube.
 
         A georeferenced label raster on another grid than a georeferenced cube
         is resampled onto the cube's (:meth:`_warp_labels`).
 
         Args:
-            path: The label file, or None.
+            path: The label file.
             key: Its variable in a ``.mat`` file.
             shape: ``(H, W)`` of the cube.
 
         Returns:
-            The ``(H, W)`` label map, or None without a labels file.
+            The ``(H, W)`` label map.
 
         Raises:
             ValueError: Naming both files and the values, if the grids differ
                 and cannot be aligned (one is not georeferenced, or they do not
                 overlap).
         """
-        if path is None:
-            return None
         suffix = path.suffix.lower()
         if suffix in VECTOR_SUFFIXES:
             return self._rasterize(path, key, (int(shape[0]), int(shape[1])))
@@ -562,12 +564,13 @@ class FileScene(HyperspectralScene):
         return labels
 
     def _merge_test_labels(
-        self, labels: npt.NDArray[np.generic]
+        self, labels: npt.NDArray[np.generic], path: Path
     ) -> npt.NDArray[np.generic]:
         """Add the test map's pixels to the training labels; set :attr:`test_mask`.
 
         Args:
             labels: The training label map.
+            path: The test label file.
 
         Returns:
             One map of every labelled pixel, training and test.
@@ -575,15 +578,14 @@ class FileScene(HyperspectralScene):
         Raises:
             ValueError: Naming both files, if a pixel is labelled in both.
         """
-        test = self._read_labels(self._test_labels, self._test_labels_key, labels.shape)
-        assert test is not None
+        test = self._read_labels(path, self._test_labels_key, labels.shape)
         mask = np.asarray(test != 0)
         both = mask & (np.asarray(labels) != 0)
         if both.any():
             row, col = (int(v[0]) for v in np.nonzero(both))
             msg = (
                 f'{int(both.sum())} pixels are labelled both in {self._labels} and '
-                f'in the test labels {self._test_labels} (the first at row {row}, '
+                f'in the test labels {path} (the first at row {row}, '
                 f'col {col}): a pixel cannot be a training and a test pixel'
             )
             raise ValueError(msg)
