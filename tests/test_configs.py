@@ -1,22 +1,19 @@
 """Every shipped config runs one fast_dev_run step with a tiny model on fake data."""
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from own_scene import write_own_scene
+from synthetic import cube, write_envi, write_geotiff
 
 from torchgeo_spectral.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / 'conf'
 DATA = ROOT / 'tests' / 'data'
-sys.path.insert(0, str(DATA))
-
-from own_scene import write_own_scene
-from synthetic import cube, write_envi, write_geotiff
 
 TINY = [
     '--model.init_args.model=spectral_vit_tiny',

@@ -10,13 +10,13 @@ import hashlib
 import re
 import shlex
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
+from own_scene import write_own_scene, write_raster
 from rasterio.errors import NotGeoreferencedWarning
 
 from torchgeo_spectral.main import main
@@ -24,9 +24,6 @@ from torchgeo_spectral.samplers import SpatialSplit
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / 'docs' / 'guide' / 'own_scene.rst'
-sys.path.insert(0, str(ROOT / 'tests' / 'data'))
-
-from own_scene import write_own_scene, write_raster
 
 # Small enough for a 2-core CPU: tiny model, windows of 3 px, p = 1, one epoch.
 TINY = [

@@ -1,4 +1,3 @@
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -6,12 +5,10 @@ import pytest
 import rasterio
 import torch
 from rasterio.transform import from_origin
+from synthetic import cube, write_geotiff
 
 from torchgeo_spectral.datamodules import FoundationDataModule
 from torchgeo_spectral.datamodules.foundation import FoundationBatchSampler
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'data'))
-from synthetic import cube, write_geotiff
 
 
 def _band_file(path: Path, value: float, size: int = 12) -> None:

@@ -1,14 +1,11 @@
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from synthetic import cube, write_envi, write_geotiff
 
 from torchgeo_spectral.datamodules import MixedCubeFolderDataModule
 from torchgeo_spectral.samplers import BandSetBatchSampler
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'data'))
-from synthetic import cube, write_envi, write_geotiff
 
 
 def test_batches_hold_one_band_set(tmp_path: Path) -> None:

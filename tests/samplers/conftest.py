@@ -1,14 +1,8 @@
 """Fake labelled scenes for the sampler tests."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy import ndimage
-
-# tests/data/own_scene.py writes a cube and its labels for the split command
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'data'))
 
 
 def fake_scene(shape: tuple[int, int] = (60, 80), seed: int = 0) -> np.ndarray:
