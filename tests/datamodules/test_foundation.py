@@ -95,7 +95,6 @@ def test_library_batches_are_mixed_in_and_scaled(tmp_path: Path) -> None:
         library_num_bands=(3, 10),
         library_sensors=[],
         library_level=3,
-        library_components=6,
         augment=False,
         max_bands=None,
     )
@@ -112,10 +111,6 @@ def test_library_batches_are_mixed_in_and_scaled(tmp_path: Path) -> None:
     assert all(b['mask'].shape == (4, 5, 5) for b in library)
     assert all(0 <= int(b['mask'].min()) and int(b['mask'].max()) < 26 for b in library)
     assert not any('mask' in b for b in real)
-    # And their mixture in the library's principal components (the spectrum
-    # term's target), which the library's scaling does not touch.
-    assert all(b['components'].shape == (4, 6, 5, 5) for b in library)
-    assert not any('components' in b for b in real)
     assert len(list(dm.val_dataloader())) >= dm.library_val_batches
 
 

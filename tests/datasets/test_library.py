@@ -232,40 +232,6 @@ def test_image_is_lit_mixture_plus_noise(library: SpectralLibrary) -> None:
     assert float(np.abs(residual).max()) > 0
 
 
-def test_components_are_the_mixture_in_library_principal_components(
-    library: SpectralLibrary,
-) -> None:
-    from sklearn.decomposition import PCA
-
-    ds = scenes(library, size=6, components=5)
-    scene = ds.generate(1)
-    assert scene.components is not None
-    assert scene.components.shape == (5, 6, 6)
-    torch.testing.assert_close(ds[1]['components'], torch.from_numpy(scene.components))
-    # The full-resolution mixture (before illumination and noise), whitened by
-    # scikit-learn's PCA of the library; component signs are arbitrary.
-    pca = PCA(n_components=5, whiten=True, svd_solver='full')
-    pca.fit(library.spectra.astype(np.float64))
-    mixture = np.einsum(
-        'kc,khw->hwc',
-        library.spectra[scene.endmembers].astype(np.float64),
-        scene.abundances,
-    )
-    expected = pca.transform(mixture.reshape(36, -1)).T.reshape(5, 6, 6)
-    np.testing.assert_allclose(
-        np.abs(scene.components), np.abs(expected), rtol=1e-3, atol=1e-3
-    )
-    # The same scene without them is the same scene.
-    plain = scenes(library, size=6).generate(1)
-    assert plain.components is None
-    assert 'components' not in scenes(library, size=6)[1]
-    np.testing.assert_array_equal(plain.image, scene.image)
-    with pytest.raises(ValueError, match=r'components: expected at most 180'):
-        scenes(library, components=181)
-    with pytest.raises(ValueError, match='components must be an integer >= 0'):
-        scenes(library, components=-1)
-
-
 def test_sensor_band_count(library: SpectralLibrary) -> None:
     ds = scenes(library, sensors=['sentinel2'], sensor_probability=1.0)
     sample = ds[0]

@@ -39,7 +39,6 @@ class Cubes(Dataset[dict[str, Tensor]]):
         size: int = 16,
         num_classes: int = 3,
         seed: int = 0,
-        components: int = 0,
     ) -> None:
         gen = torch.Generator().manual_seed(seed)
         self.samples = []
@@ -56,10 +55,6 @@ class Cubes(Dataset[dict[str, Tensor]]):
                         'target': image.mean().reshape(1),
                     }
                 )
-                if components:
-                    self.samples[-1]['components'] = torch.randn(
-                        components, size, size, generator=gen
-                    )
 
     def __len__(self) -> int:
         return len(self.samples)

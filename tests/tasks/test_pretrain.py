@@ -130,105 +130,70 @@ def test_export_encoder(tmp_path: Path) -> None:
     assert path.is_file()
 
 
-def test_library_terms_train_heads_on_batches_with_their_targets(
-    tmp_path: Path,
-) -> None:
-    data = Cubes(per_set=4, num_classes=3, components=4)
-    task = SpectralMAETask(
-        **TINY_MAE, material_classes=3, material_pixels=5, spectrum_components=4
-    )
-    heads = {'material': task.material_head, 'spectrum': task.spectrum_head}
-    before = {}
-    for name, head in heads.items():
-        assert head is not None
-        before[name] = head.weight.detach().clone()
+def test_material_term_trains_a_head_on_batches_with_a_mask(tmp_path: Path) -> None:
+    data = Cubes(per_set=4, num_classes=3)
+    task = SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=5)
+    assert task.material_head is not None
+    before = task.material_head.weight.detach().clone()
     trainer = _trainer(tmp_path, max_steps=2)
     trainer.fit(task, loader(data, batch_size=2), loader(data, batch_size=2))
+    assert not torch.equal(before, task.material_head.weight)
     metrics = (tmp_path / 'logs' / 'version_0' / 'metrics.csv').read_text()
-    for name, head in heads.items():
-        assert head is not None
-        assert not torch.equal(before[name], head.weight)
-        assert f'train_{name}_loss' in metrics
-        assert f'val_{name}_loss' in metrics
-    # Without the terms there are no heads.
-    plain = SpectralMAETask(**TINY_MAE)
-    assert plain.material_head is None
-    assert plain.spectrum_head is None
+    assert 'train_material_loss' in metrics
+    assert 'val_material_loss' in metrics
+    # Without the term there is no head.
+    assert SpectralMAETask(**TINY_MAE).material_head is None
 
 
-def test_library_terms_score_single_pixels() -> None:
-    task = SpectralMAETask(
-        **{**TINY_MAE, 'patch_size': 1}, material_classes=3, spectrum_components=4
-    )
+def test_material_loss_is_the_cross_entropy_of_single_pixels() -> None:
+    task = SpectralMAETask(**{**TINY_MAE, 'patch_size': 1}, material_classes=3)
     x = torch.rand(2, 12, 4, 4)
     wl = wavelengths(12)
     mask = torch.randint(0, 3, (2, 4, 4))
-    components = torch.randn(2, 4, 4, 4)
     task.hparams['material_pixels'] = 16  # every pixel: the order cannot matter
-    losses = task.library_losses(x, wl, {'mask': mask, 'components': components})
+    loss = task.material_loss(x, wl, mask)
     pixels = x.permute(0, 2, 3, 1).reshape(32, 12, 1, 1)
-    encoder, material, spectrum = task.encoder, task.material_head, task.spectrum_head
-    assert material is not None
-    assert spectrum is not None
-    embedding = encoder(pixels, wl)
-    expected = torch.nn.functional.cross_entropy(material(embedding), mask.reshape(-1))
-    torch.testing.assert_close(losses['material'], expected)
-    wanted = components.permute(0, 2, 3, 1).reshape(32, 4)
-    expected = torch.nn.functional.mse_loss(spectrum(embedding), wanted)
-    torch.testing.assert_close(losses['spectrum'], expected)
-    # Patch tokens: each cell is labelled with its most frequent class and
-    # regressed onto its mean components.
-    patches = SpectralMAETask(
-        **TINY_MAE, material_classes=3, material_pixels=1, spectrum_components=4
-    )
+    encoder, head = task.encoder, task.material_head
+    assert head is not None
+    logits = head(encoder(pixels, wl))
+    expected = torch.nn.functional.cross_entropy(logits, mask.reshape(-1))
+    torch.testing.assert_close(loss, expected)
+    # Patch tokens: each cell is labelled with its most frequent class.
+    patches = SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=1)
     cells = torch.zeros(1, 16, 16, dtype=torch.long)
     cells[0, :4, :4] = 2
     cells[0, 0, 0] = 1
     generator = torch.Generator().manual_seed(0)
-    batch = {'mask': cells, 'components': torch.randn(1, 4, 16, 16)}
-    losses = patches.library_losses(torch.rand(1, 12, 16, 16), wl, batch, generator)
-    assert set(losses) == {'material', 'spectrum'}
-    assert all(loss > 0 for loss in losses.values())
+    assert patches.material_loss(torch.rand(1, 12, 16, 16), wl, cells, generator) > 0
 
 
-def test_library_targets_out_of_range_are_named() -> None:
-    task = SpectralMAETask(
-        **{**TINY_MAE, 'patch_size': 1}, material_classes=3, spectrum_components=4
-    )
-    x, wl = torch.rand(1, 12, 4, 4), wavelengths(12)
+def test_material_class_out_of_range_is_named() -> None:
+    task = SpectralMAETask(**{**TINY_MAE, 'patch_size': 1}, material_classes=3)
+    mask = torch.full((1, 4, 4), 5)
     with pytest.raises(ValueError, match=r'classes 5\.\.5, expected 0\.\.2'):
-        task.library_losses(x, wl, {'mask': torch.full((1, 4, 4), 5)})
-    with pytest.raises(ValueError, match='holds 3 principal components, expected 4'):
-        task.library_losses(x, wl, {'components': torch.randn(1, 3, 4, 4)})
+        task.material_loss(torch.rand(1, 12, 4, 4), wavelengths(12), mask)
+    with pytest.raises(ValueError, match='material_classes > 0'):
+        SpectralMAETask(**TINY_MAE).material_loss(
+            torch.rand(1, 12, 4, 4), wavelengths(12), mask
+        )
     with pytest.raises(ValueError, match='material_pixels >= 1'):
         SpectralMAETask(**TINY_MAE, material_classes=3, material_pixels=0)
     with pytest.raises(ValueError, match='material_min_bands >= 1'):
         SpectralMAETask(**TINY_MAE, material_classes=3, material_min_bands=0)
-    with pytest.raises(ValueError, match=r'spectrum_components .* >= 0'):
-        SpectralMAETask(**TINY_MAE, spectrum_components=-1)
 
 
-def test_library_terms_skip_batches_with_too_few_bands() -> None:
-    task = SpectralMAETask(
-        **TINY_MAE, material_classes=3, spectrum_components=4, material_min_bands=12
-    )
+def test_material_term_skips_batches_with_too_few_bands() -> None:
+    task = SpectralMAETask(**TINY_MAE, material_classes=3, material_min_bands=12)
     mask = torch.zeros(2, 16, 16, dtype=torch.long)
-    components = torch.zeros(2, 4, 16, 16)
-    wl = wavelengths(12)
-
-    def terms(bands: int, **batch: torch.Tensor) -> set[str]:
-        x = torch.rand(2, bands, 16, 16)
-        return set(task.library_losses(x, wl[:bands], batch))
-
-    assert terms(12, mask=mask, components=components) == {'material', 'spectrum'}
-    assert terms(12, components=components) == {'spectrum'}
-    assert terms(11, mask=mask, components=components) == set()
-    assert terms(12) == set()
-    plain = SpectralMAETask(**TINY_MAE)
-    assert plain.library_losses(torch.rand(2, 12, 16, 16), wl, {'mask': mask}) == {}
+    assert task.has_materials({'image': torch.rand(2, 12, 16, 16), 'mask': mask})
+    assert not task.has_materials({'image': torch.rand(2, 11, 16, 16), 'mask': mask})
+    assert not task.has_materials({'image': torch.rand(2, 12, 16, 16)})
+    assert not SpectralMAETask(**TINY_MAE).has_materials(
+        {'image': torch.rand(2, 12, 16, 16), 'mask': mask}
+    )
     # Checkpoints of earlier versions score every batch with a mask.
     del task.hparams['material_min_bands']
-    assert terms(3, mask=mask) == {'material'}
+    assert task.has_materials({'image': torch.rand(2, 3, 16, 16), 'mask': mask})
 
 
 def test_training_skips_the_material_term_below_min_bands(tmp_path: Path) -> None:

@@ -127,22 +127,16 @@ class LibraryPatches(Dataset[Sample]):
 
     @override
     def __getitem__(self, index: int) -> Sample:
-        """Scene ``index`` as a patch: ``image``, ``wavelength``, ``valid``, ``mask``.
-
-        Also ``components`` when the scenes give them.
-        """
+        """Scene ``index`` as a patch: ``image``, ``wavelength``, ``valid``, ``mask``."""
         sample = self.scenes[index]
         image: Tensor = sample['image'] * self.factor
         valid = torch.ones(image.shape[-2:], dtype=torch.bool)
-        patch: Sample = {
+        return {
             'image': image,
             'wavelength': sample['wavelength'],
             'valid': valid,
             'mask': sample['mask'],
         }
-        if 'components' in sample:
-            patch['components'] = sample['components']
-        return patch
 
 
 class FoundationBatchSampler(BandSetBatchSampler):
@@ -248,7 +242,6 @@ class FoundationDataModule(MixedCubeFolderDataModule):
         library_level: int = 2,
         library_size: int = 200_000,
         library_val_batches: int = 4,
-        library_components: int = 0,
         **kwargs: Any,
     ) -> None:
         """Initialize the data module.
@@ -287,10 +280,6 @@ class FoundationDataModule(MixedCubeFolderDataModule):
                 mix; each library patch's ``mask`` holds the dominant class.
             library_size: Library scenes to draw from across epochs.
             library_val_batches: Library batches in validation (fixed scenes).
-            library_components: Give every library patch ``components``
-                ``(n, p, p)``, each pixel's mixture in the library's top ``n``
-                principal components (the target of the spectrum term of
-                :class:`~torchgeo_spectral.tasks.SpectralMAETask`); 0: none.
             **kwargs: Further :class:`MixedCubeFolderDataModule` arguments
                 (``scaling``, ``max_nodata_fraction``, ``augment``, ...).
 
@@ -340,7 +329,6 @@ class FoundationDataModule(MixedCubeFolderDataModule):
         self.library_classes: tuple[str, ...] = ()
         self.library_size = library_size
         self.library_val_batches = library_val_batches
-        self.library_components = library_components
         self.library_factor = 1.0
         self.library_train: Dataset[Sample] | None = None
         self.library_val: Dataset[Sample] | None = None
@@ -459,7 +447,6 @@ class FoundationDataModule(MixedCubeFolderDataModule):
             'sensors': self.library_sensors,
             'num_bands_range': tuple(self.library_num_bands),
             'group_size': self.batch_size,
-            'components': self.library_components,
         }
         self.library_train = LibraryPatches(
             SyntheticLibraryScenes(

@@ -412,9 +412,6 @@ class LibraryScene:
             multiplied by ``shading * (1 + tilt * (wavelength_c - 1425) / 1025)``.
         mask: Dominant class per pixel ``(H, W)``: the class with the largest
             summed abundance of its endmembers.
-        components: Coordinates of each pixel's mixture in the library's
-            principal components ``(n, H, W)`` (see
-            :attr:`SyntheticLibraryScenes.components`), or None without them.
     """
 
     image: np.ndarray
@@ -427,7 +424,6 @@ class LibraryScene:
     shading: np.ndarray
     tilt: np.ndarray
     mask: np.ndarray
-    components: np.ndarray | None = None
 
 
 def _check_range(value: tuple[int, int], low: int, high: int, name: str) -> None:
@@ -515,12 +511,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
     indices ``group_size * g`` to ``group_size * (g + 1) - 1`` share one band set,
     so that a sequential sampler with ``batch_size=group_size`` gives batches of
     one band set, as :func:`~torchgeo_spectral.datasets.collate_spectral` requires.
-    With ``components=n`` samples also hold ``'components': (n, H, W)
-    float32``: each pixel's mixture of step 3 at the library's own resolution,
-    whatever the band set, as coordinates in the library's top ``n`` principal
-    components (each scaled to unit variance over the library): what the
-    pixel's spectrum is, as far as the library can tell, independent of
-    illumination, band set and noise.
     """
 
     def __init__(
@@ -535,7 +525,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
         materials_range: tuple[int, int] = (2, 6),
         group_size: int = 1,
         seed: int = 0,
-        components: int = 0,
         transforms: Callable[[Sample], Sample] | None = None,
     ) -> None:
         """Initialize the dataset.
@@ -558,9 +547,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
                 spectra).
             group_size: Number of consecutive scenes that share a band set.
             seed: Seed of the whole dataset (non-negative).
-            components: Number of the library's principal components in which
-                each sample also gives every pixel's mixture, as ``components``
-                (see :attr:`components`); 0 leaves them out.
             transforms: Function applied to each sample.
 
         Raises:
@@ -581,7 +567,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
             ('size', size, 1),
             ('group_size', group_size, 1),
             ('seed', seed, 0),
-            ('components', components, 0),
         ):
             if not isinstance(value, int) or value < low:
                 msg = f'{name} must be an integer >= {low}, found {value!r}'
@@ -606,44 +591,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
         self._class_members = [
             np.flatnonzero(self.library.labels == label) for label in present
         ]
-        self.components = components
-        self._spectrum_components = self._principal_components(components)
-
-    def _principal_components(self, count: int) -> np.ndarray | None:
-        """Coordinates of every library spectrum in its top principal components.
-
-        The target of :attr:`components`: a pixel's mixture is a convex
-        combination of its endmembers, so its coordinates are the same
-        combination of theirs. Each component is divided by its standard
-        deviation over the library, so that every coordinate counts alike in a
-        squared error.
-
-        Args:
-            count: Number of components (0: none).
-
-        Returns:
-            ``(N, count)`` float64 coordinates, or None for 0.
-
-        Raises:
-            ValueError: If the library has fewer spectra or bands than ``count``.
-        """
-        if count == 0:
-            return None
-        spectra = self.library.spectra.astype(np.float64)
-        if count > min(spectra.shape):
-            msg = (
-                f'components: expected at most {min(spectra.shape)} (the '
-                f'library holds {spectra.shape[0]} spectra of {spectra.shape[1]} '
-                f'bands), found {count}'
-            )
-            raise ValueError(msg)
-        centred = spectra - spectra.mean(axis=0)
-        left = np.linalg.svd(centred, full_matrices=False)[0]
-        # U S / (S / sqrt(N - 1)): unit variance over the library.
-        coordinates: np.ndarray = left[:, :count] * math.sqrt(spectra.shape[0] - 1)
-        # SVD signs are arbitrary; fix them so that the targets are reproducible.
-        signs = np.sign(coordinates[np.abs(coordinates).argmax(axis=0), range(count)])
-        return coordinates * signs
 
     @property
     def wavelength_range(self) -> tuple[float, float]:
@@ -809,12 +756,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
         class_abundance = np.zeros((len(self.classes), size, size))
         np.add.at(class_abundance, labels, abundances)
         mask = class_abundance.argmax(axis=0)
-        components = None
-        if self._spectrum_components is not None:
-            flat = abundances.reshape(members.size, -1)
-            components = (self._spectrum_components[members].T @ flat).reshape(
-                -1, size, size
-            )
         return LibraryScene(
             image=image,
             wavelengths=check_wavelengths(centres, image.shape[0]),
@@ -826,7 +767,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
             shading=shading,
             tilt=tilt,
             mask=mask.astype(np.int64),
-            components=None if components is None else components.astype(np.float32),
         )
 
     def __getitem__(self, index: int) -> Sample:
@@ -836,8 +776,7 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
             index: Scene index.
 
         Returns:
-            ``{'image': (C, H, W), 'wavelength': (C,), 'mask': (H, W)}``, plus
-            ``'components': (n, H, W)`` with :attr:`components`.
+            ``{'image': (C, H, W), 'wavelength': (C,), 'mask': (H, W)}``.
         """
         scene = self.generate(index)
         sample: Sample = {
@@ -845,8 +784,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
             'wavelength': torch.from_numpy(scene.wavelengths.astype(np.float32)),
             'mask': torch.from_numpy(scene.mask),
         }
-        if scene.components is not None:
-            sample['components'] = torch.from_numpy(scene.components)
         if self.transforms is not None:
             sample = self.transforms(sample)
         return sample

@@ -39,15 +39,10 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
     batch from their pooled embedding, the feature a few-label classifier with
     ``window_size=1`` starts from. Reconstruction alone does not teach the
     encoder which spectral differences separate materials; the library knows.
-    With ``spectrum_components > 0``, batches that carry ``components`` (each
-    pixel's mixture in the library's principal components, at the library's
-    full resolution) add a spectrum term: a linear head regresses them from the
-    same pixels' embeddings, whatever band set the batch has.
 
     Logs ``train_loss`` and ``val_loss``, the reconstruction loss (plus
     ``train_material_loss`` and ``val_material_loss`` with the material term,
-    ``train_spectrum_loss`` and ``val_spectrum_loss`` with the spectrum term;
-    their weighted sum with ``train_loss`` is what the optimizer minimizes).
+    whose weighted sum with ``train_loss`` is what the optimizer minimizes).
     Each validation epoch draws a figure of
     one validation sample (input, masked input, reconstruction as false-colour
     images, and a few pixel spectra): to TensorBoard through
@@ -73,8 +68,6 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         material_loss_weight: float = 1.0,
         material_pixels: int = 8,
         material_min_bands: int = 1,
-        spectrum_components: int = 0,
-        spectrum_loss_weight: float = 1.0,
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -119,14 +112,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             material_min_bands: Fewest bands a batch needs for the material
                 term: library batches of fewer bands (random band sets start at
                 3) train the MAE only, since a handful of bands cannot tell 26
-                materials apart (the shipped recipe uses 20). The spectrum
-                term scores the same batches.
-            spectrum_components: Components of the batches' ``components``
-                for the spectrum term (e.g. 16, as
-                ``FoundationDataModule(library_components=16)`` gives them);
-                0 turns it off. It uses the pixels the material term draws.
-            spectrum_loss_weight: Weight of the spectrum term's mean squared
-                error next to the reconstruction loss.
+                materials apart (the shipped recipe uses 20).
             optimizer: ``'adamw'``, ``'adam'`` or ``'sgd'``.
             lr: Peak learning rate.
             weight_decay: Weight decay (not applied to biases, norms, embeddings).
@@ -159,22 +145,14 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             if not 0.0 <= ratio < 1.0:
                 raise ValueError(f'{name} must be in [0, 1), got {ratio}')
         if (
-            min(
-                material_classes,
-                material_loss_weight,
-                spectrum_components,
-                spectrum_loss_weight,
-            )
-            < 0
+            min(material_classes, material_loss_weight) < 0
             or min(material_pixels, material_min_bands) < 1
         ):
             msg = (
-                'expected material_classes, material_loss_weight, '
-                'spectrum_components and spectrum_loss_weight >= 0, '
+                'expected material_classes >= 0, material_loss_weight >= 0, '
                 'material_pixels >= 1 and material_min_bands >= 1, got '
-                f'{material_classes}, {material_loss_weight}, '
-                f'{spectrum_components}, {spectrum_loss_weight}, '
-                f'{material_pixels} and {material_min_bands}'
+                f'{material_classes}, {material_loss_weight}, {material_pixels} '
+                f'and {material_min_bands}'
             )
             raise ValueError(msg)
         if optimizer not in ('adamw', 'adam', 'sgd'):
@@ -186,7 +164,6 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
 
     model: SpectralMAE
     material_head: nn.Linear | None
-    spectrum_head: nn.Linear | None
 
     def configure_models(self) -> None:
         """Build the encoder, the MAE and the material head (when asked for)."""
@@ -209,10 +186,6 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         classes = hp.get('material_classes', 0)
         self.material_head = (
             nn.Linear(encoder.embed_dim, classes) if classes > 0 else None
-        )
-        components = hp.get('spectrum_components', 0)
-        self.spectrum_head = (
-            nn.Linear(encoder.embed_dim, components) if components > 0 else None
         )
 
     @property
@@ -275,107 +248,71 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         output = self.model(x, wavelengths, generator=generator)
         loss: Tensor = output.loss
         self.log('train_loss', loss, batch_size=x.shape[0], prog_bar=True)
-        for name, term in self.library_losses(x, wavelengths, batch, generator).items():
-            self.log(f'train_{name}_loss', term, batch_size=x.shape[0])
-            loss = loss + self.hparams.get(f'{name}_loss_weight', 1.0) * term
+        if self.has_materials(batch):
+            material = self.material_loss(x, wavelengths, batch['mask'], generator)
+            self.log('train_material_loss', material, batch_size=x.shape[0])
+            loss = loss + self.hparams['material_loss_weight'] * material
         return loss
 
-    def library_losses(
+    def has_materials(self, batch: dict[str, Any]) -> bool:
+        """Whether the material term scores this batch.
+
+        Args:
+            batch: A batch with ``image`` and, for library patches, ``mask``.
+
+        Returns:
+            True if the task has a material head, the batch carries ``mask`` and
+            at least ``material_min_bands`` bands.
+        """
+        # Checkpoints of earlier versions have no min_bands setting: every batch.
+        min_bands = self.hparams.get('material_min_bands', 1)
+        return (
+            self.material_head is not None
+            and 'mask' in batch
+            and batch['image'].shape[1] >= min_bands
+        )
+
+    def material_loss(
         self,
         x: Tensor,
         wavelengths: Tensor,
-        batch: Mapping[str, Any],
+        mask: Tensor,
         generator: torch.Generator | None = None,
-    ) -> dict[str, Tensor]:
-        """The supervised terms of a library batch, on single pixels.
+    ) -> Tensor:
+        """Cross-entropy of the material head on single pixels of a batch.
 
-        ``material_pixels`` pixels per sample (each ``patch_size`` cell for
-        patch tokens) are drawn and embedded alone, as a classifier with
-        ``window_size=1`` sees them, so the terms shape the pooled pixel
-        embedding that few-label fine-tuning and linear probes start from. The
-        material term is the cross-entropy of the material head against
-        ``mask`` (each cell's most frequent class); the spectrum term is the
-        mean squared error of the spectrum head against ``components`` (each
-        cell's mean). Batches of fewer than ``material_min_bands`` bands, and
-        terms whose head or target is missing, are not scored.
+        Each pixel (each ``patch_size`` cell for patch tokens, labelled with its
+        most frequent class) is embedded alone, as a classifier with
+        ``window_size=1`` sees it, so the term shapes the pooled pixel embedding
+        that few-label fine-tuning and linear probes start from.
 
         Args:
             x: Cubes (B, C, H, W).
             wavelengths: Band centres (C,) or (B, C) in nm.
-            batch: The batch, with ``mask`` (B, H, W) and/or ``components``
-                (B, n, H, W) for library patches.
+            mask: Material class of every pixel (B, H, W).
             generator: Draws the pixels (None: the global random state).
-
-        Returns:
-            ``{'material': ..., 'spectrum': ...}``, the terms that score this
-            batch (empty for none).
-
-        Raises:
-            ValueError: If a class is outside ``[0, material_classes)`` or the
-                components are not ``spectrum_components``.
-        """
-        # Checkpoints of earlier versions have no min_bands setting: every batch.
-        if x.shape[1] < self.hparams.get('material_min_bands', 1):
-            return {}
-        targets = {
-            name: batch[key]
-            for name, key, head in (
-                ('material', 'mask', self.material_head),
-                ('spectrum', 'components', self.spectrum_head),
-            )
-            if head is not None and key in batch
-        }
-        if not targets:
-            return {}
-        cells = self._cells(x)
-        count = min(self.hparams['material_pixels'], cells.shape[1])
-        scores = torch.rand(cells.shape[:2], generator=generator, device=x.device)
-        index = scores.argsort(dim=1)[:, :count]
-
-        def pick(values: Tensor) -> Tensor:
-            chosen = values.gather(
-                1, index[..., None, None, None].expand(-1, -1, *values.shape[2:])
-            )
-            return chosen.flatten(0, 1)
-
-        if wavelengths.ndim == 2:
-            wavelengths = wavelengths.repeat_interleave(count, dim=0)
-        # The encoder has no classifier (num_classes=0): it returns the pooled
-        # embedding that fine-tuning's head reads.
-        embedding = self.encoder(pick(cells), wavelengths)
-        losses = {}
-        if 'material' in targets:
-            classes = pick(self._cells(targets['material'][:, None]))
-            labels = classes.flatten(1).long().mode(-1).values
-            losses['material'] = self._material_term(embedding, labels)
-        if 'spectrum' in targets:
-            wanted = pick(self._cells(targets['spectrum'])).mean(dim=(-2, -1))
-            head = self.spectrum_head
-            assert head is not None
-            if wanted.shape[1] != head.out_features:
-                msg = (
-                    f'components holds {wanted.shape[1]} principal components, '
-                    f'expected {head.out_features} (spectrum_components)'
-                )
-                raise ValueError(msg)
-            losses['spectrum'] = F.mse_loss(head(embedding), wanted)
-        return losses
-
-    def _material_term(self, embedding: Tensor, labels: Tensor) -> Tensor:
-        """Cross-entropy of the material head, after a range check of the labels.
-
-        Args:
-            embedding: Pooled pixel embeddings (N, D).
-            labels: Their material classes (N,).
 
         Returns:
             The mean cross-entropy.
 
         Raises:
-            ValueError: If a class is outside ``[0, material_classes)``.
+            ValueError: If the head is off, or a class is outside
+                ``[0, material_classes)``.
         """
         head = self.material_head
-        assert head is not None
+        if head is None:
+            raise ValueError('material_loss needs material_classes > 0')
+        batch, channels = x.shape[:2]
+        p = self.encoder.patch_size
+        rows, cols = x.shape[-2] // p, x.shape[-1] // p
+        cells = x[..., : rows * p, : cols * p].unfold(2, p, p).unfold(3, p, p)
+        cells = cells.permute(0, 2, 3, 1, 4, 5).reshape(batch, -1, channels, p, p)
+        classes = mask[:, : rows * p, : cols * p].unfold(1, p, p).unfold(2, p, p)
+        classes = classes.reshape(batch, rows * cols, p * p).long().mode(-1).values
+        count = min(self.hparams['material_pixels'], rows * cols)
+        scores = torch.rand(batch, rows * cols, generator=generator, device=x.device)
+        index = scores.argsort(dim=1)[:, :count]
+        labels = classes.gather(1, index).reshape(-1)
         # One host sync for the range check (this runs every training step).
         low, high = torch.stack(torch.aminmax(labels)).tolist()
         if low < 0 or high >= head.out_features:
@@ -385,25 +322,14 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
                 'FoundationDataModule.library_classes names the classes)'
             )
             raise ValueError(msg)
-        return F.cross_entropy(head(embedding), labels)
-
-    def _cells(self, values: Tensor) -> Tensor:
-        """Split maps into the encoder's token cells.
-
-        Args:
-            values: Maps (B, K, H, W); rows and columns beyond the last whole
-                cell are left out.
-
-        Returns:
-            Cells (B, rows * cols, K, p, p) for ``patch_size`` p.
-        """
-        p = self.encoder.patch_size
-        batch, channels = values.shape[:2]
-        rows, cols = values.shape[-2] // p, values.shape[-1] // p
-        cells = values[..., : rows * p, : cols * p].unfold(2, p, p).unfold(3, p, p)
-        return cells.permute(0, 2, 3, 1, 4, 5).reshape(
-            batch, rows * cols, channels, p, p
-        )
+        chosen = cells.gather(
+            1, index[..., None, None, None].expand(-1, -1, channels, p, p)
+        ).reshape(batch * count, channels, p, p)
+        if wavelengths.ndim == 2:
+            wavelengths = wavelengths.repeat_interleave(count, dim=0)
+        # The encoder has no classifier (num_classes=0): it returns the pooled
+        # embedding that fine-tuning's head reads.
+        return F.cross_entropy(head(self.encoder(chosen, wavelengths)), labels)
 
     def _generator(self, device: torch.device, offset: int) -> torch.Generator:
         """A seeded generator so that validation masks repeat every epoch.
@@ -436,12 +362,15 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
             x, wavelengths, generator=self._generator(x.device, batch_idx)
         )
         self.log(f'{stage}_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
-        terms = self.library_losses(
-            x, wavelengths, batch, self._generator(x.device, batch_idx)
-        )
-        for name, term in terms.items():
+        if self.has_materials(batch):
+            material = self.material_loss(
+                x, wavelengths, batch['mask'], self._generator(x.device, batch_idx)
+            )
             self.log(
-                f'{stage}_{name}_loss', term, batch_size=x.shape[0], sync_dist=True
+                f'{stage}_material_loss',
+                material,
+                batch_size=x.shape[0],
+                sync_dist=True,
             )
         return x, wavelengths
 
