@@ -283,6 +283,11 @@ def test_other_formats(tmp_path: Path) -> None:
     chw = FileScene(
         tmp_path / 'chw.mat', tmp_path / 'c.mat', WAVELENGTHS.tolist(), labels_key='y'
     )
+    # a label map in a struct's field (Chikusei's ground truth: GT.gt)
+    scipy.io.savemat(tmp_path / 'gt.mat', {'GT': {'gt': labels, 'names': 'a'}})
+    struct = FileScene(
+        tmp_path / 'chw.mat', tmp_path / 'gt.mat', WAVELENGTHS.tolist(), labels_key='GT'
+    )
     # .npy (H, W, C) with a wavelength file
     np.save(tmp_path / 'c.npy', np.moveaxis(data, 0, -1))
     np.save(tmp_path / 'l.npy', labels)
@@ -292,7 +297,7 @@ def test_other_formats(tmp_path: Path) -> None:
     envi = write_envi(tmp_path / 'e', data, WAVELENGTHS.tolist())
     write_mask(tmp_path / 'l.tif', labels)
     env = FileScene(envi, tmp_path / 'l.tif')
-    for scene in (mat, chw, npy, env):
+    for scene in (mat, chw, struct, npy, env):
         np.testing.assert_allclose(scene.image, data, rtol=1e-6)
         np.testing.assert_array_equal(scene.gt, labels)
         assert scene.num_classes == 3

@@ -197,6 +197,30 @@ def test_mat_errors(tmp_path: Path) -> None:
         load_mat_array(tmp_path / 'two.mat', 'c')
 
 
+def test_mat_struct_fields(tmp_path: Path) -> None:
+    # Chikusei's ground truth is a struct GT whose label map is its field gt.
+    gt = np.arange(42, dtype=np.uint8).reshape(6, 7) % 5
+    names = np.array(['road', 'rice'], dtype=object)
+    scipy.io.savemat(tmp_path / 'gt.mat', {'GT': {'gt': gt, 'names': names}})
+    for key in (None, 'GT', 'GT.gt'):
+        np.testing.assert_array_equal(load_mat_array(tmp_path / 'gt.mat', key), gt)
+    # The same struct in a v7.3 file is an HDF5 group (MATLAB's axes reversed).
+    with h5py.File(tmp_path / 'gt73.mat', 'w') as f:
+        f.create_group('GT')['gt'] = gt.T
+        f['GT']['scale'] = np.ones(1)  # a vector is not a map
+    np.testing.assert_array_equal(load_mat_array(tmp_path / 'gt73.mat'), gt)
+    np.testing.assert_array_equal(load_mat_array(tmp_path / 'gt73.mat', 'GT.gt'), gt)
+    with pytest.raises(ValueError, match=r"struct 'GT' has no field 'x' \(found"):
+        load_mat_array(tmp_path / 'gt.mat', 'GT.x')
+    with pytest.raises(ValueError, match=r"'GT.gt' is an array, not a struct"):
+        load_mat_array(tmp_path / 'gt.mat', 'GT.gt.y')
+    # Two maps in one struct: the field must be named, and the message says how.
+    scipy.io.savemat(tmp_path / 'two.mat', {'GT': {'train': gt, 'test': gt}})
+    with pytest.raises(ValueError, match=r"name the field to read, e.g. 'GT.train'"):
+        load_mat_array(tmp_path / 'two.mat')
+    np.testing.assert_array_equal(load_mat_array(tmp_path / 'two.mat', 'GT.test'), gt)
+
+
 def test_not_found_and_bad_args(tmp_path: Path) -> None:
     with pytest.raises(DatasetNotFoundError, match='download=False'):
         IndianPines(tmp_path)

@@ -253,7 +253,8 @@ class FileScene(HyperspectralScene):
                 a list (nm, file band order); None reads them from the cube's
                 metadata.
             image_key: Variable of the cube in a ``.mat`` file.
-            labels_key: Variable of the label map in a ``.mat`` file, or the
+            labels_key: Variable of the label map in a ``.mat`` file (``'GT.gt'``
+                for a struct's field), or the
                 column of class numbers or names of label polygons.
             test_labels: A second label map holding the test pixels that came
                 with the scene (a benchmark's official split); it is merged
