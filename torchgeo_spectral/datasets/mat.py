@@ -97,7 +97,8 @@ def _find(
         parts = list(variables)
     else:
         parts = key.split('.')
-    name, members = '', variables
+    name = ''
+    members: dict[str, Node] | None = variables
     for part in parts:
         if members is None:
             msg = f'{path}: {name!r} is an array, not a struct with a field {part!r}'
