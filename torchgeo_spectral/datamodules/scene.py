@@ -785,13 +785,9 @@ def write_class_map(
         'nodata': 0,
         'compress': 'deflate',
     }
-    source = scene.image_path
-    if source.suffix.lower() not in ('.mat', '.npy') and source.is_file():
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-            with rasterio.open(source) as src:
-                if src.crs is not None:
-                    profile.update(crs=src.crs, transform=src.transform)
+    georeference = scene.georeference
+    if georeference is not None:
+        profile.update(transform=georeference[0], crs=georeference[1])
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)

@@ -11,10 +11,12 @@
 * :class:`SyntheticLibraryScenes`: synthetic scenes mixing earthlib library
   spectra (:func:`load_spectral_library`), seen by random sensors.
 * :class:`FileScene`: one scene of your own, a cube and its label map given
-  as files (GeoTIFF, ENVI, ``.mat``, ``.npy``), georeferenced or not.
+  as files (GeoTIFF, ENVI, ``.mat``, ``.npy``, EMIT ``.nc``), georeferenced
+  or not; :func:`read_emit` reads an EMIT granule onto its map grid.
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
+from .emit import EmitCube, read_emit
 from .file_scene import FileScene
 from .library import (
     LibraryScene,
@@ -45,6 +47,7 @@ from .utils import (
 __all__ = [
     'BandSelection',
     'Botswana',
+    'EmitCube',
     'FileScene',
     'Houston2013',
     'HyperspectralRaster',
@@ -62,6 +65,7 @@ __all__ = [
     'collate_spectral',
     'concat_spectral_samples',
     'load_spectral_library',
+    'read_emit',
     'select_bands',
     'sort_bands',
 ]

@@ -29,7 +29,8 @@ from torchgeo.datasets.utils import Sample
 from ..samplers.splits import as_label_map
 from ..sensors.scenes import scenes_with_bands
 from ..wavelengths import read_wavelengths
-from .io import CubeInfo, envi_data_file, rasterio_env, read_cube
+from .emit import is_emit, read_emit
+from .io import CubeInfo, envi_data_file, rasterio_env, read_cube, read_georeference
 from .mat import load_mat_array
 from .scene import HyperspectralScene
 from .utils import BadBandSpec
@@ -165,26 +166,6 @@ def read_label_map(
     return labels
 
 
-def _georeference(path: Path) -> tuple[Affine, CRS] | None:
-    """Transform and CRS of a raster; None when it is not georeferenced.
-
-    Args:
-        path: A raster, or a ``.mat``/``.npy`` array (never georeferenced).
-
-    Returns:
-        ``(transform, crs)``, or None.
-    """
-    if path.suffix.lower() in ('.mat', '.npy'):
-        return None
-    with rasterio_env(), warnings.catch_warnings():
-        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.open(path) as src:
-            crs, transform = src.crs, src.transform
-    if crs is None or transform == Affine.identity():
-        return None
-    return transform, crs
-
-
 def _same_grid(first: tuple[Affine, CRS], second: tuple[Affine, CRS]) -> bool:
     """Whether two georeferences place pixels alike (to rounding).
 
@@ -217,8 +198,10 @@ class FileScene(HyperspectralScene):
     ``.hdr``), ``.mat`` (``image_key``/``labels_key`` name the variables;
     ``(rows, cols, bands)``, or ``(bands, rows, cols)`` when only the first axis
     has the band count of ``wavelengths=``), ``.npy`` (``(C, H, W)`` or
-    ``(H, W, C)``). Bands an ENVI header's ``bbl`` flags are left out, as are
-    those of ``bad_bands``. Labels may also be polygons (GeoPackage,
+    ``(H, W, C)``), EMIT granules (NetCDF-4, orthorectified with their geometry
+    lookup table, see :func:`~torchgeo_spectral.datasets.read_emit`).
+    Bands an ENVI header's ``bbl`` or an EMIT granule's ``good_wavelengths``
+    flags are left out, as are those of ``bad_bands``. Labels may also be polygons (GeoPackage,
     shapefile, GeoJSON, FlatGeobuf) with a class column (``labels_key``),
     rasterized onto the grid of a georeferenced cube in its CRS.
     """
@@ -305,6 +288,8 @@ class FileScene(HyperspectralScene):
                 f'{num_classes}'
             )
             raise ValueError(msg)
+        # set by the reader of a cube whose grid rasterio cannot see (EMIT)
+        self._grid: tuple[Affine, CRS] | None = None
         self._declared = None if class_names is None else tuple(class_names)
         self._num_declared = num_classes
         super().__init__(
@@ -328,6 +313,13 @@ class FileScene(HyperspectralScene):
     def labels_path(self) -> Path:
         """Path of the label-map file (the cube when there is none)."""
         return self._labels or self._image
+
+    @property
+    def georeference(self) -> tuple[Affine, CRS] | None:
+        """Transform and CRS of the cube's grid (an EMIT granule's: its GLT's)."""
+        if self._grid is not None:
+            return self._grid
+        return read_georeference(self._image)
 
     @property
     def class_names(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -377,6 +369,10 @@ class FileScene(HyperspectralScene):
                 count is not None and array.shape[0] == count != array.shape[2]
             )
             image = array if bands_first else np.moveaxis(array, -1, 0)
+        elif is_emit(path):
+            emit = read_emit(path)
+            image, from_file, self._file_good = emit.image, emit.wavelengths, emit.good
+            self._grid = (emit.transform, emit.crs)
         else:
             count = None
             if suffix == '.npy' and self._source is not None:
@@ -459,7 +455,7 @@ class FileScene(HyperspectralScene):
         if suffix in VECTOR_SUFFIXES:
             return self._rasterize(path, key, (int(shape[0]), int(shape[1])))
         gt = read_label_map(path, key)
-        image_ref, labels_ref = _georeference(self._image), _georeference(path)
+        image_ref, labels_ref = self.georeference, read_georeference(path)
         if (
             image_ref is not None
             and labels_ref is not None
@@ -550,7 +546,7 @@ class FileScene(HyperspectralScene):
             ValueError: Naming both files, if the cube is not georeferenced, or
                 as :func:`~torchgeo_spectral.datasets.vector_labels.rasterize_labels`.
         """
-        georeference = _georeference(self._image)
+        georeference = self.georeference
         if georeference is None:
             msg = (
                 f'label polygons {path} need a georeferenced cube, but {self._image} '

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import rasterio
 import rasterio.errors
+from affine import Affine
+from rasterio.crs import CRS
 from rasterio.windows import Window
 
 from ..rasterio_env import read_env as rasterio_env
@@ -35,6 +37,7 @@ __all__ = [
     'rasterio_env',
     'read_cube',
     'read_failed_message',
+    'read_georeference',
     'read_npy_wavelengths',
     'read_reference',
 ]
@@ -401,3 +404,23 @@ def read_reference(path: Path) -> npt.NDArray[np.float32]:
             return np.asarray(src.read(out_dtype='float32'))
     except rasterio.errors.RasterioIOError as error:
         raise ValueError(f'{path}: not a readable raster ({error})') from error
+
+
+def read_georeference(path: Path) -> tuple[Affine, CRS] | None:
+    """Transform and CRS of a raster; None when it is not georeferenced.
+
+    Args:
+        path: A raster, or a ``.mat``/``.npy`` array (never georeferenced).
+
+    Returns:
+        ``(transform, crs)``, or None.
+    """
+    if path.suffix.lower() in ('.mat', '.npy'):
+        return None
+    with rasterio_env(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path) as src:
+            crs, transform = src.crs, src.transform
+    if crs is None or transform == Affine.identity():
+        return None
+    return transform, crs

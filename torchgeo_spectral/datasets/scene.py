@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,8 +19,12 @@ from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
 from torchgeo.datasets.utils import Sample, check_integrity, download_url
 
+if TYPE_CHECKING:
+    from affine import Affine
+    from rasterio.crs import CRS
+
 from ..plot.sample import SpectralPlotMixin
-from .io import rasterio_env
+from .io import rasterio_env, read_georeference
 from .mat import load_mat_array
 from .utils import BadBandSpec, select_bands
 
@@ -253,6 +257,15 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
     def labels_path(self) -> Path:
         """Path of the label-map file, for messages."""
         return self.root / self.gt_file.filename
+
+    @property
+    def georeference(self) -> tuple[Affine, CRS] | None:
+        """Transform and CRS of the cube's grid; None when it has none.
+
+        The class map of a scene (:class:`~torchgeo_spectral.datamodules.SceneMapWriter`)
+        takes them, and label polygons are burnt onto that grid.
+        """
+        return read_georeference(self.image_path)
 
     # ------------------------------------------------------------- files
     def _verify(self) -> None:

@@ -1,0 +1,190 @@
+"""Reading EMIT granules (NetCDF-4), orthorectified with their geometry lookup table.
+
+NASA's EMIT imaging spectrometer (ISS, 285 bands, 381-2493 nm, 60 m) delivers
+its L2A surface reflectance (``EMIT_L2A_RFL_*.nc``) and L1B radiance
+(``EMIT_L1B_RAD_*.nc``) as NetCDF-4 files in the instrument's swath geometry:
+the cube ``reflectance`` (or ``radiance``) is ``(downtrack, crosstrack,
+bands)`` with ``-9999`` where there is no data, the group
+``sensor_band_parameters`` holds ``wavelengths``, ``fwhm`` and
+``good_wavelengths`` (0 for the water-absorption bands), and the group
+``location`` holds the geometry lookup table (GLT) ``glt_x``/``glt_y``: for each
+pixel of a north-up lat/lon grid (the file's ``geotransform`` and
+``spatial_ref`` attributes), the 1-based swath column and row it shows, 0 where
+none. Applying the GLT, as NASA's EMIT-Data-Resources tools do, gives the
+georeferenced cube that label polygons and maps need.
+
+NetCDF-4 files are HDF5 files, read here with ``h5py`` (a dependency already,
+for MATLAB v7.3 files).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import numpy.typing as npt
+from affine import Affine
+from rasterio.crs import CRS
+
+__all__ = ['EmitCube', 'is_emit', 'read_emit']
+
+#: Cube variables of the EMIT products read, in the order they are looked for.
+_CUBE_VARIABLES = ('reflectance', 'radiance')
+
+#: Swath rows read at once while the GLT is applied (bounds the extra memory).
+_ROWS_PER_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class EmitCube:
+    """An orthorectified EMIT cube and its band table.
+
+    Attributes:
+        image: ``(C, H, W)`` float32 on the GLT's grid, NaN where the swath
+            has no pixel or the file's fill value (a view of a pixel-major
+            array; :class:`~torchgeo_spectral.datasets.FileScene` copies it
+            band by band).
+        wavelengths: Band centres in nm ``(C,)``.
+        fwhm: Band widths in nm ``(C,)``.
+        good: ``good_wavelengths`` as booleans ``(C,)`` (False for the
+            water-absorption bands).
+        transform: Affine transform of the grid (pixel corners).
+        crs: Its CRS (WGS 84 for EMIT).
+    """
+
+    image: npt.NDArray[np.float32]
+    wavelengths: npt.NDArray[np.float64]
+    fwhm: npt.NDArray[np.float64]
+    good: npt.NDArray[np.bool_]
+    transform: Affine
+    crs: CRS
+
+
+def is_emit(path: str | os.PathLike[str]) -> bool:
+    """Whether a file is an EMIT granule (NetCDF-4 with its band parameters).
+
+    Args:
+        path: Any file.
+
+    Returns:
+        True for an HDF5 file with a ``sensor_band_parameters`` group.
+    """
+    path = Path(path)
+    if not path.is_file() or not h5py.is_hdf5(path):
+        return False
+    with h5py.File(path, 'r') as f:
+        return isinstance(f.get('sensor_band_parameters'), h5py.Group)
+
+
+def _member(f: h5py.File, name: str, path: Path) -> h5py.Dataset:
+    """A dataset of the granule, or an error naming what is missing.
+
+    Args:
+        f: The open file.
+        name: Its path in the file, e.g. ``'location/glt_x'``.
+        path: The file, for the message.
+
+    Returns:
+        The dataset.
+
+    Raises:
+        ValueError: If the file lacks it.
+        TypeError: If it is a group.
+    """
+    if name not in f:
+        msg = f'{path}: an EMIT granule needs {name!r}, which this file lacks'
+        raise ValueError(msg)
+    node = f[name]
+    if not isinstance(node, h5py.Dataset):
+        raise TypeError(f'{path}: {name!r} is a group, not an array')
+    return node
+
+
+def read_emit(path: str | os.PathLike[str]) -> EmitCube:
+    """Read an EMIT granule's cube onto its GLT's north-up grid.
+
+    The swath is read in blocks of rows, so that only the orthorectified cube
+    is held whole.
+
+    Args:
+        path: An ``EMIT_L2A_RFL_*.nc`` or ``EMIT_L1B_RAD_*.nc`` file.
+
+    Returns:
+        The cube, its band table and its georeference.
+
+    Raises:
+        ValueError: Naming the file and what is wrong: no cube variable, a
+            missing band table or GLT, sizes that disagree, or GLT indices
+            outside the swath.
+    """
+    path = Path(path)
+    with h5py.File(path, 'r') as f:
+        name = next((n for n in _CUBE_VARIABLES if n in f), None)
+        if name is None:
+            msg = (
+                f'{path}: no EMIT cube variable {list(_CUBE_VARIABLES)} (found '
+                f'{sorted(f)}); mask and mineral products are not cubes to classify'
+            )
+            raise ValueError(msg)
+        swath = _member(f, name, path)
+        wavelengths = _member(f, 'sensor_band_parameters/wavelengths', path)[()]
+        fwhm = _member(f, 'sensor_band_parameters/fwhm', path)[()]
+        good_node = f.get('sensor_band_parameters/good_wavelengths')
+        glt_x = _member(f, 'location/glt_x', path)[()].astype(np.int64)
+        glt_y = _member(f, 'location/glt_y', path)[()].astype(np.int64)
+        rows, cols, bands = swath.shape
+        if wavelengths.shape != (bands,) or fwhm.shape != (bands,):
+            msg = (
+                f'{path}: {name} has {bands} bands but the band table has '
+                f'{wavelengths.size} wavelengths and {fwhm.size} FWHM'
+            )
+            raise ValueError(msg)
+        if glt_x.shape != glt_y.shape or glt_x.ndim != 2:
+            msg = f'{path}: glt_x {glt_x.shape} and glt_y {glt_y.shape} differ'
+            raise ValueError(msg)
+        valid = (glt_x > 0) & (glt_y > 0)
+        if valid.any() and (glt_x.max() > cols or glt_y.max() > rows):
+            msg = (
+                f'{path}: the GLT points outside the {rows} x {cols} swath '
+                f'(largest row {glt_y.max()}, column {glt_x.max()}, 1-based)'
+            )
+            raise ValueError(msg)
+        fill = np.float32(np.asarray(swath.attrs.get('_FillValue', -9999.0)).flat[0])
+        # pixel-major, so that each swath pixel's spectrum is one contiguous write
+        ortho = np.full((glt_x.size, bands), np.nan, dtype=np.float32)
+        target = np.flatnonzero(valid)
+        source_row = glt_y.reshape(-1)[target] - 1
+        source_col = glt_x.reshape(-1)[target] - 1
+        for start in range(0, rows, _ROWS_PER_BLOCK):
+            hit = (source_row >= start) & (source_row < start + _ROWS_PER_BLOCK)
+            if not hit.any():
+                continue
+            block = np.asarray(swath[start : start + _ROWS_PER_BLOCK], dtype=np.float32)
+            block[block == fill] = np.nan
+            ortho[target[hit]] = block[source_row[hit] - start, source_col[hit]]
+        good = (
+            np.ones(bands, dtype=bool)
+            if good_node is None
+            else np.asarray(good_node[()]).astype(bool).reshape(-1)
+        )
+        geotransform = f.attrs.get('geotransform')
+        spatial_ref = f.attrs.get('spatial_ref')
+        if geotransform is None or spatial_ref is None:
+            msg = (
+                f'{path}: an EMIT granule carries its grid in the attributes '
+                "'geotransform' and 'spatial_ref', which this file lacks"
+            )
+            raise ValueError(msg)
+        if isinstance(spatial_ref, bytes):
+            spatial_ref = spatial_ref.decode()
+    return EmitCube(
+        image=ortho.reshape(*glt_x.shape, bands).transpose(2, 0, 1),
+        wavelengths=np.asarray(wavelengths, dtype=np.float64),
+        fwhm=np.asarray(fwhm, dtype=np.float64),
+        good=good,
+        transform=Affine.from_gdal(*np.asarray(geotransform, dtype=np.float64)),
+        crs=CRS.from_wkt(str(spatial_ref)),
+    )
