@@ -97,6 +97,13 @@ def test_bad_granules_are_named(tmp_path: Path) -> None:
         ValueError, match=r"glt\.nc: an EMIT granule needs 'location/glt_x'"
     ):
         read_emit(write_emit(tmp_path / 'glt.nc', drop='glt'))
+    path = write_emit(tmp_path / 'grid.nc')
+    with h5py.File(path, 'r+') as f:
+        del f.attrs['geotransform']
+    with pytest.raises(
+        ValueError, match=r"grid\.nc: .* 'geotransform' and 'spatial_ref'"
+    ):
+        read_emit(path)
     path = write_emit(tmp_path / 'far.nc')
     with h5py.File(path, 'r+') as f:
         f['location/glt_y'][0, 1] = ROWS + 1
@@ -108,7 +115,9 @@ def test_bad_granules_are_named(tmp_path: Path) -> None:
     with h5py.File(path, 'r+') as f:
         del f['sensor_band_parameters/fwhm']
         f['sensor_band_parameters/fwhm'] = np.ones(3)
-    with pytest.raises(ValueError, match='has 5 bands but the band table has 5 wave'):
+    with pytest.raises(
+        ValueError, match='has 5 bands but the band table has 5 wavelengths, 3 FWHM'
+    ):
         read_emit(path)
 
 

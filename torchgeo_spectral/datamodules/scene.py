@@ -365,9 +365,9 @@ class SceneDataModule(NonGeoDataModule):
                 ``SpectralViT_Weights.SPECTRAL_MAE_FOUNDATION``, which was
                 pretrained so). Statistics come from the training region.
             image_key: Variable of the cube in a ``.mat`` file.
-            labels_key: Variable of the label map in a ``.mat`` file (``'GT.gt'``
-                for a struct's field), or the
-                class column of label polygons (GeoPackage, shapefile, ...).
+            labels_key: Variable of the label map in a ``.mat`` file
+                (``'GT.gt'`` for a struct's field), or the class column of
+                label polygons (GeoPackage, shapefile, ...).
             test_labels: Label map of the test pixels that came with the scene
                 (a benchmark's official split, e.g. Houston 2013's): they are
                 the test set as given, ``test_fraction`` is unused, and

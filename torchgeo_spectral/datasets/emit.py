@@ -103,11 +103,104 @@ def _member(f: h5py.File, name: str, path: Path) -> h5py.Dataset:
     return node
 
 
+def _grid(f: h5py.File, path: Path) -> tuple[Affine, CRS]:
+    """The north-up grid of the granule's GLT.
+
+    Args:
+        f: The open granule.
+        path: The file, for messages.
+
+    Returns:
+        Its transform (pixel corners) and CRS.
+
+    Raises:
+        ValueError: If the attributes that carry them are missing.
+    """
+    geotransform = f.attrs.get('geotransform')
+    spatial_ref = f.attrs.get('spatial_ref')
+    if geotransform is None or spatial_ref is None:
+        msg = (
+            f'{path}: an EMIT granule carries its grid in the attributes '
+            "'geotransform' and 'spatial_ref', which this file lacks"
+        )
+        raise ValueError(msg)
+    if isinstance(spatial_ref, bytes):
+        spatial_ref = spatial_ref.decode()
+    transform = Affine.from_gdal(*np.asarray(geotransform, dtype=np.float64))
+    return transform, CRS.from_wkt(str(spatial_ref))
+
+
+def _band_table(
+    f: h5py.File, path: Path, bands: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Band centres, widths and good-band flags of the granule.
+
+    Args:
+        f: The open granule.
+        path: The file, for messages.
+        bands: Bands of its cube.
+
+    Returns:
+        ``(wavelengths, fwhm, good)``; every band is good without
+        ``good_wavelengths``.
+
+    Raises:
+        ValueError: If the table is missing or its length is not ``bands``.
+    """
+    table = [
+        np.asarray(_member(f, f'sensor_band_parameters/{key}', path)[()]).reshape(-1)
+        for key in ('wavelengths', 'fwhm')
+    ]
+    good_node = f.get('sensor_band_parameters/good_wavelengths')
+    good = (
+        np.ones(bands) if good_node is None else np.asarray(good_node[()]).reshape(-1)
+    )
+    sizes = [array.size for array in (*table, good)]
+    if sizes != [bands] * 3:
+        msg = (
+            f'{path}: the cube has {bands} bands but the band table has '
+            f'{sizes[0]} wavelengths, {sizes[1]} FWHM and {sizes[2]} good flags'
+        )
+        raise ValueError(msg)
+    return table[0].astype(np.float64), table[1].astype(np.float64), good.astype(bool)
+
+
+def _orthorectify(
+    swath: h5py.Dataset, glt_x: npt.NDArray[np.int64], glt_y: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Place the swath's pixels on the GLT's grid, a block of rows at a time.
+
+    Args:
+        swath: ``(rows, cols, bands)`` cube with a ``_FillValue``.
+        glt_x: 1-based swath column of every grid pixel (0: none).
+        glt_y: 1-based swath row of every grid pixel (0: none).
+
+    Returns:
+        ``(bands, H, W)`` float32 (a view of a pixel-major array), NaN where
+        no swath pixel or the fill value lands.
+    """
+    rows, _, bands = swath.shape
+    fill = np.float32(np.asarray(swath.attrs.get('_FillValue', -9999.0)).flat[0])
+    # pixel-major, so that each swath pixel's spectrum is one contiguous write
+    ortho = np.full((glt_x.size, bands), np.nan, dtype=np.float32)
+    target = np.flatnonzero((glt_x > 0) & (glt_y > 0))
+    source_row = glt_y.reshape(-1)[target] - 1
+    source_col = glt_x.reshape(-1)[target] - 1
+    for start in range(0, rows, _ROWS_PER_BLOCK):
+        hit = (source_row >= start) & (source_row < start + _ROWS_PER_BLOCK)
+        if not hit.any():
+            continue
+        block = np.asarray(swath[start : start + _ROWS_PER_BLOCK], dtype=np.float32)
+        block[block == fill] = np.nan
+        ortho[target[hit]] = block[source_row[hit] - start, source_col[hit]]
+    return ortho.reshape(*glt_x.shape, bands).transpose(2, 0, 1)
+
+
 def read_emit(path: str | os.PathLike[str]) -> EmitCube:
     """Read an EMIT granule's cube onto its GLT's north-up grid.
 
     The swath is read in blocks of rows, so that only the orthorectified cube
-    is held whole.
+    is held whole; everything else is checked before it is read.
 
     Args:
         path: An ``EMIT_L2A_RFL_*.nc`` or ``EMIT_L1B_RAD_*.nc`` file.
@@ -117,8 +210,9 @@ def read_emit(path: str | os.PathLike[str]) -> EmitCube:
 
     Raises:
         ValueError: Naming the file and what is wrong: no cube variable, a
-            missing band table or GLT, sizes that disagree, or GLT indices
-            outside the swath.
+            missing band table, GLT or grid, sizes that disagree, or GLT
+            indices outside the swath.
+        TypeError: If a member that should be an array is a group.
     """
     path = Path(path)
     with h5py.File(path, 'r') as f:
@@ -130,61 +224,22 @@ def read_emit(path: str | os.PathLike[str]) -> EmitCube:
             )
             raise ValueError(msg)
         swath = _member(f, name, path)
-        wavelengths = _member(f, 'sensor_band_parameters/wavelengths', path)[()]
-        fwhm = _member(f, 'sensor_band_parameters/fwhm', path)[()]
-        good_node = f.get('sensor_band_parameters/good_wavelengths')
+        if swath.ndim != 3:
+            msg = f'{path}: {name} should be (downtrack, crosstrack, bands), got {swath.shape}'
+            raise ValueError(msg)
+        rows, cols, bands = swath.shape
+        wavelengths, fwhm, good = _band_table(f, path, bands)
+        transform, crs = _grid(f, path)
         glt_x = _member(f, 'location/glt_x', path)[()].astype(np.int64)
         glt_y = _member(f, 'location/glt_y', path)[()].astype(np.int64)
-        rows, cols, bands = swath.shape
-        if wavelengths.shape != (bands,) or fwhm.shape != (bands,):
-            msg = (
-                f'{path}: {name} has {bands} bands but the band table has '
-                f'{wavelengths.size} wavelengths and {fwhm.size} FWHM'
-            )
-            raise ValueError(msg)
         if glt_x.shape != glt_y.shape or glt_x.ndim != 2:
             msg = f'{path}: glt_x {glt_x.shape} and glt_y {glt_y.shape} differ'
             raise ValueError(msg)
-        valid = (glt_x > 0) & (glt_y > 0)
-        if valid.any() and (glt_x.max() > cols or glt_y.max() > rows):
+        if glt_x.max(initial=0) > cols or glt_y.max(initial=0) > rows:
             msg = (
                 f'{path}: the GLT points outside the {rows} x {cols} swath '
                 f'(largest row {glt_y.max()}, column {glt_x.max()}, 1-based)'
             )
             raise ValueError(msg)
-        fill = np.float32(np.asarray(swath.attrs.get('_FillValue', -9999.0)).flat[0])
-        # pixel-major, so that each swath pixel's spectrum is one contiguous write
-        ortho = np.full((glt_x.size, bands), np.nan, dtype=np.float32)
-        target = np.flatnonzero(valid)
-        source_row = glt_y.reshape(-1)[target] - 1
-        source_col = glt_x.reshape(-1)[target] - 1
-        for start in range(0, rows, _ROWS_PER_BLOCK):
-            hit = (source_row >= start) & (source_row < start + _ROWS_PER_BLOCK)
-            if not hit.any():
-                continue
-            block = np.asarray(swath[start : start + _ROWS_PER_BLOCK], dtype=np.float32)
-            block[block == fill] = np.nan
-            ortho[target[hit]] = block[source_row[hit] - start, source_col[hit]]
-        good = (
-            np.ones(bands, dtype=bool)
-            if good_node is None
-            else np.asarray(good_node[()]).astype(bool).reshape(-1)
-        )
-        geotransform = f.attrs.get('geotransform')
-        spatial_ref = f.attrs.get('spatial_ref')
-        if geotransform is None or spatial_ref is None:
-            msg = (
-                f'{path}: an EMIT granule carries its grid in the attributes '
-                "'geotransform' and 'spatial_ref', which this file lacks"
-            )
-            raise ValueError(msg)
-        if isinstance(spatial_ref, bytes):
-            spatial_ref = spatial_ref.decode()
-    return EmitCube(
-        image=ortho.reshape(*glt_x.shape, bands).transpose(2, 0, 1),
-        wavelengths=np.asarray(wavelengths, dtype=np.float64),
-        fwhm=np.asarray(fwhm, dtype=np.float64),
-        good=good,
-        transform=Affine.from_gdal(*np.asarray(geotransform, dtype=np.float64)),
-        crs=CRS.from_wkt(str(spatial_ref)),
-    )
+        image = _orthorectify(swath, glt_x, glt_y)
+    return EmitCube(image, wavelengths, fwhm, good, transform, crs)

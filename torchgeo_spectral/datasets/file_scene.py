@@ -199,11 +199,11 @@ class FileScene(HyperspectralScene):
     ``(rows, cols, bands)``, or ``(bands, rows, cols)`` when only the first axis
     has the band count of ``wavelengths=``), ``.npy`` (``(C, H, W)`` or
     ``(H, W, C)``), EMIT granules (NetCDF-4, orthorectified with their geometry
-    lookup table, see :func:`~torchgeo_spectral.datasets.read_emit`).
-    Bands an ENVI header's ``bbl`` or an EMIT granule's ``good_wavelengths``
-    flags are left out, as are those of ``bad_bands``. Labels may also be polygons (GeoPackage,
-    shapefile, GeoJSON, FlatGeobuf) with a class column (``labels_key``),
-    rasterized onto the grid of a georeferenced cube in its CRS.
+    lookup table, see :func:`~torchgeo_spectral.datasets.read_emit`). Bands an
+    ENVI header's ``bbl`` or an EMIT granule's ``good_wavelengths`` flags are
+    left out, as are those of ``bad_bands``. Labels may also be polygons
+    (GeoPackage, shapefile, GeoJSON, FlatGeobuf) with a class column
+    (``labels_key``), rasterized onto the grid of a georeferenced cube in its CRS.
     """
 
     def __init__(
@@ -236,9 +236,9 @@ class FileScene(HyperspectralScene):
                 a list (nm, file band order); None reads them from the cube's
                 metadata.
             image_key: Variable of the cube in a ``.mat`` file.
-            labels_key: Variable of the label map in a ``.mat`` file (``'GT.gt'``
-                for a struct's field), or the
-                column of class numbers or names of label polygons.
+            labels_key: Variable of the label map in a ``.mat`` file
+                (``'GT.gt'`` for a struct's field), or the column of class
+                numbers or names of label polygons.
             test_labels: A second label map holding the test pixels that came
                 with the scene (a benchmark's official split); it is merged
                 into the scene's labels and :attr:`test_mask` marks its pixels.
@@ -317,9 +317,7 @@ class FileScene(HyperspectralScene):
     @property
     def georeference(self) -> tuple[Affine, CRS] | None:
         """Transform and CRS of the cube's grid (an EMIT granule's: its GLT's)."""
-        if self._grid is not None:
-            return self._grid
-        return read_georeference(self._image)
+        return self._grid if self._grid is not None else super().georeference
 
     @property
     def class_names(self) -> tuple[str, ...]:  # type: ignore[override]

@@ -19,14 +19,14 @@ from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
 from torchgeo.datasets.utils import Sample, check_integrity, download_url
 
-if TYPE_CHECKING:
-    from affine import Affine
-    from rasterio.crs import CRS
-
 from ..plot.sample import SpectralPlotMixin
 from .io import rasterio_env, read_georeference
 from .mat import load_mat_array
 from .utils import BadBandSpec, select_bands
+
+if TYPE_CHECKING:
+    from affine import Affine
+    from rasterio.crs import CRS
 
 __all__ = ['HyperspectralScene', 'SceneFile']
 
