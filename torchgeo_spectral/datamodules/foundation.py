@@ -136,6 +136,7 @@ class LibraryPatches(Dataset[Sample]):
             'wavelength': sample['wavelength'],
             'valid': valid,
             'mask': sample['mask'],
+            'endmember': sample['endmember'],
         }
 
 
