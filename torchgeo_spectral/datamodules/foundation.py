@@ -136,7 +136,6 @@ class LibraryPatches(Dataset[Sample]):
             'wavelength': sample['wavelength'],
             'valid': valid,
             'mask': sample['mask'],
-            'endmember': sample['endmember'],
         }
 
 

@@ -784,9 +784,6 @@ class SyntheticLibraryScenes(SpectralPlotMixin, NonGeoDataset):
             'wavelength': torch.from_numpy(scene.wavelengths.astype(np.float32)),
             'mask': torch.from_numpy(scene.mask),
         }
-        sample['endmember'] = torch.from_numpy(
-            scene.endmembers[scene.abundances.argmax(axis=0)].astype(np.int64)
-        )
         if self.transforms is not None:
             sample = self.transforms(sample)
         return sample

@@ -68,7 +68,6 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         material_loss_weight: float = 1.0,
         material_pixels: int = 8,
         material_min_bands: int = 1,
-        material_key: str = 'mask',
         optimizer: Literal['adamw', 'adam', 'sgd'] = 'adamw',
         lr: float = 1.5e-4,
         weight_decay: float = 0.05,
@@ -250,7 +249,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         loss: Tensor = output.loss
         self.log('train_loss', loss, batch_size=x.shape[0], prog_bar=True)
         if self.has_materials(batch):
-            material = self.material_loss(x, wavelengths, batch[self.hparams.get('material_key', 'mask')], generator)
+            material = self.material_loss(x, wavelengths, batch['mask'], generator)
             self.log('train_material_loss', material, batch_size=x.shape[0])
             loss = loss + self.hparams['material_loss_weight'] * material
         return loss
@@ -269,7 +268,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         min_bands = self.hparams.get('material_min_bands', 1)
         return (
             self.material_head is not None
-            and self.hparams.get('material_key', 'mask') in batch
+            and 'mask' in batch
             and batch['image'].shape[1] >= min_bands
         )
 
@@ -365,7 +364,7 @@ class SpectralMAETask(SpectralBatchMixin, BaseTask):
         self.log(f'{stage}_loss', output.loss, batch_size=x.shape[0], sync_dist=True)
         if self.has_materials(batch):
             material = self.material_loss(
-                x, wavelengths, batch[self.hparams.get('material_key', 'mask')], self._generator(x.device, batch_idx)
+                x, wavelengths, batch['mask'], self._generator(x.device, batch_idx)
             )
             self.log(
                 f'{stage}_material_loss',
