@@ -655,3 +655,16 @@ def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> Non
         assert out.crs == src.crs
         assert out.transform == src.transform
         np.testing.assert_array_equal(out.read(1), labels)
+    # pixels without data in any band (outside a swath, say) are no data in the
+    # map, whatever class the model gives them; one NaN band is still data
+    data = cube(labels)
+    data[:, :2, :3] = np.nan
+    data[0, 5, 5] = np.nan
+    np.save(tmp_path / 'holes.npy', data)
+    holes = FileScene(tmp_path / 'holes.npy', None, WAVELENGTHS.tolist(), mode='tile')
+    expected = np.zeros(labels.shape, dtype=bool)
+    expected[:2, :3] = True
+    np.testing.assert_array_equal(holes.nodata, expected)
+    write_class_map(tmp_path / 'holes.tif', np.ones(labels.shape, np.int64), holes)
+    with rasterio.open(tmp_path / 'holes.tif') as out:
+        np.testing.assert_array_equal(out.read(1), np.where(expected, 0, 1))

@@ -138,6 +138,11 @@ def test_an_emit_granule_is_a_scene_of_your_own(tmp_path: Path) -> None:
     expected = np.zeros((7, 5), dtype=np.int64)
     expected[1:4, 2:4] = 1
     np.testing.assert_array_equal(scene.gt, expected)
+    # grid pixels no swath pixel reaches, and the fill value, are no data
+    glt_x, glt_y = glt()
+    np.testing.assert_array_equal(
+        scene.nodata, (glt_x == 0) | ((glt_x == 1) & (glt_y == 1))
+    )
     # a map of the scene lands on the granule's grid
     assert scene.georeference is not None
     write_class_map(tmp_path / 'map.tif', scene.gt, scene)

@@ -656,9 +656,9 @@ class SceneMapWriter(BasePredictionWriter):
 
     Add it to ``trainer.callbacks`` of ``torchgeo-spectral predict`` with a
     :class:`SceneDataModule` in ``'finetune'`` mode: every pixel's window is
-    classified and the map holds classes ``1..K`` (the label raster's coding,
-    0 stays "no data"), on the cube's grid (transform and CRS copied when the
-    cube is georeferenced).
+    classified and the map holds classes ``1..K`` (the label raster's coding;
+    0, "no data", where the cube has no value in any band), on the cube's grid
+    (transform and CRS copied when the cube is georeferenced).
     """
 
     def __init__(self, output: str, overwrite: bool = False) -> None:
@@ -771,6 +771,10 @@ def write_class_map(
 ) -> None:
     """Write a class map on a scene's grid (georeferenced when the cube is).
 
+    Pixels the scene has no data for (:attr:`HyperspectralScene.nodata
+    <torchgeo_spectral.datasets.HyperspectralScene.nodata>`: no finite value in
+    any band) are written as 0 whatever class they were given.
+
     Args:
         path: The GeoTIFF to write.
         classes: ``(H, W)`` classes, 0 = no data.
@@ -785,6 +789,8 @@ def write_class_map(
         'nodata': 0,
         'compress': 'deflate',
     }
+    # the model classifies every pixel; pixels of no data stay no data
+    classes = np.where(scene.nodata, 0, classes)
     georeference = scene.georeference
     if georeference is not None:
         profile.update(transform=georeference[0], crs=georeference[1])

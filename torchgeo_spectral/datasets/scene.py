@@ -123,6 +123,9 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
     #: ``(H, W)`` True at test pixels that came with the scene (a benchmark's
     #: separate test map); None when a split draws its own test pixels.
     test_mask: npt.NDArray[np.bool_] | None = None
+    #: ``(H, W)`` True at pixels without a finite value in any band (no data:
+    #: outside a swath, a raster's nodata), set when the cube is read.
+    nodata: npt.NDArray[np.bool_]
 
     def __init__(
         self,
@@ -342,8 +345,13 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
         # transposed view of a .mat array) would make a temporary copy first
         indexes = self.selection.indexes
         cube = np.empty((indexes.size, *array.shape[1:]), dtype=np.float32)
+        measured = np.zeros(array.shape[1:], dtype=bool)
         for band, index in enumerate(indexes):
             cube[band] = array[index]
+            measured |= np.isfinite(cube[band])
+        # pixels without one finite value (outside a swath, a raster's nodata)
+        # are no data in the class map, whatever the model says about them
+        self.nodata = ~measured
         return cube
 
     def _check_gt(self, gt: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
