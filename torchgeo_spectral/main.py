@@ -19,6 +19,7 @@ PLUGIN_COMMANDS = (
     '  embed           per-patch and per-tile embeddings of a raster\n'
     '  split           spatially disjoint split of a label raster (saved, drawn)\n'
     '  export-weights  encoder of a checkpoint as fp16 safetensors, with its md5\n'
+    '  emit-to-geotiff an EMIT granule as a georeferenced GeoTIFF\n'
 )
 
 #: Lightning's own deprecation of a torch API it calls: printed by every ``fit``,
@@ -87,6 +88,12 @@ def main(args: Sequence[str] | None = None) -> None:
         from torchgeo_spectral.models.weights import main as export_main
 
         export_main(argv[1:])
+        return
+    if argv[:1] == ['emit-to-geotiff']:
+        from torchgeo_spectral.datasets.emit import main as emit_main
+
+        if status := emit_main(argv[1:]):
+            raise SystemExit(status)
         return
     if argv[:1] == ['split']:
         from torchgeo_spectral.samplers.cli import main as split_main

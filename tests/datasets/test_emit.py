@@ -149,3 +149,38 @@ def test_an_emit_granule_is_a_scene_of_your_own(tmp_path: Path) -> None:
     with rasterio.open(tmp_path / 'map.tif') as src:
         assert src.transform.to_gdal() == GEOTRANSFORM
         assert src.crs == CRS.from_epsg(4326)
+
+
+def test_emit_to_geotiff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from torchgeo_spectral.datasets import HyperspectralRaster
+    from torchgeo_spectral.main import main
+
+    granule = write_emit(tmp_path / 'EMIT_L2A_RFL_001.nc')
+    output = tmp_path / 'tif' / 'emit.tif'
+    main(['emit-to-geotiff', str(granule), str(output)])
+    assert capsys.readouterr().out.strip() == str(output)
+    assert not list(output.parent.glob('.*partial'))
+    # the GeoTIFF is the scene the granule is, for every reader
+    from_nc = FileScene(granule, mode='tile', tile_size=4)
+    from_tif = FileScene(output, mode='tile', tile_size=4)
+    np.testing.assert_array_equal(from_tif.image, from_nc.image)
+    np.testing.assert_allclose(from_tif.wavelengths, from_nc.wavelengths)
+    assert from_tif.georeference == from_nc.georeference
+    raster = HyperspectralRaster(output.parent)
+    assert raster.crs == CRS.from_epsg(4326)
+    sample = raster[raster.bounds]
+    assert sample['image'].shape == (4, 7, 5)
+    np.testing.assert_allclose(sample['wavelength'], WAVELENGTHS[GOOD == 1])
+    # an existing output is refused, the granule never written over, and a
+    # failed conversion leaves no file
+    with pytest.raises(SystemExit):
+        main(['emit-to-geotiff', str(granule), str(output)])
+    assert 'exists' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(['emit-to-geotiff', str(granule), str(granule), '--overwrite'])
+    assert 'is the granule itself' in capsys.readouterr().err
+    broken = write_emit(tmp_path / 'broken.nc', drop='glt')
+    with pytest.raises(SystemExit):
+        main(['emit-to-geotiff', str(broken), str(tmp_path / 'broken.tif')])
+    assert "needs 'location/glt_x'" in capsys.readouterr().err
+    assert not (tmp_path / 'broken.tif').exists()

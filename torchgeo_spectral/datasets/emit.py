@@ -14,22 +14,27 @@ none. Applying the GLT, as NASA's EMIT-Data-Resources tools do, gives the
 georeferenced cube that label polygons and maps need.
 
 NetCDF-4 files are HDF5 files, read here with ``h5py`` (a dependency already,
-for MATLAB v7.3 files).
+for MATLAB v7.3 files). :func:`write_emit_geotiff` (``torchgeo-spectral
+emit-to-geotiff``) writes the orthorectified cube as a GeoTIFF for the readers
+that go through rasterio.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 import numpy.typing as npt
+import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 
-__all__ = ['EmitCube', 'is_emit', 'read_emit']
+__all__ = ['EmitCube', 'is_emit', 'read_emit', 'write_emit_geotiff']
 
 #: Cube variables of the EMIT products read, in the order they are looked for.
 _CUBE_VARIABLES = ('reflectance', 'radiance')
@@ -243,3 +248,100 @@ def read_emit(path: str | os.PathLike[str]) -> EmitCube:
             raise ValueError(msg)
         image = _orthorectify(swath, glt_x, glt_y)
     return EmitCube(image, wavelengths, fwhm, good, transform, crs)
+
+
+def write_emit_geotiff(
+    granule: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write an EMIT granule as a georeferenced GeoTIFF that rasterio readers take.
+
+    The cube of :func:`read_emit` without the bands ``good_wavelengths`` flags,
+    float32 with NaN as nodata, tiled and compressed, each band tagged with its
+    ``wavelength`` and ``fwhm`` in nm (``wavelength_units=nm``), as the
+    package's raster readers expect: the file then works with
+    :class:`~torchgeo_spectral.datasets.HyperspectralRaster` (a TorchGeo
+    ``RasterDataset``), ``torchgeo-spectral predict-map`` and folder pretraining.
+    The file is written under a temporary name beside ``output`` and renamed
+    when complete, so that a failure leaves no partial file.
+
+    Args:
+        granule: The EMIT ``.nc`` file.
+        output: The GeoTIFF to write.
+        overwrite: Replace an existing ``output`` (never the granule itself).
+
+    Returns:
+        The output path.
+
+    Raises:
+        FileExistsError: If ``output`` exists and ``overwrite`` is False, or is
+            the granule.
+        ValueError: As :func:`read_emit`.
+    """
+    granule, output = Path(granule), Path(output)
+    if output.exists() and output.resolve() == granule.resolve():
+        raise FileExistsError(f'{output} is the granule itself; choose another output')
+    if output.exists() and not overwrite:
+        raise FileExistsError(f'{output} exists; pass overwrite=True to replace it')
+    cube = read_emit(granule)
+    keep = np.flatnonzero(cube.good)
+    profile = {
+        'driver': 'GTiff',
+        'height': cube.image.shape[1],
+        'width': cube.image.shape[2],
+        'count': int(keep.size),
+        'dtype': 'float32',
+        'nodata': float('nan'),
+        'crs': cube.crs,
+        'transform': cube.transform,
+        'tiled': True,
+        'compress': 'deflate',
+        'interleave': 'band',
+        'BIGTIFF': 'IF_SAFER',
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f'.{output.name}.partial')
+    try:
+        with rasterio.open(partial, 'w', **profile) as dst:
+            dst.update_tags(wavelength_units='nm', source=granule.name)
+            for band, index in enumerate(keep, start=1):
+                dst.write(np.ascontiguousarray(cube.image[index]), band)
+                centre, width = cube.wavelengths[index], cube.fwhm[index]
+                dst.update_tags(band, wavelength=f'{centre:.4f}', fwhm=f'{width:.4f}')
+                dst.set_band_description(band, f'{centre:.2f} nm')
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``torchgeo-spectral emit-to-geotiff GRANULE OUTPUT [--overwrite]``.
+
+    Args:
+        argv: Arguments after the command; ``sys.argv[1:]`` when None.
+
+    Returns:
+        0 on success, 1 on a handled error (one line on stderr).
+    """
+    parser = argparse.ArgumentParser(
+        prog='torchgeo-spectral emit-to-geotiff',
+        description=(
+            'Write an EMIT granule (NetCDF-4) as a georeferenced GeoTIFF: '
+            'orthorectified with its geometry lookup table, without the bands '
+            'good_wavelengths flags, wavelengths and FWHM in the band tags.'
+        ),
+    )
+    parser.add_argument('granule', help='EMIT_L2A_RFL_*.nc or EMIT_L1B_RAD_*.nc')
+    parser.add_argument('output', help='the GeoTIFF to write')
+    parser.add_argument('--overwrite', action='store_true', help='replace output')
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        path = write_emit_geotiff(args.granule, args.output, overwrite=args.overwrite)
+    except (OSError, ValueError, TypeError) as error:
+        print(f'torchgeo-spectral emit-to-geotiff: error: {error}', file=sys.stderr)
+        return 1
+    print(path)
+    return 0
