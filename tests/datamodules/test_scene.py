@@ -634,6 +634,25 @@ def test_the_map_writer_keeps_no_list_of_predictions(
         np.testing.assert_array_equal(src.read(1), expected.reshape(label_map().shape))
     with pytest.raises(FileExistsError, match='set overwrite: true'):
         trainer.predict(task, dm)
+    # pixels of no data are not classified and stay 0 in the map; the others
+    # keep their classes
+    assert dm.scene is not None
+    dm.scene.nodata[:2] = True
+    holes = SceneMapWriter(str(tmp_path / 'holes.tif'))
+    trainer = Trainer(
+        accelerator='cpu',
+        callbacks=[holes],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.predict(task, dm)
+    assert dm.predict_dataset is not None
+    assert len(dm.predict_dataset) == expected.size - 2 * label_map().shape[1]
+    with rasterio.open(tmp_path / 'holes.tif') as src:
+        mapped = src.read(1)
+    assert (mapped[:2] == 0).all()
+    np.testing.assert_array_equal(mapped[2:], expected.reshape(mapped.shape)[2:])
 
 
 def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> None:
@@ -665,6 +684,12 @@ def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> Non
     expected = np.zeros(labels.shape, dtype=bool)
     expected[:2, :3] = True
     np.testing.assert_array_equal(holes.nodata, expected)
+    # prediction skips them: the first pixel classified is (0, 3)
+    with_data = ScenePixels(holes, 1)
+    assert len(with_data) == labels.size - 6
+    np.testing.assert_array_equal(
+        with_data[0]['image'][:, 0, 0], np.nan_to_num(holes.image[:, 0, 3])
+    )
     write_class_map(tmp_path / 'holes.tif', np.ones(labels.shape, np.int64), holes)
     with rasterio.open(tmp_path / 'holes.tif') as out:
         np.testing.assert_array_equal(out.read(1), np.where(expected, 0, 1))

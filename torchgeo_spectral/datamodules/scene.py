@@ -227,10 +227,12 @@ def normalize_in_place(scene: HyperspectralScene, stats: BandStatistics) -> None
 
 
 class ScenePixels(Dataset[Sample]):
-    """Every pixel of a scene, labelled or not, as a window centred on it.
+    """Every pixel of a scene with data, labelled or not, as a window centred on it.
 
-    Item ``i`` is the pixel ``divmod(i, W)`` (row-major), so predictions in
-    loader order fill the map row by row (see :class:`SceneMapWriter`).
+    Item ``i`` is the pixel ``divmod(indices[i], W)``: the pixels with a finite
+    value in some band, row-major, so that predictions in loader order fill the
+    map row by row (see :class:`SceneMapWriter`). Pixels of no data (the grid
+    around an EMIT swath, a raster's nodata) are not classified at all.
     """
 
     def __init__(self, scene: HyperspectralScene, window_size: int) -> None:
@@ -243,25 +245,27 @@ class ScenePixels(Dataset[Sample]):
         self.scene = scene
         self.window_size = window_size
         self.height, self.width = scene.gt.shape
+        #: Row-major indices of the pixels with data.
+        self.indices = np.flatnonzero(~scene.nodata.reshape(-1))
 
     def __len__(self) -> int:
-        """Number of pixels.
+        """Number of pixels with data.
 
         Returns:
-            ``H * W``.
+            At most ``H * W``.
         """
-        return int(self.height * self.width)
+        return int(self.indices.size)
 
     def __getitem__(self, index: int) -> Sample:
         """The window centred on one pixel.
 
         Args:
-            index: Row-major pixel index.
+            index: Index into :attr:`indices`.
 
         Returns:
             ``image`` and ``wavelength``.
         """
-        row, col = divmod(int(index), self.width)
+        row, col = divmod(int(self.indices[index]), self.width)
         half = self.window_size // 2
         image, _ = self.scene._window(row - half, col - half, self.window_size)
         return {'image': image, 'wavelength': self.scene.wavelengths.clone()}
@@ -742,11 +746,12 @@ class SceneMapWriter(BasePredictionWriter):
         """
         dataset = self._dataset(trainer)
         if self.classes is None:
-            self.classes = np.zeros(len(dataset), dtype=np.int64)
+            self.classes = np.zeros(dataset.height * dataset.width, dtype=np.int64)
             self._filled = 0
         size = len(batch['image'])
         predicted = torch.as_tensor(prediction).argmax(dim=1).cpu().numpy()
-        self.classes[self._filled : self._filled + size] = predicted + 1
+        pixels = dataset.indices[self._filled : self._filled + size]
+        self.classes[pixels] = predicted + 1
         self._filled += size
 
     def on_predict_epoch_end(
