@@ -615,14 +615,17 @@ def test_the_map_writer_keeps_no_list_of_predictions(
         num_heads=2,
         num_classes=3,
     )
-    writer = SceneMapWriter(str(tmp_path / 'map.tif'))
-    trainer = Trainer(
-        accelerator='cpu',
-        callbacks=[writer],
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+
+    def writing_to(name: str) -> Trainer:
+        return Trainer(
+            accelerator='cpu',
+            callbacks=[SceneMapWriter(str(tmp_path / name))],
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+
+    trainer = writing_to('map.tif')
     assert trainer.predict(task, dm) is None
     # batches of 96 pixels (the last one partial) land where their pixels are
     pixels = dm.predict_dataset
@@ -638,15 +641,7 @@ def test_the_map_writer_keeps_no_list_of_predictions(
     # keep their classes
     assert dm.scene is not None
     dm.scene.nodata[:2] = True
-    holes = SceneMapWriter(str(tmp_path / 'holes.tif'))
-    trainer = Trainer(
-        accelerator='cpu',
-        callbacks=[holes],
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    trainer.predict(task, dm)
+    writing_to('holes.tif').predict(task, dm)
     assert dm.predict_dataset is not None
     assert len(dm.predict_dataset) == expected.size - 2 * label_map().shape[1]
     with rasterio.open(tmp_path / 'holes.tif') as src:
