@@ -30,7 +30,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import numpy.typing as npt
-import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 
@@ -259,13 +258,15 @@ def write_emit_geotiff(
     """Write an EMIT granule as a georeferenced GeoTIFF that rasterio readers take.
 
     The cube of :func:`read_emit` without the bands ``good_wavelengths`` flags,
-    float32 with NaN as nodata, tiled and compressed, each band tagged with its
-    ``wavelength`` and ``fwhm`` in nm (``wavelength_units=nm``), as the
-    package's raster readers expect: the file then works with
+    float32 with NaN as nodata, each band tagged with its ``wavelength`` and
+    ``fwhm`` in nm (:func:`~torchgeo_spectral.datasets.io.band_table_tags`), as
+    the package's raster readers expect: the file then works with
     :class:`~torchgeo_spectral.datasets.HyperspectralRaster` (a TorchGeo
     ``RasterDataset``), ``torchgeo-spectral predict-map`` and folder pretraining.
-    The file is written under a temporary name beside ``output`` and renamed
-    when complete, so that a failure leaves no partial file.
+    It is written as ``predict-map`` writes its maps
+    (:class:`~torchgeo_spectral.inference.writer.AtomicGeoTIFF`: tiled,
+    compressed, under a partial name renamed when complete); a failure deletes
+    the partial file.
 
     Args:
         granule: The EMIT ``.nc`` file.
@@ -276,44 +277,43 @@ def write_emit_geotiff(
         The output path.
 
     Raises:
-        FileExistsError: If ``output`` exists and ``overwrite`` is False, or is
-            the granule.
-        ValueError: As :func:`read_emit`.
+        FileExistsError: If ``output`` exists and ``overwrite`` is False.
+        ValueError: If ``output`` is the granule, or as :func:`read_emit`.
+        OSError: If the file cannot be written (disk full, say).
     """
+    from ..inference.writer import AtomicGeoTIFF, OutputSpec, guard_outputs
+    from .io import band_table_tags
+
     granule, output = Path(granule), Path(output)
-    if output.exists() and output.resolve() == granule.resolve():
-        raise FileExistsError(f'{output} is the granule itself; choose another output')
-    if output.exists() and not overwrite:
-        raise FileExistsError(f'{output} exists; pass overwrite=True to replace it')
+    output.parent.mkdir(parents=True, exist_ok=True)
+    guard_outputs({'output': output}, {'granule': granule}, [output], overwrite)
     cube = read_emit(granule)
     keep = np.flatnonzero(cube.good)
-    profile = {
-        'driver': 'GTiff',
-        'height': cube.image.shape[1],
-        'width': cube.image.shape[2],
-        'count': int(keep.size),
-        'dtype': 'float32',
-        'nodata': float('nan'),
-        'crs': cube.crs,
-        'transform': cube.transform,
-        'tiled': True,
-        'compress': 'deflate',
-        'interleave': 'band',
-        'BIGTIFF': 'IF_SAFER',
-    }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f'.{output.name}.partial')
-    try:
-        with rasterio.open(partial, 'w', **profile) as dst:
-            dst.update_tags(wavelength_units='nm', source=granule.name)
-            for band, index in enumerate(keep, start=1):
-                dst.write(np.ascontiguousarray(cube.image[index]), band)
-                centre, width = cube.wavelengths[index], cube.fwhm[index]
-                dst.update_tags(band, wavelength=f'{centre:.4f}', fwhm=f'{width:.4f}')
-                dst.set_band_description(band, f'{centre:.2f} nm')
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+    tags, descriptions = band_table_tags(cube.wavelengths[keep], cube.fwhm[keep])
+    _, height, width = cube.image.shape
+    spec = OutputSpec(
+        height,
+        width,
+        int(keep.size),
+        'float32',
+        cube.crs,
+        cube.transform,
+        nodata=float('nan'),
+        descriptions=descriptions,
+    )
+    with AtomicGeoTIFF(
+        output,
+        spec,
+        tags={'wavelength_units': 'nm', 'source': granule.name},
+        band_tags=tags,
+    ) as dst:
+        try:
+            for start in range(0, height, _ROWS_PER_BLOCK):
+                dst.write(start, cube.image[keep, start : start + _ROWS_PER_BLOCK])
+            dst.commit()
+        except BaseException:
+            dst.discard()
+            raise
     return output
 
 

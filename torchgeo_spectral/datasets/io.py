@@ -29,6 +29,7 @@ __all__ = [
     'ENVI_DATA_SUFFIXES',
     'SIDECAR_SUFFIXES',
     'CubeInfo',
+    'band_table_tags',
     'envi_data_file',
     'find_cubes',
     'is_sidecar',
@@ -424,3 +425,29 @@ def read_georeference(path: Path) -> tuple[Affine, CRS] | None:
     if crs is None or transform == Affine.identity():
         return None
     return transform, crs
+
+
+def band_table_tags(
+    wavelengths: npt.ArrayLike, fwhm: npt.ArrayLike
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Band tags and descriptions of a band table, as the package's readers take them.
+
+    Write them with ``wavelength_units='nm'`` as a dataset tag: a GeoTIFF so
+    tagged carries its band table for :class:`CubeInfo` and
+    :func:`~torchgeo_spectral.sensors.read_band_metadata`.
+
+    Args:
+        wavelengths: Band centres in nm.
+        fwhm: Band widths (FWHM) in nm.
+
+    Returns:
+        ``(tags, descriptions)``: per band ``{'wavelength', 'fwhm'}`` and
+        ``'<centre> nm'``.
+    """
+    centres = np.asarray(wavelengths, dtype=np.float64).reshape(-1)
+    widths = np.asarray(fwhm, dtype=np.float64).reshape(-1)
+    tags = [
+        {'wavelength': f'{c:.3f}', 'fwhm': f'{w:.3f}'}
+        for c, w in zip(centres, widths, strict=True)
+    ]
+    return tags, [f'{c:.1f} nm' for c in centres]

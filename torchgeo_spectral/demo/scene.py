@@ -30,6 +30,7 @@ from torchgeo_spectral.datasets import (
     SyntheticLibraryScenes,
     load_spectral_library,
 )
+from torchgeo_spectral.datasets.io import band_table_tags
 
 __all__ = [
     'DEMO_CLASSES',
@@ -186,11 +187,12 @@ def write_scene(demo: DemoScene, folder: str | Path) -> tuple[Path, Path]:
             sensor=demo.scene.sensor,
             description='synthetic demo scene of earthlib library spectra',
         )
-        for band, (centre, width_nm) in enumerate(
-            zip(demo.scene.wavelengths, demo.scene.fwhm, strict=True), start=1
+        tags, descriptions = band_table_tags(demo.scene.wavelengths, demo.scene.fwhm)
+        for band, (band_tags, description) in enumerate(
+            zip(tags, descriptions, strict=True), start=1
         ):
-            dst.update_tags(band, wavelength=f'{centre:.3f}', fwhm=f'{width_nm:.3f}')
-            dst.set_band_description(band, f'{centre:.1f} nm')
+            dst.update_tags(band, **band_tags)
+            dst.set_band_description(band, description)
     label_path = out / 'labels.tif'
     with rasterio.open(
         label_path, 'w', count=1, dtype='uint8', nodata=0, **common

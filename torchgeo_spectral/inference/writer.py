@@ -498,6 +498,7 @@ class AtomicGeoTIFF:
         resume: Reopen an existing partial file (``r+``) instead of creating one.
         colormap: Colour table for band 1 (single-band integer outputs only).
         tags: Dataset-level metadata tags.
+        band_tags: Metadata tags of each band (e.g. its ``wavelength``).
     """
 
     def __init__(
@@ -507,6 +508,7 @@ class AtomicGeoTIFF:
         resume: bool = False,
         colormap: Mapping[int, tuple[int, int, int, int]] | None = None,
         tags: Mapping[str, str] | None = None,
+        band_tags: Sequence[Mapping[str, str]] = (),
     ) -> None:
         """Initialize (see the class docstring)."""
         self.path = path
@@ -515,6 +517,7 @@ class AtomicGeoTIFF:
         self.resume = resume
         self.colormap = colormap
         self.tags = dict(tags or {})
+        self.band_tags = band_tags
         self._dst: Any = None
 
     def __enter__(self) -> Self:
@@ -573,6 +576,8 @@ class AtomicGeoTIFF:
                 self._dst.set_band_description(i, text)
         if self.tags:
             self._dst.update_tags(**self.tags)
+        for i, band in enumerate(self.band_tags, start=1):
+            self._dst.update_tags(i, **band)
 
     def write(self, row_off: int, data: NDArray[Any]) -> None:
         """Write full-width rows starting at ``row_off``.
