@@ -794,7 +794,7 @@ def write_class_map(
         'nodata': 0,
         'compress': 'deflate',
     }
-    # the model classifies every pixel; pixels of no data stay no data
+    # SceneMapWriter leaves them 0 already; other callers may pass any map
     classes = np.where(scene.nodata, 0, classes)
     georeference = scene.georeference
     if georeference is not None:

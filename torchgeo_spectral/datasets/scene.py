@@ -6,14 +6,16 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
 import rasterio
 import torch
+from affine import Affine
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
+from rasterio.crs import CRS
 from torch import Tensor
 from torchgeo.datasets import NonGeoDataset
 from torchgeo.datasets.errors import DatasetNotFoundError
@@ -23,10 +25,6 @@ from ..plot.sample import SpectralPlotMixin
 from .io import rasterio_env, read_georeference
 from .mat import load_mat_array
 from .utils import BadBandSpec, select_bands
-
-if TYPE_CHECKING:
-    from affine import Affine
-    from rasterio.crs import CRS
 
 __all__ = ['HyperspectralScene', 'SceneFile']
 
