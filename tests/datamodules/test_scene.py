@@ -304,6 +304,54 @@ def test_other_formats(tmp_path: Path) -> None:
     assert env.wavelengths.shape == (NUM_BANDS,)
 
 
+def write_envi_classification(path: Path, labels: np.ndarray, names: str) -> Path:
+    """A label map as ENVI's classification tools save it (raw bytes and header)."""
+    labels.astype(np.uint8).tofile(path)
+    header = (
+        'ENVI\n'
+        f'samples = {labels.shape[1]}\nlines = {labels.shape[0]}\nbands = 1\n'
+        'header offset = 0\nfile type = ENVI Classification\ndata type = 1\n'
+        'interleave = bsq\nbyte order = 0\n'
+        f'classes = {len(names.split(","))}\nclass names = {{{names}}}\n'
+    )
+    path.with_suffix('.hdr').write_text(header)
+    return path
+
+
+def test_class_names_from_an_envi_classification(tmp_path: Path) -> None:
+    labels = label_map(20)
+    envi = write_envi(tmp_path / 'e', cube(labels), WAVELENGTHS.tolist())
+    named = write_envi_classification(
+        tmp_path / 'named.img', labels, 'Unclassified, Corn notill, Grass, Bare soil'
+    )
+    scene = FileScene(envi, named)
+    assert scene.class_names == ('Corn notill', 'Grass', 'Bare soil')
+    np.testing.assert_array_equal(scene.gt, labels)
+    # names given by the user win; a matching num_classes is fine
+    assert FileScene(envi, named, class_names=['a', 'b', 'c']).class_names == (
+        'a',
+        'b',
+        'c',
+    )
+    assert FileScene(envi, named, num_classes=3).num_classes == 3
+    with pytest.raises(
+        ValueError,
+        match=r'num_classes is 4, but the ENVI header of .*named\.img names 3',
+    ):
+        FileScene(envi, named, num_classes=4)
+    lone = write_envi_classification(tmp_path / 'lone.img', labels, 'Unclassified')
+    with pytest.raises(ValueError, match=r'lone.img: the ENVI header names 1 class'):
+        FileScene(envi, lone)
+    # a header naming fewer classes than the map holds is refused as before
+    short = write_envi_classification(
+        tmp_path / 'short.img', labels, 'Unclassified, Corn'
+    )
+    with pytest.raises(
+        ValueError, match=r'short.img: labels \[2, 3\] outside the classes 0..1'
+    ):
+        FileScene(envi, short)
+
+
 def test_bad_bands_are_left_out(tmp_path: Path) -> None:
     labels = label_map(16)
     data = cube(labels)

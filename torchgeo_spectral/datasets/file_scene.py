@@ -36,7 +36,7 @@ from .scene import HyperspectralScene
 from .utils import BadBandSpec
 from .vector_labels import VECTOR_SUFFIXES, rasterize_labels
 
-__all__ = ['FileScene', 'WavelengthSource', 'read_label_map']
+__all__ = ['FileScene', 'WavelengthSource', 'read_class_names', 'read_label_map']
 
 #: Band centres: a text/CSV file, a sensor name, or the values in nm.
 WavelengthSource = str | os.PathLike[str] | Sequence[float]
@@ -166,6 +166,43 @@ def read_label_map(
     return labels
 
 
+def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
+    """Class names an ENVI classification header gives a label raster.
+
+    ENVI's classification files (what its ROI and classification tools save)
+    name their classes in the header (``class names = {Unclassified, Corn,
+    ...}``); value 0 is ENVI's "Unclassified", the package's unlabelled, so the
+    names of classes 1..K are the header's after its first.
+
+    Args:
+        path: The label file.
+
+    Returns:
+        Names of classes 1..K, or None when the file carries none (not a raster,
+        not ENVI, or a header without ``class names``).
+
+    Raises:
+        ValueError: Naming the file, if the header names fewer than two classes.
+    """
+    if Path(path).suffix.lower() in {'.mat', '.npy', *VECTOR_SUFFIXES}:
+        return None
+    with rasterio_env(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path) as src:
+            tags = {key.lower(): value for key, value in src.tags(ns='ENVI').items()}
+    text = tags.get('class_names')
+    if text is None:
+        return None
+    names = tuple(name.strip() for name in text.strip().strip('{}').split(','))
+    if len(names) < 2:
+        msg = (
+            f'{path}: the ENVI header names {len(names)} class ({text}); a '
+            'classification names "Unclassified" (value 0) and then classes 1..K'
+        )
+        raise ValueError(msg)
+    return names[1:]
+
+
 def _same_grid(first: tuple[Affine, CRS], second: tuple[Affine, CRS]) -> bool:
     """Whether two georeferences place pixels alike (to rounding).
 
@@ -244,6 +281,8 @@ class FileScene(HyperspectralScene):
                 into the scene's labels and :attr:`test_mask` marks its pixels.
             test_labels_key: Variable of the test map in a ``.mat`` file.
             class_names: Names of classes 1..K; labels above K are errors.
+                None takes them from the label file's ENVI classification
+                header when it names them (:func:`read_class_names`).
             num_classes: Number of classes K when no names are given; when
                 neither is given, K is the largest label.
             mode: ``'patch'`` or ``'tile'``.
@@ -453,6 +492,8 @@ class FileScene(HyperspectralScene):
         if suffix in VECTOR_SUFFIXES:
             return self._rasterize(path, key, (int(shape[0]), int(shape[1])))
         gt = read_label_map(path, key)
+        if self._declared is None:
+            self._declared = self._header_names(path)
         image_ref, labels_ref = self.georeference, read_georeference(path)
         if (
             image_ref is not None
@@ -467,6 +508,28 @@ class FileScene(HyperspectralScene):
             )
             raise ValueError(msg)
         return gt
+
+    def _header_names(self, path: Path) -> tuple[str, ...] | None:
+        """The class names of a label file's ENVI header, checked against ``num_classes``.
+
+        Args:
+            path: The label file.
+
+        Returns:
+            Names of classes 1..K, or None when the header has none.
+
+        Raises:
+            ValueError: Naming the file and both counts, if ``num_classes`` was
+                given and the header names another number of classes.
+        """
+        names = read_class_names(path)
+        if names is None or self._num_declared in (None, len(names)):
+            return names
+        msg = (
+            f'num_classes is {self._num_declared}, but the ENVI header of {path} '
+            f'names {len(names)} classes after "Unclassified" ({", ".join(names)})'
+        )
+        raise ValueError(msg)
 
     def _warp_labels(
         self,
