@@ -27,6 +27,7 @@ from rasterio.enums import Resampling
 from torchgeo.datasets.utils import Sample
 
 from ..samplers.splits import as_label_map
+from ..sensors.io import envi_list
 from ..sensors.scenes import scenes_with_bands
 from ..wavelengths import read_wavelengths
 from .emit import is_emit, read_emit
@@ -193,14 +194,14 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
     text = tags.get('class_names')
     if text is None:
         return None
-    names = tuple(name.strip() for name in text.strip().strip('{}').split(','))
+    names = envi_list(text)
     if len(names) < 2:
         msg = (
             f'{path}: the ENVI header names {len(names)} class ({text}); a '
             'classification names "Unclassified" (value 0) and then classes 1..K'
         )
         raise ValueError(msg)
-    return names[1:]
+    return tuple(names[1:])
 
 
 def _same_grid(first: tuple[Affine, CRS], second: tuple[Affine, CRS]) -> bool:

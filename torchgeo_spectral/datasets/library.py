@@ -49,7 +49,7 @@ from torchgeo.datasets.utils import Sample
 
 from ..plot.sample import SpectralPlotMixin
 from ..sensors import get_sensor, list_sensors, resample_spectra
-from ..sensors.io import _parse_list
+from ..sensors.io import _parse_list, envi_list
 from ..wavelengths import check_fwhm, check_wavelengths, to_nanometers
 
 __all__ = [
@@ -296,11 +296,7 @@ def _read_envi_library(path: Path) -> tuple[np.ndarray, FloatArray, list[str]]:
         msg = f'{header_path}: expected {samples} wavelengths, found {centres.size}'
         raise ValueError(msg)
     centres = to_nanometers(centres, header.get('wavelength units'), source=str(path))
-    names = [
-        name.strip()
-        for name in header.get('spectra names', '').strip('{}').split(',')
-        if name.strip()
-    ]
+    names = envi_list(header.get('spectra names', ''))
     if len(names) != lines:
         msg = f'{header_path}: expected {lines} spectra names, found {len(names)}'
         raise ValueError(msg)

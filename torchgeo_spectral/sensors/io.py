@@ -20,7 +20,7 @@ from rasterio.errors import RasterioIOError
 
 from ..rasterio_env import read_env
 
-__all__ = ['RawBandMetadata', 'read_bad_bands', 'read_band_metadata']
+__all__ = ['RawBandMetadata', 'envi_list', 'read_bad_bands', 'read_band_metadata']
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,6 +63,19 @@ def _open(path: str | os.PathLike[str]) -> Any:
     raise ValueError(msg)
 
 
+def envi_list(text: str) -> list[str]:
+    """The items of an ENVI header list such as ``{400.1, 410.2}``.
+
+    Args:
+        text: The header value, braces included or not.
+
+    Returns:
+        The items, stripped, without empty ones (a trailing comma).
+    """
+    items = (item.strip() for item in text.strip().strip('{}').split(','))
+    return [item for item in items if item]
+
+
 def _parse_list(text: str, path: object, key: str) -> FloatArray:
     """Parse an ENVI list such as ``{400.1, 410.2}`` into floats.
 
@@ -77,9 +90,8 @@ def _parse_list(text: str, path: object, key: str) -> FloatArray:
     Raises:
         ValueError: If a value is not numeric.
     """
-    items = [item.strip() for item in text.strip().strip('{}').split(',')]
     try:
-        return np.array([float(item) for item in items if item], dtype=np.float64)
+        return np.array([float(item) for item in envi_list(text)], dtype=np.float64)
     except ValueError as error:
         msg = f'{path}: cannot parse ENVI {key!r}: {error}'
         raise ValueError(msg) from error
