@@ -161,6 +161,33 @@ def test_tile_mode() -> None:
     assert torch.all(sample['mask'][4:, :] == 0)  # padded rows
 
 
+def test_tiles_without_data_are_left_out(tmp_path: Path) -> None:
+    # pretraining tiles outside a swath (or all in a raster's nodata) would
+    # teach the model to reconstruct zeros
+    data = np.ones((12, 10, 3), dtype=np.float32)
+    data[:8, :4] = np.nan  # no data in the tiles at (0, 0) and (4, 0) of 4 px
+    data[1, 1, 2] = 0.5  # one finite band is data: (0, 0) kept after all
+    np.save(tmp_path / 'c.npy', data)
+    bands = [500.0, 600.0, 700.0]
+
+    def origins(**kwargs: int) -> list[tuple[int, int]]:
+        scene = FileScene(tmp_path / 'c.npy', wavelengths=bands, mode='tile', **kwargs)
+        assert len(scene) == len(scene.tiles)
+        return scene.tiles
+
+    every = [(r, c) for r in (0, 4, 8) for c in (0, 4, 8)]
+    assert origins(tile_size=4) == [t for t in every if t != (4, 0)]
+    # overlapping tiles: rows 3-6 have no data in columns 0-3, rows 6-9 some
+    strided = origins(tile_size=4, tile_stride=3)
+    assert (3, 0) not in strided
+    assert (6, 0) in strided
+    assert len(origins(tile_size=1)) == 12 * 10 - 8 * 4 + 1
+    data[:] = np.nan
+    np.save(tmp_path / 'empty.npy', data)
+    with pytest.raises(ValueError, match=r'empty.npy: no pixel has a finite value'):
+        FileScene(tmp_path / 'empty.npy', wavelengths=bands, mode='tile')
+
+
 def test_hdf5_v73_transposed() -> None:
     path = DATA / 'PaviaUniversity' / 'PaviaU.mat'
     assert h5py.is_hdf5(path)

@@ -47,6 +47,35 @@ def _starts(length: int, size: int, step: int) -> list[int]:
     return starts
 
 
+def _measured_tiles(
+    nodata: npt.NDArray[np.bool_], size: int, step: int
+) -> list[tuple[int, int]]:
+    """Tile origins that cover a scene, less those without one pixel of data.
+
+    A tile outside a swath or all in a raster's nodata has nothing to learn
+    from; with 1 px pretraining tiles every such pixel would cost a sample.
+
+    Args:
+        nodata: ``(H, W)`` True where a pixel has no finite value.
+        size: Tile side.
+        step: Step between tiles.
+
+    Returns:
+        ``(row, col)`` of each kept tile, row by row.
+    """
+    h, w = nodata.shape
+    rows = np.array(_starts(h, size, step))
+    cols = np.array(_starts(w, size, step))
+    # measured pixels per tile from the summed-area table: no loop over tiles
+    table = np.zeros((h + 1, w + 1), dtype=np.int64)
+    table[1:, 1:] = (~nodata).cumsum(0).cumsum(1)
+    r0, c0 = rows[:, None], cols[None, :]
+    r1, c1 = np.minimum(r0 + size, h), np.minimum(c0 + size, w)
+    counts = table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0]
+    kept_rows, kept_cols = np.nonzero(counts)
+    return list(zip(rows[kept_rows].tolist(), cols[kept_cols].tolist(), strict=True))
+
+
 @dataclass(frozen=True)
 class SceneFile:
     """One downloadable file of a scene.
@@ -91,8 +120,9 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
       scene border) and ``label`` its class, shifted to ``0..K-1``
       (``class_names[label]``; ground-truth value 0 = unlabelled is excluded).
     * ``'tile'``: the scene cut into ``tile_size`` tiles (the last row/column
-      zero padded) with ``mask`` holding the ground truth UNSHIFTED: 0 =
-      unlabelled (use ``ignore_index=0``), ``k`` = ``class_names[k - 1]``.
+      zero padded; tiles without one pixel of data left out) with ``mask``
+      holding the ground truth UNSHIFTED: 0 = unlabelled (use
+      ``ignore_index=0``), ``k`` = ``class_names[k - 1]``.
 
     Every sample carries ``wavelength`` (bands sorted by wavelength). Bands
     named in ``bad_bands`` (and those a file's ``bbl`` flags) are left out.
@@ -227,6 +257,9 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
             image: ``(C, H, W)`` cube in file band order.
             file_w: Band centres in nm in file band order.
             gt: ``(H, W)`` label map, 0 = unlabelled.
+
+        Raises:
+            ValueError: Naming the file, in tile mode, if no pixel has data.
         """
         self.selection = select_bands(
             file_w,
@@ -241,13 +274,9 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
         self.num_classes = len(self.class_names)
         rows, cols = np.nonzero(self.gt)
         self.pixels = np.stack([rows, cols], axis=1)
-        h, w = self.gt.shape
-        step = self.tile_stride
-        self.tiles = [
-            (r, c)
-            for r in _starts(h, self.tile_size, step)
-            for c in _starts(w, self.tile_size, step)
-        ]
+        self.tiles = _measured_tiles(self.nodata, self.tile_size, self.tile_stride)
+        if self.mode == 'tile' and not self.tiles:
+            raise ValueError(f'{self.image_path}: no pixel has a finite value')
 
     @property
     def image_path(self) -> Path:
