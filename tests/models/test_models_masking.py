@@ -92,6 +92,12 @@ def test_mask_that_hides_nothing_warns(
     assert not bool(out.mask.any())
 
 
+def test_single_pixel_of_one_group_names_the_way_out() -> None:
+    # 1 px pretraining tiles of a cube of <= 16 bands: nothing can be hidden
+    with pytest.warns(UserWarning, match=r'one position per sample.*tile_size 5'):
+        two_stage_mask(2, 1, 1, 0.0, 0.5)
+
+
 def test_mask_that_hides_tokens_does_not_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter('error')

@@ -133,6 +133,13 @@ def two_stage_mask(
             'loss of 0 and do not train; raise spatial_mask_ratio (one spectral '
             'group always stays visible)'
         )
+        if num_positions == 1:
+            # 1 px tiles (conf/pretrain_scene.yaml) of a cube of one token
+            msg += (
+                '; with one position per sample (1 px tiles) only spectral groups '
+                'can be hidden: pretrain a cube of one group on larger tiles '
+                '(tile_size 5) with spatial_mask_ratio 0.75'
+            )
         warnings.warn(msg, UserWarning, stacklevel=2)
     noise_device = generator.device if generator is not None else device
     out_device = device if device is not None else noise_device
