@@ -49,7 +49,7 @@ def _starts(length: int, size: int, step: int) -> list[int]:
 
 def _measured_tiles(
     nodata: npt.NDArray[np.bool_], size: int, step: int
-) -> list[tuple[int, int]]:
+) -> npt.NDArray[np.int64]:
     """Tile origins that cover a scene, less those without one pixel of data.
 
     A tile outside a swath or all in a raster's nodata has nothing to learn
@@ -61,7 +61,8 @@ def _measured_tiles(
         step: Step between tiles.
 
     Returns:
-        ``(row, col)`` of each kept tile, row by row.
+        ``(N, 2)`` ``(row, col)`` of each kept tile, row by row (an array, not
+        tuples: 1 px tiles of a large scene are millions).
     """
     h, w = nodata.shape
     rows = np.array(_starts(h, size, step))
@@ -73,7 +74,7 @@ def _measured_tiles(
     r1, c1 = np.minimum(r0 + size, h), np.minimum(c0 + size, w)
     counts = table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0]
     kept_rows, kept_cols = np.nonzero(counts)
-    return list(zip(rows[kept_rows].tolist(), cols[kept_cols].tolist(), strict=True))
+    return np.stack([rows[kept_rows], cols[kept_cols]], axis=1).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
         rows, cols = np.nonzero(self.gt)
         self.pixels = np.stack([rows, cols], axis=1)
         self.tiles = _measured_tiles(self.nodata, self.tile_size, self.tile_stride)
-        if self.mode == 'tile' and not self.tiles:
+        if self.mode == 'tile' and not len(self.tiles):
             raise ValueError(f'{self.image_path}: no pixel has a finite value')
 
     @property
@@ -469,7 +470,7 @@ class HyperspectralScene(SpectralPlotMixin, NonGeoDataset):
             label = torch.tensor(int(self.gt[row, col]) - 1, dtype=torch.long)
             sample = {'image': image, 'label': label}
         else:
-            row, col = self.tiles[index]
+            row, col = (int(v) for v in self.tiles[index])
             image, mask = self._window(row, col, self.tile_size)
             sample = {'image': image, 'mask': mask}
         sample['wavelength'] = self.wavelengths.clone()
