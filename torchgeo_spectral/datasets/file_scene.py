@@ -150,11 +150,9 @@ def read_label_map(
             raise ValueError(f'{path}: not a readable .npy array ({error})') from error
     else:
         try:
-            with rasterio_env(), warnings.catch_warnings():
-                warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-                with rasterio.open(path) as src:
-                    count = src.count
-                    data = src.read(1, masked=True)
+            with rasterio_env(), rasterio.open(path) as src:
+                count = src.count
+                data = src.read(1, masked=True)
         except rasterio.errors.RasterioIOError as error:
             raise ValueError(f'{path}: not a readable raster ({error})') from error
         if count != 1:
@@ -187,10 +185,8 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
     """
     if Path(path).suffix.lower() in {'.mat', '.npy', *VECTOR_SUFFIXES}:
         return None
-    with rasterio_env(), warnings.catch_warnings():
-        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.open(path) as src:
-            tags = {key.lower(): value for key, value in src.tags(ns='ENVI').items()}
+    with rasterio_env(), rasterio.open(path) as src:
+        tags = {key.lower(): value for key, value in src.tags(ns='ENVI').items()}
     text = tags.get('class_names')
     if text is None:
         return None
@@ -458,10 +454,8 @@ class FileScene(HyperspectralScene):
         Returns:
             The cube with nodata as NaN.
         """
-        with rasterio_env(), warnings.catch_warnings():
-            warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-            with rasterio.open(self._image) as src:
-                nodata = src.nodata
+        with rasterio_env(), rasterio.open(self._image) as src:
+            nodata = src.nodata
         if nodata is not None and np.isfinite(nodata):
             image = np.where(image == np.float32(nodata), np.nan, image).astype(
                 np.float32

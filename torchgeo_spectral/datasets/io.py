@@ -418,10 +418,8 @@ def read_georeference(path: Path) -> tuple[Affine, CRS] | None:
     """
     if path.suffix.lower() in ('.mat', '.npy'):
         return None
-    with rasterio_env(), warnings.catch_warnings():
-        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.open(path) as src:
-            crs, transform = src.crs, src.transform
+    with rasterio_env(), rasterio.open(path) as src:
+        crs, transform = src.crs, src.transform
     if crs is None or transform == Affine.identity():
         return None
     return transform, crs

@@ -82,12 +82,10 @@ def _georeferenced(path: str) -> bool:
     Returns:
         True if the file can be placed on a map.
     """
-    with rasterio_env(), warnings.catch_warnings():
-        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.open(path) as src:
-            gcps, gcp_crs = src.gcps
-            has_affine = src.transform is not None and not src.transform.is_identity
-            return bool(has_affine and src.crs is not None) or bool(gcps and gcp_crs)
+    with rasterio_env(), rasterio.open(path) as src:
+        gcps, gcp_crs = src.gcps
+        has_affine = src.transform is not None and not src.transform.is_identity
+        return bool(has_affine and src.crs is not None) or bool(gcps and gcp_crs)
 
 
 def _slice_tensor(x: slice, y: slice, t: slice) -> Tensor:
