@@ -20,6 +20,7 @@ PLUGIN_COMMANDS = (
     '  split           spatially disjoint split of a label raster (saved, drawn)\n'
     '  export-weights  encoder of a checkpoint as fp16 safetensors, with its md5\n'
     '  emit-to-geotiff an EMIT granule as a georeferenced GeoTIFF\n'
+    '  prisma-to-geotiff the hyperspectral cube of a PRISMA product as a GeoTIFF\n'
 )
 
 #: Lightning's own deprecation of a torch API it calls: printed by every ``fit``,
@@ -93,6 +94,12 @@ def main(args: Sequence[str] | None = None) -> None:
         from torchgeo_spectral.datasets.emit import main as emit_main
 
         if status := emit_main(argv[1:]):
+            raise SystemExit(status)
+        return
+    if argv[:1] == ['prisma-to-geotiff']:
+        from torchgeo_spectral.datasets.prisma import main as prisma_main
+
+        if status := prisma_main(argv[1:]):
             raise SystemExit(status)
         return
     if argv[:1] == ['split']:

@@ -11,8 +11,9 @@
 * :class:`SyntheticLibraryScenes`: synthetic scenes mixing earthlib library
   spectra (:func:`load_spectral_library`), seen by random sensors.
 * :class:`FileScene`: one scene of your own, a cube and its label map given
-  as files (GeoTIFF, ENVI, ``.mat``, ``.npy``, EMIT ``.nc``), georeferenced
-  or not; :func:`read_emit` reads an EMIT granule onto its map grid.
+  as files (GeoTIFF, ENVI, ``.mat``, ``.npy``, EMIT ``.nc``, PRISMA ``.he5``),
+  georeferenced or not; :func:`read_emit` reads an EMIT granule onto its map
+  grid, :func:`read_prisma` a PRISMA product's hyperspectral cube.
 * :func:`collate_spectral`: batch collation that refuses mixed band sets.
 """
 
@@ -24,6 +25,8 @@ from .library import (
     SyntheticLibraryScenes,
     load_spectral_library,
 )
+from .prisma import read_prisma
+from .product import ProductCube
 from .proximal import ProximalHyperspectral
 from .raster import HyperspectralRaster
 from .scene import HyperspectralScene, SceneFile
@@ -57,6 +60,7 @@ __all__ = [
     'LibraryScene',
     'PaviaCentre',
     'PaviaUniversity',
+    'ProductCube',
     'ProximalHyperspectral',
     'Salinas',
     'SceneFile',
@@ -66,6 +70,7 @@ __all__ = [
     'concat_spectral_samples',
     'load_spectral_library',
     'read_emit',
+    'read_prisma',
     'select_bands',
     'sort_bands',
 ]

@@ -21,10 +21,7 @@ that go through rasterio.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -32,6 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from affine import Affine
 from rasterio.crs import CRS
+
+from .product import ProductCube, geotiff_command, write_product_geotiff
 
 __all__ = ['EmitCube', 'is_emit', 'read_emit', 'write_emit_geotiff']
 
@@ -42,29 +41,9 @@ _CUBE_VARIABLES = ('reflectance', 'radiance')
 _ROWS_PER_BLOCK = 64
 
 
-@dataclass(frozen=True)
-class EmitCube:
-    """An orthorectified EMIT cube and its band table.
-
-    Attributes:
-        image: ``(C, H, W)`` float32 on the GLT's grid, NaN where the swath
-            has no pixel or the file's fill value (a view of a pixel-major
-            array; :class:`~torchgeo_spectral.datasets.FileScene` copies it
-            band by band).
-        wavelengths: Band centres in nm ``(C,)``.
-        fwhm: Band widths in nm ``(C,)``.
-        good: ``good_wavelengths`` as booleans ``(C,)`` (False for the
-            water-absorption bands).
-        transform: Affine transform of the grid (pixel corners).
-        crs: Its CRS (WGS 84 for EMIT).
-    """
-
-    image: npt.NDArray[np.float32]
-    wavelengths: npt.NDArray[np.float64]
-    fwhm: npt.NDArray[np.float64]
-    good: npt.NDArray[np.bool_]
-    transform: Affine
-    crs: CRS
+#: An EMIT granule's cube: a :class:`~torchgeo_spectral.datasets.product.ProductCube`
+#: on the GLT's grid (WGS 84), ``good`` from ``good_wavelengths``.
+EmitCube = ProductCube
 
 
 def is_emit(path: str | os.PathLike[str]) -> bool:
@@ -258,15 +237,9 @@ def write_emit_geotiff(
     """Write an EMIT granule as a georeferenced GeoTIFF that rasterio readers take.
 
     The cube of :func:`read_emit` without the bands ``good_wavelengths`` flags,
-    float32 with NaN as nodata, each band tagged with its ``wavelength`` and
-    ``fwhm`` in nm (:func:`~torchgeo_spectral.datasets.io.band_table_tags`), as
-    the package's raster readers expect: the file then works with
-    :class:`~torchgeo_spectral.datasets.HyperspectralRaster` (a TorchGeo
-    ``RasterDataset``), ``torchgeo-spectral predict-map`` and folder pretraining.
-    It is written as ``predict-map`` writes its maps
-    (:class:`~torchgeo_spectral.inference.writer.AtomicGeoTIFF`: tiled,
-    compressed, under a partial name renamed when complete); a failure deletes
-    the partial file.
+    written by :func:`~torchgeo_spectral.datasets.product.write_product_geotiff`
+    (float32, NaN as nodata, ``wavelength`` and ``fwhm`` band tags, under a
+    partial name renamed when complete).
 
     Args:
         granule: The EMIT ``.nc`` file.
@@ -281,40 +254,9 @@ def write_emit_geotiff(
         ValueError: If ``output`` is the granule, or as :func:`read_emit`.
         OSError: If the file cannot be written (disk full, say).
     """
-    from ..inference.writer import AtomicGeoTIFF, OutputSpec, guard_outputs
-    from .io import band_table_tags
-
-    granule, output = Path(granule), Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    guard_outputs({'output': output}, {'granule': granule}, [output], overwrite)
-    cube = read_emit(granule)
-    keep = np.flatnonzero(cube.good)
-    tags, descriptions = band_table_tags(cube.wavelengths[keep], cube.fwhm[keep])
-    _, height, width = cube.image.shape
-    spec = OutputSpec(
-        height,
-        width,
-        int(keep.size),
-        'float32',
-        cube.crs,
-        cube.transform,
-        nodata=float('nan'),
-        descriptions=descriptions,
+    return write_product_geotiff(
+        granule, output, read_emit, overwrite=overwrite, source_name='granule'
     )
-    with AtomicGeoTIFF(
-        output,
-        spec,
-        tags={'wavelength_units': 'nm', 'source': granule.name},
-        band_tags=tags,
-    ) as dst:
-        try:
-            for start in range(0, height, _ROWS_PER_BLOCK):
-                dst.write(start, cube.image[keep, start : start + _ROWS_PER_BLOCK])
-            dst.commit()
-        except BaseException:
-            dst.discard()
-            raise
-    return output
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,22 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 on a handled error (one line on stderr).
     """
-    parser = argparse.ArgumentParser(
-        prog='torchgeo-spectral emit-to-geotiff',
-        description=(
-            'Write an EMIT granule (NetCDF-4) as a georeferenced GeoTIFF: '
-            'orthorectified with its geometry lookup table, without the bands '
-            'good_wavelengths flags, wavelengths and FWHM in the band tags.'
-        ),
+    return geotiff_command(
+        argv,
+        'emit-to-geotiff',
+        'Write an EMIT granule (NetCDF-4) as a georeferenced GeoTIFF: '
+        'orthorectified with its geometry lookup table, without the bands '
+        'good_wavelengths flags, wavelengths and FWHM in the band tags.',
+        'EMIT_L2A_RFL_*.nc or EMIT_L1B_RAD_*.nc',
+        read_emit,
+        'granule',
     )
-    parser.add_argument('granule', help='EMIT_L2A_RFL_*.nc or EMIT_L1B_RAD_*.nc')
-    parser.add_argument('output', help='the GeoTIFF to write')
-    parser.add_argument('--overwrite', action='store_true', help='replace output')
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        path = write_emit_geotiff(args.granule, args.output, overwrite=args.overwrite)
-    except (OSError, ValueError, TypeError) as error:
-        print(f'torchgeo-spectral emit-to-geotiff: error: {error}', file=sys.stderr)
-        return 1
-    print(path)
-    return 0

@@ -33,6 +33,8 @@ from ..wavelengths import read_wavelengths
 from .emit import is_emit, read_emit
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube, read_georeference
 from .mat import load_mat_array
+from .prisma import is_prisma, read_prisma
+from .product import ProductCube
 from .scene import HyperspectralScene
 from .utils import BadBandSpec
 from .vector_labels import VECTOR_SUFFIXES, rasterize_labels
@@ -200,6 +202,24 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
     return tuple(names[1:])
 
 
+def _product_reader(path: Path) -> Callable[[Path], ProductCube] | None:
+    """The reader of a sensor product that rasterio does not read as a cube.
+
+    Args:
+        path: The image file.
+
+    Returns:
+        :func:`~torchgeo_spectral.datasets.read_emit` for an EMIT granule,
+        :func:`~torchgeo_spectral.datasets.read_prisma` for a PRISMA product,
+        else None.
+    """
+    if is_emit(path):
+        return read_emit
+    if is_prisma(path):
+        return read_prisma
+    return None
+
+
 def _same_grid(first: tuple[Affine, CRS], second: tuple[Affine, CRS]) -> bool:
     """Whether two georeferences place pixels alike (to rounding).
 
@@ -233,7 +253,9 @@ class FileScene(HyperspectralScene):
     ``(rows, cols, bands)``, or ``(bands, rows, cols)`` when only the first axis
     has the band count of ``wavelengths=``), ``.npy`` (``(C, H, W)`` or
     ``(H, W, C)``), EMIT granules (NetCDF-4, orthorectified with their geometry
-    lookup table, see :func:`~torchgeo_spectral.datasets.read_emit`). Bands an
+    lookup table, see :func:`~torchgeo_spectral.datasets.read_emit`), PRISMA
+    products (``.he5``, VNIR and SWIR joined, on the map grid for L2D, see
+    :func:`~torchgeo_spectral.datasets.read_prisma`). Bands an
     ENVI header's ``bbl`` or an EMIT granule's ``good_wavelengths`` flags are
     left out, as are those of ``bad_bands``. Labels may also be polygons
     (GeoPackage, shapefile, GeoJSON, FlatGeobuf) with a class column
@@ -403,10 +425,11 @@ class FileScene(HyperspectralScene):
                 count is not None and array.shape[0] == count != array.shape[2]
             )
             image = array if bands_first else np.moveaxis(array, -1, 0)
-        elif is_emit(path):
-            emit = read_emit(path)
-            image, from_file, self._file_good = emit.image, emit.wavelengths, emit.good
-            self._grid = (emit.transform, emit.crs)
+        elif (product := _product_reader(path)) is not None:
+            cube = product(path)
+            image, from_file, self._file_good = cube.image, cube.wavelengths, cube.good
+            if cube.transform is not None and cube.crs is not None:
+                self._grid = (cube.transform, cube.crs)
         else:
             count = None
             if suffix == '.npy' and self._source is not None:

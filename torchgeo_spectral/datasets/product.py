@@ -1,0 +1,169 @@
+"""Cubes read from sensor products (EMIT, PRISMA) and their GeoTIFF export.
+
+Sensor products that rasterio does not read as a spectral cube (EMIT's
+NetCDF-4, PRISMA's HDF-EOS5) are read by their own modules
+(:mod:`~torchgeo_spectral.datasets.emit`, :mod:`~torchgeo_spectral.datasets.prisma`)
+into one :class:`ProductCube`: the cube, its band table and, where the product
+is on a map grid, its georeference. :func:`write_product_geotiff` writes such a
+cube as the GeoTIFF the package's raster readers and ``predict-map`` take, and
+:func:`geotiff_command` is the command line of each product's export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from affine import Affine
+from rasterio.crs import CRS
+
+__all__ = ['ProductCube', 'geotiff_command', 'write_product_geotiff']
+
+#: Rows written at once by :func:`write_product_geotiff`.
+_ROWS_PER_WRITE = 64
+
+
+@dataclass(frozen=True)
+class ProductCube:
+    """A cube read from a sensor product, with its band table and grid.
+
+    Attributes:
+        image: ``(C, H, W)`` float32, NaN where the product has no data.
+        wavelengths: Band centres in nm ``(C,)``.
+        fwhm: Band widths in nm ``(C,)``.
+        good: Whether each band is usable ``(C,)`` (False, e.g., for EMIT's
+            water-absorption bands).
+        transform: Affine transform of the map grid (pixel corners), or None
+            for a product in swath geometry.
+        crs: The grid's CRS, or None with ``transform``.
+    """
+
+    image: npt.NDArray[np.float32]
+    wavelengths: npt.NDArray[np.float64]
+    fwhm: npt.NDArray[np.float64]
+    good: npt.NDArray[np.bool_]
+    transform: Affine | None
+    crs: CRS | None
+
+
+def write_product_geotiff(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    read: Callable[[Path], ProductCube],
+    *,
+    overwrite: bool = False,
+    source_name: str = 'source',
+) -> Path:
+    """Write a product's cube as a GeoTIFF that rasterio readers take.
+
+    The cube of ``read(source)`` without its bad bands, float32 with NaN as
+    nodata, each band tagged with its ``wavelength`` and ``fwhm`` in nm
+    (:func:`~torchgeo_spectral.datasets.io.band_table_tags`), as the package's
+    raster readers expect: the file then works with
+    :class:`~torchgeo_spectral.datasets.HyperspectralRaster` (a TorchGeo
+    ``RasterDataset``), ``torchgeo-spectral predict-map`` and folder pretraining.
+    A product in swath geometry gives a GeoTIFF without a CRS. It is written as
+    ``predict-map`` writes its maps
+    (:class:`~torchgeo_spectral.inference.writer.AtomicGeoTIFF`: tiled,
+    compressed, under a partial name renamed when complete); a failure deletes
+    the partial file. The paths are checked before the product is read.
+
+    Args:
+        source: The product file.
+        output: The GeoTIFF to write.
+        read: The product's reader, e.g.
+            :func:`~torchgeo_spectral.datasets.read_emit`.
+        overwrite: Replace an existing ``output`` (never ``source`` itself).
+        source_name: What the messages call ``source`` (``'granule'``).
+
+    Returns:
+        The output path.
+
+    Raises:
+        FileExistsError: If ``output`` exists and ``overwrite`` is False.
+        ValueError: If ``output`` is ``source``, or as ``read``.
+        OSError: If the file cannot be written (disk full, say).
+    """
+    from ..inference.writer import AtomicGeoTIFF, OutputSpec, guard_outputs
+    from .io import band_table_tags
+
+    source, output = Path(source), Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    guard_outputs({'output': output}, {source_name: source}, [output], overwrite)
+    cube = read(source)
+    keep = np.flatnonzero(cube.good)
+    tags, descriptions = band_table_tags(cube.wavelengths[keep], cube.fwhm[keep])
+    _, height, width = cube.image.shape
+    spec = OutputSpec(
+        height,
+        width,
+        int(keep.size),
+        'float32',
+        cube.crs,
+        cube.transform if cube.transform is not None else Affine.identity(),
+        nodata=float('nan'),
+        descriptions=descriptions,
+    )
+    with AtomicGeoTIFF(
+        output,
+        spec,
+        tags={'wavelength_units': 'nm', 'source': source.name},
+        band_tags=tags,
+    ) as dst:
+        try:
+            for start in range(0, height, _ROWS_PER_WRITE):
+                dst.write(start, cube.image[keep, start : start + _ROWS_PER_WRITE])
+            dst.commit()
+        except BaseException:
+            dst.discard()
+            raise
+    return output
+
+
+def geotiff_command(
+    argv: list[str] | None,
+    command: str,
+    description: str,
+    source_help: str,
+    read: Callable[[Path], ProductCube],
+    source_name: str,
+) -> int:
+    """Run ``torchgeo-spectral COMMAND SOURCE OUTPUT [--overwrite]``.
+
+    Args:
+        argv: Arguments after the command; ``sys.argv[1:]`` when None.
+        command: The command's name, e.g. ``'emit-to-geotiff'``.
+        description: What it writes, for ``--help``.
+        source_help: What ``SOURCE`` is, for ``--help``.
+        read: The product's reader.
+        source_name: What the messages call ``SOURCE``.
+
+    Returns:
+        0 on success, 1 on a handled error (one line on stderr).
+    """
+    parser = argparse.ArgumentParser(
+        prog=f'torchgeo-spectral {command}', description=description
+    )
+    parser.add_argument('source', help=source_help)
+    parser.add_argument('output', help='the GeoTIFF to write')
+    parser.add_argument('--overwrite', action='store_true', help='replace output')
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        path = write_product_geotiff(
+            args.source,
+            args.output,
+            read,
+            overwrite=args.overwrite,
+            source_name=source_name,
+        )
+    except (OSError, ValueError, TypeError) as error:
+        print(f'torchgeo-spectral {command}: error: {error}', file=sys.stderr)
+        return 1
+    print(path)
+    return 0
