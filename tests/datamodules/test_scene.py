@@ -717,6 +717,13 @@ def test_class_map_keeps_the_grid_of_a_georeferenced_cube(tmp_path: Path) -> Non
         assert out.crs == src.crs
         assert out.transform == src.transform
         np.testing.assert_array_equal(out.read(1), labels)
+        # it names its values and colours its classes as the scene's figures do
+        assert out.tags()['classes'] == ','.join(['no data', *scene.class_names])
+        colormap = out.colormap(1)
+        assert colormap[0] == (0, 0, 0, 0)
+        first = np.round(np.array(scene.cmap.colors[1]) * 255).astype(int)
+        assert colormap[1] == tuple(first.tolist())
+    assert not list(tmp_path.glob('.*partial*'))
     # pixels without data in any band (outside a swath, say) are no data in the
     # map, whatever class the model gives them; one NaN band is still data
     data = cube(labels)

@@ -17,9 +17,8 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
-import rasterio
-import rasterio.errors
 import torch
+from affine import Affine
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities.types import EVAL_DATALOADERS
@@ -778,29 +777,42 @@ def write_class_map(
 
     Pixels the scene has no data for (:attr:`HyperspectralScene.nodata
     <torchgeo_spectral.datasets.HyperspectralScene.nodata>`: no finite value in
-    any band) are written as 0 whatever class they were given.
+    any band) are written as 0 whatever class they were given. The map says
+    what its values are: the tag ``classes`` names values ``0..K`` (``no
+    data``, then the scene's class names), and a colour table gives each class
+    the colour of the scene's figures (0 transparent), so that GIS software
+    shows it as such. It is written as ``predict-map`` writes its maps
+    (:class:`~torchgeo_spectral.inference.writer.AtomicGeoTIFF`: under a
+    partial name renamed when complete).
 
     Args:
         path: The GeoTIFF to write.
         classes: ``(H, W)`` classes, 0 = no data.
         scene: The scene.
     """
-    profile: dict[str, Any] = {
-        'driver': 'GTiff',
-        'height': classes.shape[0],
-        'width': classes.shape[1],
-        'count': 1,
-        'dtype': 'uint8' if classes.max() < 256 else 'uint16',
-        'nodata': 0,
-        'compress': 'deflate',
-    }
+    from matplotlib.colors import to_rgba_array
+
+    from ..inference.writer import AtomicGeoTIFF, OutputSpec
+
     # SceneMapWriter leaves them 0 already; other callers may pass any map
     classes = np.where(scene.nodata, 0, classes)
-    georeference = scene.georeference
-    if georeference is not None:
-        profile.update(transform=georeference[0], crs=georeference[1])
+    dtype = 'uint8' if classes.max(initial=0) < 256 else 'uint16'
+    transform, crs = scene.georeference or (Affine.identity(), None)
+    spec = OutputSpec(
+        classes.shape[0], classes.shape[1], 1, dtype, crs, transform, 0, ['class']
+    )
+    names = ['no data', *scene.class_names]
+    rgba = np.round(to_rgba_array(scene.cmap.colors) * 255).astype(int)
+    colormap: dict[int, tuple[int, int, int, int]] = {0: (0, 0, 0, 0)}
+    for value, (red, green, blue, alpha) in enumerate(rgba[1 : len(names)], 1):
+        colormap[value] = (int(red), int(green), int(blue), int(alpha))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.open(path, 'w', **profile) as dst:
-            dst.write(classes.astype(profile['dtype']), 1)
+    with AtomicGeoTIFF(
+        path, spec, colormap=colormap, tags={'classes': ','.join(names)}
+    ) as dst:
+        try:
+            dst.write(0, classes[None].astype(dtype))
+            dst.commit()
+        except BaseException:
+            dst.discard()  # nothing to resume: no partial file stays
+            raise
