@@ -184,3 +184,14 @@ def test_emit_to_geotiff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         main(['emit-to-geotiff', str(broken), str(tmp_path / 'broken.tif')])
     assert "needs 'location/glt_x'" in capsys.readouterr().err
     assert not (tmp_path / 'broken.tif').exists()
+
+
+def test_predict_map_names_the_conversion(tmp_path: Path) -> None:
+    from torchgeo_spectral.inference.raster import open_raster_info
+
+    granule = write_emit(tmp_path / 'EMIT_L2A_RFL_001.nc')
+    with pytest.raises(
+        ValueError,
+        match=r'does not read EMIT files .* emit-to-geotiff EMIT_L2A_RFL_001\.nc',
+    ):
+        open_raster_info(granule)

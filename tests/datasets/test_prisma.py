@@ -168,3 +168,15 @@ def test_a_prisma_product_is_a_scene_of_your_own(
     with pytest.raises(SystemExit):
         main(['prisma-to-geotiff', str(product), str(product), '--overwrite'])
     assert 'is the product' in capsys.readouterr().err
+
+
+def test_predict_map_names_the_conversion(tmp_path: Path) -> None:
+    from torchgeo_spectral.inference.raster import open_raster_info
+
+    product = write_prisma(tmp_path / 'PRS_L2D_STD_001.he5')
+    with pytest.raises(
+        ValueError,
+        match=r'does not read PRISMA files .* torchgeo-spectral prisma-to-geotiff '
+        r'PRS_L2D_STD_001\.he5 PRS_L2D_STD_001\.tif',
+    ):
+        open_raster_info(product)

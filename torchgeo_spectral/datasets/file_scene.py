@@ -30,11 +30,9 @@ from ..samplers.splits import as_label_map
 from ..sensors.io import envi_list
 from ..sensors.scenes import scenes_with_bands
 from ..wavelengths import read_wavelengths
-from .emit import is_emit, read_emit
 from .io import CubeInfo, envi_data_file, rasterio_env, read_cube, read_georeference
 from .mat import load_mat_array
-from .prisma import is_prisma, read_prisma
-from .product import ProductCube
+from .product import product_format
 from .scene import HyperspectralScene
 from .utils import BadBandSpec
 from .vector_labels import VECTOR_SUFFIXES, rasterize_labels
@@ -200,24 +198,6 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
         )
         raise ValueError(msg)
     return tuple(names[1:])
-
-
-def _product_reader(path: Path) -> Callable[[Path], ProductCube] | None:
-    """The reader of a sensor product that rasterio does not read as a cube.
-
-    Args:
-        path: The image file.
-
-    Returns:
-        :func:`~torchgeo_spectral.datasets.read_emit` for an EMIT granule,
-        :func:`~torchgeo_spectral.datasets.read_prisma` for a PRISMA product,
-        else None.
-    """
-    if is_emit(path):
-        return read_emit
-    if is_prisma(path):
-        return read_prisma
-    return None
 
 
 def _same_grid(first: tuple[Affine, CRS], second: tuple[Affine, CRS]) -> bool:
@@ -425,8 +405,8 @@ class FileScene(HyperspectralScene):
                 count is not None and array.shape[0] == count != array.shape[2]
             )
             image = array if bands_first else np.moveaxis(array, -1, 0)
-        elif (product := _product_reader(path)) is not None:
-            cube = product(path)
+        elif (product := product_format(path)) is not None:
+            cube = product.read(path)
             image, from_file, self._file_good = cube.image, cube.wavelengths, cube.good
             if cube.transform is not None and cube.crs is not None:
                 self._grid = (cube.transform, cube.crs)

@@ -23,7 +23,13 @@ import numpy.typing as npt
 from affine import Affine
 from rasterio.crs import CRS
 
-__all__ = ['ProductCube', 'geotiff_command', 'write_product_geotiff']
+__all__ = [
+    'ProductCube',
+    'ProductFormat',
+    'geotiff_command',
+    'product_format',
+    'write_product_geotiff',
+]
 
 #: Rows written at once by :func:`write_product_geotiff`.
 _ROWS_PER_WRITE = 64
@@ -50,6 +56,41 @@ class ProductCube:
     good: npt.NDArray[np.bool_]
     transform: Affine | None
     crs: CRS | None
+
+
+@dataclass(frozen=True)
+class ProductFormat:
+    """A sensor product format that rasterio does not read as a cube.
+
+    Attributes:
+        name: The sensor's name, for messages (``'EMIT'``).
+        read: Its reader.
+        command: The ``torchgeo-spectral`` command that writes it as a GeoTIFF.
+    """
+
+    name: str
+    read: Callable[[Path], ProductCube]
+    command: str
+
+
+def product_format(path: str | os.PathLike[str]) -> ProductFormat | None:
+    """The product format of a file: EMIT granule, PRISMA product or neither.
+
+    Args:
+        path: Any file.
+
+    Returns:
+        Its format, or None for files that are not such products.
+    """
+    # the product modules import this one
+    from .emit import is_emit, read_emit
+    from .prisma import is_prisma, read_prisma
+
+    if is_emit(path):
+        return ProductFormat('EMIT', read_emit, 'emit-to-geotiff')
+    if is_prisma(path):
+        return ProductFormat('PRISMA', read_prisma, 'prisma-to-geotiff')
+    return None
 
 
 def write_product_geotiff(

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from rasterio.crs import CRS
 from rasterio.windows import Window
 
+from ..datasets.product import product_format
 from ..rasterio_env import read_env
 from ..wavelengths import (
     BAND_SET_TOLERANCE_NM,
@@ -118,6 +119,9 @@ def open_raster_info(path: Path) -> RasterInfo:
 
     Raises:
         FileNotFoundError: If the file does not exist.
+        ValueError: If it is a sensor product that rasterio does not read as a
+            cube (an EMIT granule, a PRISMA product), naming the command that
+            converts it.
         ~torchgeo_spectral.wavelengths.WavelengthError: If the file's
             wavelengths break the rules of :mod:`torchgeo_spectral.wavelengths`
             (units, plausibility, count).
@@ -125,6 +129,13 @@ def open_raster_info(path: Path) -> RasterInfo:
     path = _data_file(Path(path))
     if not path.exists():
         raise FileNotFoundError(f'input raster {path} does not exist')
+    if (product := product_format(path)) is not None:
+        msg = (
+            f'input raster {path}: rasterio does not read {product.name} files as '
+            f'a cube; write it as a GeoTIFF first: torchgeo-spectral '
+            f'{product.command} {path.name} {path.stem}.tif'
+        )
+        raise ValueError(msg)
     try:
         wavelengths: tuple[float, ...] | None = tuple(
             read_wavelengths(path).centres.tolist()
