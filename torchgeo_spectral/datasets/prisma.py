@@ -28,6 +28,11 @@ must be on the file's own pixel grid. The layout and the corner convention
 are those of the PRISMA product specification as public readers apply it
 (for example ``prismaread`` and HyperCoast); no PRISMA file ships with the
 tests, which write files in that layout.
+
+``torchgeo-spectral prisma-to-geotiff`` (from Python,
+``write_product_geotiff(product, output, read_prisma)`` of
+:mod:`~torchgeo_spectral.datasets.product`) writes the cube as a GeoTIFF for
+the readers that go through rasterio.
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ import numpy.typing as npt
 from affine import Affine
 from rasterio.crs import CRS
 
-from .product import ProductCube, geotiff_command, write_product_geotiff
+from .product import ProductCube, geotiff_command
 
-__all__ = ['is_prisma', 'read_prisma', 'write_prisma_geotiff']
+__all__ = ['is_prisma', 'read_prisma']
 
 #: The two detectors of the hyperspectral cube, in wavelength order.
 _DETECTORS = ('Vnir', 'Swir')
@@ -292,38 +297,6 @@ def read_prisma(path: str | os.PathLike[str]) -> ProductCube:
         np.ones(wavelengths.size, dtype=bool),
         transform,
         crs,
-    )
-
-
-def write_prisma_geotiff(
-    product: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    *,
-    overwrite: bool = False,
-) -> Path:
-    """Write a PRISMA product's hyperspectral cube as a GeoTIFF.
-
-    The cube of :func:`read_prisma`, written by
-    :func:`~torchgeo_spectral.datasets.product.write_product_geotiff` (float32,
-    NaN as nodata, ``wavelength`` and ``fwhm`` band tags, under a partial name
-    renamed when complete); georeferenced for L2D, without a CRS for the
-    levels in swath geometry.
-
-    Args:
-        product: The PRISMA ``.he5`` file.
-        output: The GeoTIFF to write.
-        overwrite: Replace an existing ``output`` (never the product itself).
-
-    Returns:
-        The output path.
-
-    Raises:
-        FileExistsError: If ``output`` exists and ``overwrite`` is False.
-        ValueError: If ``output`` is the product, or as :func:`read_prisma`.
-        OSError: If the file cannot be written (disk full, say).
-    """
-    return write_product_geotiff(
-        product, output, read_prisma, overwrite=overwrite, source_name='product'
     )
 
 
