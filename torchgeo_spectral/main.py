@@ -90,16 +90,10 @@ def main(args: Sequence[str] | None = None) -> None:
 
         export_main(argv[1:])
         return
-    if argv[:1] == ['emit-to-geotiff']:
-        from torchgeo_spectral.datasets.emit import main as emit_main
+    if argv[:1] in (['emit-to-geotiff'], ['prisma-to-geotiff']):
+        from torchgeo_spectral.datasets.product import geotiff_command
 
-        if status := emit_main(argv[1:]):
-            raise SystemExit(status)
-        return
-    if argv[:1] == ['prisma-to-geotiff']:
-        from torchgeo_spectral.datasets.prisma import main as prisma_main
-
-        if status := prisma_main(argv[1:]):
+        if status := geotiff_command(argv[0], argv[1:]):
             raise SystemExit(status)
         return
     if argv[:1] == ['split']:

@@ -180,3 +180,14 @@ def test_predict_map_names_the_conversion(tmp_path: Path) -> None:
         r'PRS_L2D_STD_001\.he5 PRS_L2D_STD_001\.tif',
     ):
         open_raster_info(product)
+
+
+def test_only_known_products_have_a_command() -> None:
+    from torchgeo_spectral.datasets.product import geotiff_command, product_formats
+
+    assert [f.command for f in product_formats()] == [
+        'emit-to-geotiff',
+        'prisma-to-geotiff',
+    ]
+    with pytest.raises(ValueError, match="no product format has the command 'x'"):
+        geotiff_command('x', [])

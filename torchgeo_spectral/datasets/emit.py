@@ -30,9 +30,9 @@ import numpy.typing as npt
 from affine import Affine
 from rasterio.crs import CRS
 
-from .product import ProductCube, geotiff_command, write_product_geotiff
+from .product import ProductCube, ProductFormat, write_product_geotiff
 
-__all__ = ['EmitCube', 'is_emit', 'read_emit', 'write_emit_geotiff']
+__all__ = ['EMIT', 'EmitCube', 'is_emit', 'read_emit', 'write_emit_geotiff']
 
 #: Cube variables of the EMIT products read, in the order they are looked for.
 _CUBE_VARIABLES = ('reflectance', 'radiance')
@@ -255,26 +255,21 @@ def write_emit_geotiff(
         OSError: If the file cannot be written (disk full, say).
     """
     return write_product_geotiff(
-        granule, output, read_emit, overwrite=overwrite, source_name='granule'
+        granule, output, read_emit, overwrite=overwrite, source_name=EMIT.source_name
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``torchgeo-spectral emit-to-geotiff GRANULE OUTPUT [--overwrite]``.
-
-    Args:
-        argv: Arguments after the command; ``sys.argv[1:]`` when None.
-
-    Returns:
-        0 on success, 1 on a handled error (one line on stderr).
-    """
-    return geotiff_command(
-        argv,
-        'emit-to-geotiff',
+#: The EMIT format: detection, reader and the ``emit-to-geotiff`` command.
+EMIT = ProductFormat(
+    name='EMIT',
+    command='emit-to-geotiff',
+    source_name='granule',
+    source_help='EMIT_L2A_RFL_*.nc or EMIT_L1B_RAD_*.nc',
+    description=(
         'Write an EMIT granule (NetCDF-4) as a georeferenced GeoTIFF: '
         'orthorectified with its geometry lookup table, without the bands '
-        'good_wavelengths flags, wavelengths and FWHM in the band tags.',
-        'EMIT_L2A_RFL_*.nc or EMIT_L1B_RAD_*.nc',
-        read_emit,
-        'granule',
-    )
+        'good_wavelengths flags, wavelengths and FWHM in the band tags.'
+    ),
+    detect=is_emit,
+    read=read_emit,
+)

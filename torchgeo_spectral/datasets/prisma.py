@@ -46,9 +46,9 @@ import numpy.typing as npt
 from affine import Affine
 from rasterio.crs import CRS
 
-from .product import ProductCube, geotiff_command
+from .product import ProductCube, ProductFormat
 
-__all__ = ['is_prisma', 'read_prisma']
+__all__ = ['PRISMA', 'is_prisma', 'read_prisma']
 
 #: The two detectors of the hyperspectral cube, in wavelength order.
 _DETECTORS = ('Vnir', 'Swir')
@@ -272,7 +272,7 @@ def read_prisma(path: str | os.PathLike[str]) -> ProductCube:
             raise ValueError(f'{path}: no band is flagged present')
         order = np.argsort(wavelengths, kind='stable')
         image = np.empty((wavelengths.size, rows, cols), dtype=np.float32)
-        filled = np.ones((rows, cols), dtype=bool)
+        no_data = np.ones((rows, cols), dtype=bool)
         # where each detector's bands land in the sorted cube
         slots = np.argsort(order)
         first = 0
@@ -283,12 +283,12 @@ def read_prisma(path: str | os.PathLike[str]) -> ProductCube:
             first += indices.size
             for start in range(0, rows, _ROWS_PER_BLOCK):
                 block = np.asarray(cube[start : start + _ROWS_PER_BLOCK])
-                filled[start : start + block.shape[0]] &= (block == 0).all(axis=1)
+                no_data[start : start + block.shape[0]] &= (block == 0).all(axis=1)
                 values = block[:, indices].astype(np.float32) * np.float32(factor)
                 image[target, start : start + block.shape[0]] = (
                     values + np.float32(offset)
                 ).transpose(1, 0, 2)
-    image[:, filled] = np.nan
+    image[:, no_data] = np.nan
     transform, crs = grid if grid is not None else (None, None)
     return ProductCube(
         image,
@@ -300,22 +300,17 @@ def read_prisma(path: str | os.PathLike[str]) -> ProductCube:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``torchgeo-spectral prisma-to-geotiff PRODUCT OUTPUT [--overwrite]``.
-
-    Args:
-        argv: Arguments after the command; ``sys.argv[1:]`` when None.
-
-    Returns:
-        0 on success, 1 on a handled error (one line on stderr).
-    """
-    return geotiff_command(
-        argv,
-        'prisma-to-geotiff',
+#: The PRISMA format: detection, reader and the ``prisma-to-geotiff`` command.
+PRISMA = ProductFormat(
+    name='PRISMA',
+    command='prisma-to-geotiff',
+    source_name='product',
+    source_help='PRS_L2D_STD_*.he5 (or L1, L2B, L2C)',
+    description=(
         'Write the hyperspectral cube of a PRISMA product (HDF-EOS5) as a '
         'GeoTIFF: VNIR and SWIR joined, present bands sorted by wavelength, '
-        'wavelengths and FWHM in the band tags; georeferenced for L2D.',
-        'PRS_L2D_STD_*.he5 (or L1, L2B, L2C)',
-        read_prisma,
-        'product',
-    )
+        'wavelengths and FWHM in the band tags; georeferenced for L2D.'
+    ),
+    detect=is_prisma,
+    read=read_prisma,
+)

@@ -7,6 +7,7 @@ into one :class:`ProductCube`: the cube, its band table and, where the product
 is on a map grid, its georeference. :func:`write_product_geotiff` writes such a
 cube as the GeoTIFF the package's raster readers and ``predict-map`` take, and
 :func:`geotiff_command` is the command line of each product's export.
+Each product module describes its format once (:class:`ProductFormat`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     'ProductFormat',
     'geotiff_command',
     'product_format',
+    'product_formats',
     'write_product_geotiff',
 ]
 
@@ -62,15 +64,39 @@ class ProductCube:
 class ProductFormat:
     """A sensor product format that rasterio does not read as a cube.
 
+    Each product module defines one (``EMIT``, ``PRISMA``); the readers and the
+    ``*-to-geotiff`` commands look formats up here rather than by name.
+
     Attributes:
         name: The sensor's name, for messages (``'EMIT'``).
-        read: Its reader.
         command: The ``torchgeo-spectral`` command that writes it as a GeoTIFF.
+        source_name: What messages call one file (``'granule'``).
+        source_help: The file names the command takes, for ``--help``.
+        description: What the command writes, for ``--help``.
+        detect: Whether a file is of this format.
+        read: Its reader.
     """
 
     name: str
-    read: Callable[[Path], ProductCube]
     command: str
+    source_name: str
+    source_help: str
+    description: str
+    detect: Callable[[Path], bool]
+    read: Callable[[Path], ProductCube]
+
+
+def product_formats() -> tuple[ProductFormat, ...]:
+    """The product formats the package reads.
+
+    Returns:
+        EMIT and PRISMA.
+    """
+    # the product modules import this one
+    from .emit import EMIT
+    from .prisma import PRISMA
+
+    return EMIT, PRISMA
 
 
 def product_format(path: str | os.PathLike[str]) -> ProductFormat | None:
@@ -82,15 +108,7 @@ def product_format(path: str | os.PathLike[str]) -> ProductFormat | None:
     Returns:
         Its format, or None for files that are not such products.
     """
-    # the product modules import this one
-    from .emit import is_emit, read_emit
-    from .prisma import is_prisma, read_prisma
-
-    if is_emit(path):
-        return ProductFormat('EMIT', read_emit, 'emit-to-geotiff')
-    if is_prisma(path):
-        return ProductFormat('PRISMA', read_prisma, 'prisma-to-geotiff')
-    return None
+    return next((f for f in product_formats() if f.detect(Path(path))), None)
 
 
 def write_product_geotiff(
@@ -167,41 +185,36 @@ def write_product_geotiff(
     return output
 
 
-def geotiff_command(
-    argv: list[str] | None,
-    command: str,
-    description: str,
-    source_help: str,
-    read: Callable[[Path], ProductCube],
-    source_name: str,
-) -> int:
+def geotiff_command(command: str, argv: list[str]) -> int:
     """Run ``torchgeo-spectral COMMAND SOURCE OUTPUT [--overwrite]``.
 
     Args:
-        argv: Arguments after the command; ``sys.argv[1:]`` when None.
-        command: The command's name, e.g. ``'emit-to-geotiff'``.
-        description: What it writes, for ``--help``.
-        source_help: What ``SOURCE`` is, for ``--help``.
-        read: The product's reader.
-        source_name: What the messages call ``SOURCE``.
+        command: A format's command, e.g. ``'emit-to-geotiff'``.
+        argv: Arguments after the command.
 
     Returns:
         0 on success, 1 on a handled error (one line on stderr).
+
+    Raises:
+        ValueError: If no format has that command.
     """
+    fmt = next((f for f in product_formats() if f.command == command), None)
+    if fmt is None:
+        raise ValueError(f'no product format has the command {command!r}')
     parser = argparse.ArgumentParser(
-        prog=f'torchgeo-spectral {command}', description=description
+        prog=f'torchgeo-spectral {command}', description=fmt.description
     )
-    parser.add_argument('source', help=source_help)
+    parser.add_argument('source', help=fmt.source_help)
     parser.add_argument('output', help='the GeoTIFF to write')
     parser.add_argument('--overwrite', action='store_true', help='replace output')
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     try:
         path = write_product_geotiff(
             args.source,
             args.output,
-            read,
+            fmt.read,
             overwrite=args.overwrite,
-            source_name=source_name,
+            source_name=fmt.source_name,
         )
     except (OSError, ValueError, TypeError) as error:
         print(f'torchgeo-spectral {command}: error: {error}', file=sys.stderr)
