@@ -414,10 +414,8 @@ class FileScene(HyperspectralScene):
             count = None
             if suffix == '.npy' and self._source is not None:
                 count = self._count_hint()
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
-                info = CubeInfo.read(path, num_bands=count)
-                image = read_cube(info)
+            info = CubeInfo.read(path, num_bands=count)
+            image = read_cube(info)
             from_file = info.wavelengths
             self._file_good = info.good
             if info.layout == 'raster':
