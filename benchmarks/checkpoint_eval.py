@@ -3,7 +3,8 @@
 Fine-tunes :class:`~torchgeo_spectral.tasks.SpectralClassificationTask` with the
 demo's settings (:class:`~torchgeo_spectral.demo.pipeline.DemoConfig` defaults:
 scene-scaled input, ``head_norm``, ``head_init='probe'``, 300 steps, 10 labels
-per class, each pixel from its own token) through
+per class unless ``--labels-per-class`` says otherwise, each pixel from its own
+token) through
 :class:`~torchgeo_spectral.datamodules.SceneDataModule` on the demo scene and the
 EnMAP excerpt of ``../shared/data`` (:func:`benchmarks.recipe_option.write_scenes`), from
 random init and from each given weights (a shipped checkpoint's name, an exported
@@ -68,6 +69,7 @@ class Fit:
         architecture: Weights whose encoder settings the model takes.
         seed: Seed of the split, the label draw and the fit.
         steps: Fine-tuning steps (demo settings only).
+        labels_per_class: Training labels per class (demo settings only).
         config: A fine-tuning config to run through the command line instead of
             the demo settings (absolute path), or None.
         overrides: Extra command-line arguments of the config's commands.
@@ -79,6 +81,7 @@ class Fit:
     architecture: str
     seed: int
     steps: int = 300
+    labels_per_class: int = 10
     config: str | None = None
     overrides: tuple[str, ...] = ()
 
@@ -168,7 +171,12 @@ def run_fit(fit: Fit) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as folder:
             oa = 100 * config_overall_accuracy(fit, Path(folder))
     else:
-        cfg = DemoConfig(seed=fit.seed, steps=fit.steps, weights=fit.architecture)
+        cfg = DemoConfig(
+            seed=fit.seed,
+            steps=fit.steps,
+            labels_per_class=fit.labels_per_class,
+            weights=fit.architecture,
+        )
         datamodule = scene_datamodule(cfg, **fit.files, patch_size=1)
         if fit.weights == FOREST:
             datamodule.setup('fit')
@@ -236,6 +244,12 @@ def main() -> None:
     )
     parser.add_argument('--steps', type=int, default=300)
     parser.add_argument(
+        '--labels-per-class',
+        type=int,
+        default=10,
+        help='training labels per class (demo settings only)',
+    )
+    parser.add_argument(
         '--config', help='fine-tuning config to run instead of the demo settings'
     )
     parser.add_argument(
@@ -247,6 +261,11 @@ def main() -> None:
     add_scene_arguments(parser)
     args = parser.parse_args()
     config = None if args.config is None else str(Path(args.config).resolve())
+    if config and args.labels_per_class != 10:
+        parser.error(
+            '--labels-per-class sets the demo settings; a config takes its budget '
+            'as --override=--data.init_args.budget=N'
+        )
     # The forest is the demo's (its split and pixels); a config run has its own.
     baselines = [RANDOM] if config else [RANDOM, FOREST]
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,6 +277,7 @@ def main() -> None:
                 architecture=args.weights[0],
                 seed=seed,
                 steps=args.steps,
+                labels_per_class=args.labels_per_class,
                 config=config,
                 overrides=tuple(args.override),
             )
@@ -267,7 +287,8 @@ def main() -> None:
         rows = run_parallel(run_fit, fits, args.workers)
     print(f'\n{paired_table(rows)}\n')
     settings = (
-        f'{args.steps} steps, demo settings (DemoConfig defaults)'
+        f'{args.steps} steps, {args.labels_per_class} labels per class, demo '
+        'settings (DemoConfig defaults)'
         if config is None
         else f'{args.config} {" ".join(args.override)}'.strip()
     )

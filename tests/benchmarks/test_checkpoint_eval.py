@@ -50,6 +50,9 @@ def test_run_fit_runs_the_demos_forest(bench: ModuleType, tmp_path: Path) -> Non
     name = 'SPECTRAL_MAE_FOUNDATION'
     row = bench.run_fit(bench.Fit('demo', files, bench.FOREST, name, seed=0))
     assert round(row['oa'], 1) == 64.3  # make demo's forest row (README)
+    five = bench.Fit('demo', files, bench.FOREST, name, seed=0, labels_per_class=5)
+    # the 5-labels-per-class row of benchmarks/results/checkpoint_eval.md
+    assert round(bench.run_fit(five)['oa'], 1) == 53.2
 
 
 def test_paired_table_names_weights_by_path_when_file_names_repeat(
