@@ -38,6 +38,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import groupby, product
 from pathlib import Path
 from typing import Any
@@ -122,11 +123,13 @@ def write_enmap(folder: Path) -> dict[str, Any] | None:
     }
 
 
-def write_demo(folder: Path) -> dict[str, Any]:
-    """Write the demo scene (its default size, sensor and seed).
+def write_demo(folder: Path, sensor: str | None = None) -> dict[str, Any]:
+    """Write the demo scene (its default size and seed).
 
     Args:
         folder: Where to write.
+        sensor: Sensor whose bands the scene is resampled to (None: the
+            demo's, EnMAP).
 
     Returns:
         ``SceneDataModule`` file arguments (the cube carries its wavelengths).
@@ -135,9 +138,10 @@ def write_demo(folder: Path) -> dict[str, Any]:
     from torchgeo_spectral.demo.scene import generate_scene, write_scene
 
     cfg = DemoConfig()
-    demo = generate_scene(cfg.size, cfg.sensor, cfg.scene_seed)
-    (folder / 'demo').mkdir()
-    cube, labels = write_scene(demo, folder / 'demo')
+    demo = generate_scene(cfg.size, sensor or cfg.sensor, cfg.scene_seed)
+    name = 'demo' if sensor is None else f'demo_{sensor}'
+    (folder / name).mkdir()
+    cube, labels = write_scene(demo, folder / name)
     return {
         'image': str(cube),
         'labels': str(labels),
@@ -220,8 +224,13 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
+#: Sensors of the other demo scenes: the demo's materials, abundances and
+#: seed, seen by sensors that are not in ``../shared/data`` (``demo_rosis``, ...).
+DEMO_SENSORS = ('rosis', 'aviris_indian_pines', 'desis', 'hyperion')
+#: The scenes run unless ``--scenes`` names others.
+DEFAULT_SCENES = ('demo', 'enmap')
 #: Scenes that :func:`write_scenes` can write.
-SCENES = ('demo', 'enmap')
+SCENES = (*DEFAULT_SCENES, *(f'demo_{sensor}' for sensor in DEMO_SENSORS))
 
 
 def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
@@ -230,13 +239,15 @@ def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
     Args:
         parser: The parser to extend.
     """
-    parser.add_argument('--scenes', nargs='+', choices=SCENES, default=list(SCENES))
+    parser.add_argument(
+        '--scenes', nargs='+', choices=SCENES, default=list(DEFAULT_SCENES)
+    )
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--workers', type=int, default=2)
 
 
 def write_scenes(names: list[str], folder: Path) -> dict[str, dict[str, Any]]:
-    """Write the named scenes (``'demo'``, ``'enmap'``); skip those without data.
+    """Write the named scenes (:data:`SCENES`); skip those without data.
 
     Args:
         names: Scene names.
@@ -246,6 +257,8 @@ def write_scenes(names: list[str], folder: Path) -> dict[str, dict[str, Any]]:
         ``SceneDataModule`` file arguments by scene name.
     """
     writers = {'demo': write_demo, 'enmap': write_enmap}
+    for sensor in DEMO_SENSORS:
+        writers[f'demo_{sensor}'] = partial(write_demo, sensor=sensor)
     written = {}
     for name in names:
         files = writers[name](folder)

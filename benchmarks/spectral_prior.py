@@ -39,7 +39,7 @@ from sklearn.decomposition import PCA
 from benchmarks.accuracy.baselines import fit_probe
 from benchmarks.accuracy.config import BenchConfig
 from benchmarks.accuracy.metrics import format_paired
-from benchmarks.recipe_option import SCENES, write_scenes
+from benchmarks.recipe_option import DEFAULT_SCENES, SCENES, write_scenes
 from torchgeo_spectral.datasets.library import load_spectral_library
 from torchgeo_spectral.demo.pipeline import DemoConfig, scene_datamodule
 from torchgeo_spectral.sensors import resample_spectra
@@ -155,7 +155,9 @@ def report(results: dict[str, list[dict[str, float]]]) -> str:
 def main() -> None:
     """Run every scene and seed and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--scenes', nargs='+', choices=SCENES, default=list(SCENES))
+    parser.add_argument(
+        '--scenes', nargs='+', choices=SCENES, default=list(DEFAULT_SCENES)
+    )
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

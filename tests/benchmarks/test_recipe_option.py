@@ -53,3 +53,18 @@ def test_write_scenes_skips_a_scene_without_data(
     written = bench.write_scenes(['enmap', 'demo'], tmp_path)
     assert list(written) == ['demo']
     assert 'enmap: no data under' in capsys.readouterr().out
+
+
+def test_demo_scene_seen_by_another_sensor(bench: ModuleType, tmp_path: Path) -> None:
+    import rasterio
+
+    written = bench.write_scenes(['demo', 'demo_rosis'], tmp_path)
+    with (
+        rasterio.open(written['demo']['image']) as enmap,
+        rasterio.open(written['demo_rosis']['image']) as rosis,
+        rasterio.open(written['demo']['labels']) as labels,
+        rasterio.open(written['demo_rosis']['labels']) as rosis_labels,
+    ):
+        assert (enmap.count, rosis.count) == (224, 103)  # EnMAP, ROSIS bands
+        assert (labels.read() == rosis_labels.read()).all()  # the same scene
+    assert written['demo_rosis']['class_names'] == written['demo']['class_names']
