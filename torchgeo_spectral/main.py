@@ -90,9 +90,9 @@ def main(args: Sequence[str] | None = None) -> None:
 
         export_main(argv[1:])
         return
-    if argv[:1] in (['emit-to-geotiff'], ['prisma-to-geotiff']):
-        from torchgeo_spectral.datasets.product import geotiff_command
+    from torchgeo_spectral.datasets.product import geotiff_command, product_formats
 
+    if argv and argv[0] in {fmt.command for fmt in product_formats()}:
         if status := geotiff_command(argv[0], argv[1:]):
             raise SystemExit(status)
         return

@@ -184,6 +184,7 @@ def test_predict_map_names_the_conversion(tmp_path: Path) -> None:
 
 def test_only_known_products_have_a_command() -> None:
     from torchgeo_spectral.datasets.product import geotiff_command, product_formats
+    from torchgeo_spectral.main import PLUGIN_COMMANDS
 
     assert [f.command for f in product_formats()] == [
         'emit-to-geotiff',
@@ -191,3 +192,5 @@ def test_only_known_products_have_a_command() -> None:
     ]
     with pytest.raises(ValueError, match="no product format has the command 'x'"):
         geotiff_command('x', [])
+    for fmt in product_formats():  # `torchgeo-spectral --help` lists each one
+        assert f'  {fmt.command} ' in PLUGIN_COMMANDS
