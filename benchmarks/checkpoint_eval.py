@@ -15,7 +15,9 @@ It prints the overall accuracy of every fit and, per scene and weights, the mean
 OA and the paired difference to random init (OA points) with its 95 % bootstrap
 CI over label seeds; with the demo settings also the demo's random forest on the
 same training pixels (:func:`~torchgeo_spectral.demo.pipeline.random_forest`) and
-the paired difference to it. It is the product-path check of a new pretraining recipe:
+the paired difference to it, and with ``--svm`` the accuracy benchmark's PCA + RBF
+SVM (:func:`benchmarks.accuracy.baselines.pca_svm`, ``C`` cross-validated on the
+training labels) on those pixels, the strongest classical baseline there. It is the product-path check of a new pretraining recipe:
 export the checkpoint (``torchgeo-spectral export-weights``), then::
 
     python -m benchmarks.checkpoint_eval SPECTRAL_MAE_FOUNDATION new.safetensors
@@ -54,8 +56,10 @@ from benchmarks.recipe_option import add_scene_arguments, run_parallel, write_sc
 RANDOM = 'random'
 #: Name of the random-forest rows (demo settings only).
 FOREST = 'random forest'
+#: Name of the PCA + RBF SVM rows (demo settings with ``--svm`` only).
+SVM = 'PCA + SVM'
 #: How the table names each baseline.
-BASELINE_NAMES = {RANDOM: 'random init', FOREST: 'random forest'}
+BASELINE_NAMES = {RANDOM: 'random init', FOREST: 'random forest', SVM: SVM}
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ def run_fit(fit: Fit) -> dict[str, Any]:
     """
     import torch
 
+    from benchmarks.accuracy.baselines import pca_svm
+    from benchmarks.accuracy.config import BenchConfig
     from torchgeo_spectral.demo.cli import quiet_lightning
     from torchgeo_spectral.demo.pipeline import (
         DemoConfig,
@@ -163,6 +169,7 @@ def run_fit(fit: Fit) -> dict[str, Any]:
         finetune,
         random_forest,
         scene_datamodule,
+        split_pixels,
     )
 
     torch.set_num_threads(1)
@@ -181,6 +188,11 @@ def run_fit(fit: Fit) -> dict[str, Any]:
         if fit.weights == FOREST:
             datamodule.setup('fit')
             metrics = random_forest(cfg, datamodule)
+        elif fit.weights == SVM:
+            datamodule.setup('fit')
+            x_train, y_train, x_test, y_test = split_pixels(datamodule)
+            predicted = pca_svm(x_train, y_train, x_test, BenchConfig(), fit.seed)
+            metrics = {'overall_accuracy': float((predicted == y_test).mean())}
         else:
             weights = None if fit.weights == RANDOM else fit.weights
             encoder = encoder_arguments(fit.architecture)
@@ -193,8 +205,8 @@ def run_fit(fit: Fit) -> dict[str, Any]:
 def paired_table(rows: list[dict[str, Any]]) -> str:
     """Mean OA per scene and weights, and the paired differences to the baselines.
 
-    Every row is paired with random init and, where the rows hold it, with the
-    random forest (same split, labels and seed).
+    Every row is paired with random init and, where the rows hold them, with the
+    random forest and the PCA + SVM (same split, labels and seed).
 
     Args:
         rows: Results of :func:`run_fit`.
@@ -205,7 +217,9 @@ def paired_table(rows: list[dict[str, Any]]) -> str:
     Raises:
         ValueError: If a scene lacks a baseline's fit of a seed.
     """
-    baselines = [b for b in (RANDOM, FOREST) if any(r['weights'] == b for r in rows)]
+    baselines = [
+        b for b in (RANDOM, FOREST, SVM) if any(r['weights'] == b for r in rows)
+    ]
     header = ' | '.join(f'minus {BASELINE_NAMES[b]} (95 % CI)' for b in baselines)
     lines = [
         f'| Scene | Weights | Seeds | OA | {header} |',
@@ -246,8 +260,7 @@ def main() -> None:
     parser.add_argument(
         '--labels-per-class',
         type=int,
-        default=10,
-        help='training labels per class (demo settings only)',
+        help=f'training labels per class (demo settings only; {Fit.labels_per_class})',
     )
     parser.add_argument(
         '--config', help='fine-tuning config to run instead of the demo settings'
@@ -258,16 +271,26 @@ def main() -> None:
         default=[],
         help='extra command-line argument of the config (repeatable)',
     )
+    parser.add_argument(
+        '--svm',
+        action='store_true',
+        help='also fit the PCA + RBF SVM on the same pixels (demo settings only)',
+    )
     add_scene_arguments(parser)
     args = parser.parse_args()
     config = None if args.config is None else str(Path(args.config).resolve())
-    if config and args.labels_per_class != 10:
+    if config and args.labels_per_class is not None:
         parser.error(
             '--labels-per-class sets the demo settings; a config takes its budget '
             'as --override=--data.init_args.budget=N'
         )
+    if config and args.svm:
+        parser.error("--svm fits on the demo settings' pixels; drop --config")
+    labels_per_class = (
+        Fit.labels_per_class if args.labels_per_class is None else args.labels_per_class
+    )
     # The forest is the demo's (its split and pixels); a config run has its own.
-    baselines = [RANDOM] if config else [RANDOM, FOREST]
+    baselines = [RANDOM] if config else [RANDOM, FOREST] + [SVM] * args.svm
     with tempfile.TemporaryDirectory() as tmp:
         fits = [
             Fit(
@@ -277,7 +300,7 @@ def main() -> None:
                 architecture=args.weights[0],
                 seed=seed,
                 steps=args.steps,
-                labels_per_class=args.labels_per_class,
+                labels_per_class=labels_per_class,
                 config=config,
                 overrides=tuple(args.override),
             )
@@ -287,7 +310,7 @@ def main() -> None:
         rows = run_parallel(run_fit, fits, args.workers)
     print(f'\n{paired_table(rows)}\n')
     settings = (
-        f'{args.steps} steps, {args.labels_per_class} labels per class, demo '
+        f'{args.steps} steps, {labels_per_class} labels per class, demo '
         'settings (DemoConfig defaults)'
         if config is None
         else f'{args.config} {" ".join(args.override)}'.strip()

@@ -55,6 +55,32 @@ def test_run_fit_runs_the_demos_forest(bench: ModuleType, tmp_path: Path) -> Non
     assert round(bench.run_fit(five)['oa'], 1) == 53.2
 
 
+def test_run_fit_runs_the_pca_svm_on_the_demos_pixels(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    files = bench.write_scenes(['demo'], tmp_path)['demo']
+    row = bench.run_fit(
+        bench.Fit('demo', files, bench.SVM, 'SPECTRAL_MAE_FOUNDATION', seed=0)
+    )
+    # the seed-0 SVM fit of benchmarks/results/checkpoint_eval.md
+    assert round(row['oa'], 1) == 71.2
+
+
+def test_paired_table_adds_the_svm_column_after_the_forest(bench: ModuleType) -> None:
+    rows = [
+        {'scene': 'demo', 'weights': w, 'seed': s, 'oa': 60.0 + s + gain}
+        for w, gain in (('random', 0.0), ('PCA + SVM', 2.0), ('random forest', -5.0))
+        for s in range(2)
+    ]
+    header, _, *lines = bench.paired_table(rows).splitlines()
+    assert header.endswith(
+        '| minus random forest (95 % CI) | minus PCA + SVM (95 % CI) |'
+    )
+    assert lines[1] == (
+        '| demo | PCA + SVM | 2 | 62.5 | +2.0 [+2.0, +2.0] | +7.0 [+7.0, +7.0] | - |'
+    )
+
+
 def test_paired_table_names_weights_by_path_when_file_names_repeat(
     bench: ModuleType,
 ) -> None:

@@ -232,6 +232,34 @@ def scene_datamodule(
     )
 
 
+#: Training spectra (N, C), their classes, test spectra and their classes.
+PixelSplit = tuple[
+    npt.NDArray[Any], npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[np.int64]
+]
+
+
+def split_pixels(datamodule: SceneDataModule) -> PixelSplit:
+    """The pixel spectra and classes of a set-up data module's split.
+
+    Per-pixel classifiers (the demo's random forest, the benchmarks' other
+    classical baselines) read these, so they see the very pixels the networks
+    are trained and tested on.
+
+    Args:
+        datamodule: The set-up data module (its scene and split).
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``: spectra ``(N, C)`` and classes.
+    """
+    split, scene = datamodule.split, datamodule.scene
+    assert split is not None
+    assert scene is not None
+    pixels = scene.image.reshape(scene.image.shape[0], -1).T
+    labels = scene.gt.reshape(-1).astype(np.int64)
+    train, test = split.flat_indices('train'), split.flat_indices('test')
+    return pixels[train], labels[train], pixels[test], labels[test]
+
+
 def random_forest(cfg: DemoConfig, datamodule: SceneDataModule) -> dict[str, float]:
     """A random forest on the pixel spectra of the same training labels.
 
@@ -245,15 +273,10 @@ def random_forest(cfg: DemoConfig, datamodule: SceneDataModule) -> dict[str, flo
     Returns:
         Test metrics.
     """
-    split, scene = datamodule.split, datamodule.scene
-    assert split is not None
-    assert scene is not None
-    pixels = scene.image.reshape(scene.image.shape[0], -1).T
-    labels = scene.gt.reshape(-1).astype(np.int64)
-    train, test = split.flat_indices('train'), split.flat_indices('test')
+    x_train, y_train, x_test, y_test = split_pixels(datamodule)
     forest = RandomForestClassifier(cfg.trees, random_state=cfg.seed, n_jobs=-1)
-    forest.fit(pixels[train], labels[train])
-    return _metrics(labels[test], forest.predict(pixels[test]).astype(np.int64))
+    forest.fit(x_train, y_train)
+    return _metrics(y_test, forest.predict(x_test).astype(np.int64))
 
 
 def finetune(
