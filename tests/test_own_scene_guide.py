@@ -7,6 +7,8 @@ the rare class, with a warning).
 """
 
 import hashlib
+import logging
+import logging.handlers
 import re
 import shlex
 import shutil
@@ -19,7 +21,7 @@ import rasterio
 from own_scene import write_own_scene, write_raster
 from rasterio.errors import NotGeoreferencedWarning
 
-from torchgeo_spectral.main import main
+from torchgeo_spectral.main import LIGHTNING_INFO_LOGGER, main
 from torchgeo_spectral.samplers import SpatialSplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,11 +181,21 @@ def test_budget_of_ten_is_capped_for_the_rare_class_in_the_config(
         '--model.init_args.weights=null',  # no pretraining run here
         *OVERRIDES['few_label_scene'],
     ]
-    with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 10') as caught:
-        main(args)
+    info = logging.getLogger(LIGHTNING_INFO_LOGGER)
+    handler = logging.handlers.BufferingHandler(capacity=1000)
+    info.addHandler(handler)
+    try:
+        with pytest.warns(UserWarning, match=r'capped .*class 3: 3 of 10') as caught:
+            main(args)
+    finally:
+        info.removeHandler(handler)
     assert (tmp_path / 'split.npz').is_file()
-    # Lightning's deprecation of a torch API it calls is not the user's to fix.
+    # Lightning's deprecation of a torch API it calls is not the user's to fix,
+    # nor is its advertisement for a cloud logger (its other messages pass).
     assert not [w for w in caught if 'LeafSpec' in str(w.message)]
+    messages = [record.getMessage() for record in handler.buffer]
+    assert messages
+    assert not [m for m in messages if 'litlogger' in m]
 
 
 @pytest.mark.parametrize(

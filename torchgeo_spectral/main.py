@@ -1,5 +1,6 @@
 """Command-line interface: TorchGeo's ``torchgeo`` CLI with this plugin registered."""
 
+import logging
 import os
 import sys
 import warnings
@@ -27,6 +28,12 @@ PLUGIN_COMMANDS = (
 #: and nothing a user can act on.
 LIGHTNING_LEAFSPEC_WARNING = '.*LeafSpec.*is deprecated'
 
+#: Lightning's tip to install its cloud logger (a fragment of it), printed by every
+#: command: an advertisement, and no use offline.
+LIGHTNING_LITLOGGER_TIP = 'try installing [litlogger]'
+#: The logger Lightning's ``rank_zero_info`` writes to.
+LIGHTNING_INFO_LOGGER = 'lightning.pytorch.utilities.rank_zero'
+
 
 @contextmanager
 def restored_environment() -> Iterator[None]:
@@ -44,6 +51,42 @@ def restored_environment() -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+class _DropMessage(logging.Filter):
+    """Drop the log records whose message holds a fragment."""
+
+    def __init__(self, fragment: str) -> None:
+        """Keep the fragment.
+
+        Args:
+            fragment: Text of the messages to drop.
+        """
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the record passes (its message lacks the fragment)."""
+        return self.fragment not in record.getMessage()
+
+
+@contextmanager
+def without_log_message(logger: str, fragment: str) -> Iterator[None]:
+    """Drop one message of a logger while the block runs; its others pass.
+
+    Args:
+        logger: Logger name.
+        fragment: Text of the message to drop.
+
+    Yields:
+        Nothing.
+    """
+    drop = _DropMessage(fragment)
+    logging.getLogger(logger).addFilter(drop)
+    try:
+        yield
+    finally:
+        logging.getLogger(logger).removeFilter(drop)
 
 
 @contextmanager
@@ -123,6 +166,7 @@ def main(args: Sequence[str] | None = None) -> None:
         restored_environment(),
         command_line(argv),
         warnings.catch_warnings(),
+        without_log_message(LIGHTNING_INFO_LOGGER, LIGHTNING_LITLOGGER_TIP),
     ):
         warnings.filterwarnings('ignore', message=LIGHTNING_LEAFSPEC_WARNING)
         torchgeo_main()
