@@ -53,23 +53,6 @@ def restored_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-class _DropMessage(logging.Filter):
-    """Drop the log records whose message holds a fragment."""
-
-    def __init__(self, fragment: str) -> None:
-        """Keep the fragment.
-
-        Args:
-            fragment: Text of the messages to drop.
-        """
-        super().__init__()
-        self.fragment = fragment
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Whether the record passes (its message lacks the fragment)."""
-        return self.fragment not in record.getMessage()
-
-
 @contextmanager
 def without_log_message(logger: str, fragment: str) -> Iterator[None]:
     """Drop one message of a logger while the block runs; its others pass.
@@ -81,7 +64,10 @@ def without_log_message(logger: str, fragment: str) -> Iterator[None]:
     Yields:
         Nothing.
     """
-    drop = _DropMessage(fragment)
+
+    def drop(record: logging.LogRecord) -> bool:
+        return fragment not in record.getMessage()
+
     logging.getLogger(logger).addFilter(drop)
     try:
         yield
