@@ -1,5 +1,6 @@
 """Tests of the checkpoint comparison benchmark (benchmarks/checkpoint_eval.py)."""
 
+import re
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -135,3 +136,25 @@ def test_run_fit_runs_a_config_through_the_command_line(
         row = bench.run_fit(fit)
     assert row['weights'] == 'random'
     assert 0.0 <= row['oa'] <= 100.0
+
+
+@pytest.mark.parametrize(
+    ('option', 'message'),
+    [
+        (['--labels-per-class', '10'], r'--override=--data.init_args.budget=N'),
+        (['--svm'], r"--svm fits on the demo settings' pixels; drop --config"),
+    ],
+)
+def test_demo_setting_options_are_refused_with_a_config(
+    bench: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: list[str],
+    message: str,
+) -> None:
+    argv = ['checkpoint_eval', 'SPECTRAL_MAE_FOUNDATION', '--config', 'x.yaml']
+    monkeypatch.setattr('sys.argv', [*argv, *option])
+    with pytest.raises(SystemExit) as exc:
+        bench.main()
+    assert exc.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
