@@ -18,7 +18,8 @@ same training pixels (:func:`~torchgeo_spectral.demo.pipeline.random_forest`) an
 the paired difference to it, and with ``--svm`` the accuracy benchmark's PCA + RBF
 SVM (:func:`benchmarks.accuracy.baselines.pca_svm`, ``C`` cross-validated on the
 training labels) on those pixels, the strongest classical baseline there. It is
-the product-path check of a new pretraining recipe: export the checkpoint (``torchgeo-spectral export-weights``), then::
+the product-path check of a new pretraining recipe: export the checkpoint
+(``torchgeo-spectral export-weights``), then::
 
     python -m benchmarks.checkpoint_eval SPECTRAL_MAE_FOUNDATION new.safetensors
     python -m benchmarks.checkpoint_eval new.safetensors --scenes demo --seeds 0 1 2 3
